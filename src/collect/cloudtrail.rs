@@ -1,0 +1,128 @@
+//! CloudTrail collection: the trails of each region and the `PutApprovalResult` events of the audit period via
+//! `LookupEvents` (paginated, filtered by event name).
+//!
+//! Read-only calls only. LookupEvents reaches back 90 days; older periods are marked partial, pointing at the
+//! trail archive.
+
+use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
+use chrono::Utc;
+
+use super::session::{error_text, AccountClients};
+use super::{to_smithy, StepLog};
+use crate::model::{ApprovalEvent, EventOrigin, Period, Trail};
+
+/// How far back LookupEvents can see.
+pub const LOOKUP_EVENTS_DAYS: i64 = 90;
+
+pub async fn trails(clients: &AccountClients, region: &str, log: &mut StepLog) -> Vec<Trail> {
+    let client = clients.cloudtrail(region);
+    let described = match client.describe_trails().include_shadow_trails(false).send().await {
+        Ok(out) => out,
+        Err(e) => {
+            log.failed("cloudtrail:DescribeTrails", Some(region), error_text(&e));
+            return Vec::new();
+        }
+    };
+    let mut trails = Vec::new();
+    let mut errors = Vec::new();
+    for t in described.trail_list() {
+        let arn = t.trail_arn().unwrap_or_default().to_owned();
+        let is_logging = match client.get_trail_status().name(&arn).send().await {
+            Ok(status) => status.is_logging(),
+            Err(e) => {
+                errors.push(format!("GetTrailStatus {arn}: {}", error_text(&e)));
+                None
+            }
+        };
+        trails.push(Trail {
+            name: t.name().unwrap_or_default().to_owned(),
+            arn,
+            home_region: t.home_region().unwrap_or(region).to_owned(),
+            s3_bucket: t.s3_bucket_name().map(str::to_owned),
+            s3_key_prefix: t.s3_key_prefix().map(str::to_owned),
+            is_multi_region: t.is_multi_region_trail().unwrap_or(false),
+            is_organization: t.is_organization_trail().unwrap_or(false),
+            log_file_validation: t.log_file_validation_enabled().unwrap_or(false),
+            is_logging,
+        });
+    }
+    if errors.is_empty() {
+        log.ok("cloudtrail:DescribeTrails+GetTrailStatus", Some(region), trails.len());
+    } else {
+        log.failed("cloudtrail:DescribeTrails+GetTrailStatus", Some(region), errors.join("; "));
+    }
+    trails
+}
+
+pub async fn approval_events(
+    clients: &AccountClients,
+    region: &str,
+    period: &Period,
+    log: &mut StepLog,
+) -> Vec<ApprovalEvent> {
+    const STEP: &str = "cloudtrail:LookupEvents(PutApprovalResult)";
+    let client = clients.cloudtrail(region);
+    let horizon = Utc::now() - chrono::Duration::days(LOOKUP_EVENTS_DAYS);
+    let start = period.since.max(horizon);
+    if start >= period.until {
+        log.partial(STEP, Some(region), 0, "the whole period is older than LookupEvents' 90 days; configure trail_buckets".into());
+        return Vec::new();
+    }
+    let attribute = match LookupAttribute::builder()
+        .attribute_key(LookupAttributeKey::EventName)
+        .attribute_value("PutApprovalResult")
+        .build()
+    {
+        Ok(a) => a,
+        Err(e) => {
+            log.failed(STEP, Some(region), e.to_string());
+            return Vec::new();
+        }
+    };
+    let mut pages = client
+        .lookup_events()
+        .lookup_attributes(attribute)
+        .start_time(to_smithy(start))
+        .end_time(to_smithy(period.until))
+        .max_results(50)
+        .into_paginator()
+        .send();
+    let mut events = Vec::new();
+    let mut unreadable = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = match page {
+            Ok(p) => p,
+            Err(e) => {
+                // Keep what was read so far; the step is failed so the account is incomplete.
+                log.failed(STEP, Some(region), format!("after {} events: {}", events.len(), error_text(&e)));
+                return events;
+            }
+        };
+        for event in page.events() {
+            let id = event.event_id().unwrap_or("(no id)");
+            let parsed = event
+                .cloud_trail_event()
+                .ok_or_else(|| format!("event {id}: no CloudTrailEvent"))
+                .and_then(|text| serde_json::from_str::<serde_json::Value>(text).map_err(|e| format!("event {id}: {e}")))
+                .and_then(|json| ApprovalEvent::from_cloudtrail(&json, EventOrigin::LookupEvents));
+            match parsed {
+                Ok(e) => events.push(e),
+                Err(e) => unreadable.push(e),
+            }
+        }
+    }
+    events.sort_by(|a, b| a.event_time.cmp(&b.event_time).then_with(|| a.event_id.cmp(&b.event_id)));
+    if !unreadable.is_empty() {
+        log.failed(STEP, Some(region), format!("unreadable events: {}", unreadable.join("; ")));
+    } else if period.since < horizon {
+        log.partial(
+            STEP,
+            Some(region),
+            events.len(),
+            format!("LookupEvents covers only the last {LOOKUP_EVENTS_DAYS} days (from {start}); configure trail_buckets for the rest of the period"),
+        );
+    } else {
+        log.ok(STEP, Some(region), events.len());
+    }
+    events
+}

@@ -1,0 +1,226 @@
+//! CloudTrail trails and the PutApprovalResult events collected from LookupEvents or the trail archive.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Trail {
+    pub name: String,
+    pub arn: String,
+    pub home_region: String,
+    pub s3_bucket: Option<String>,
+    pub s3_key_prefix: Option<String>,
+    pub is_multi_region: bool,
+    pub is_organization: bool,
+    pub log_file_validation: bool,
+    pub is_logging: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventOrigin {
+    LookupEvents,
+    TrailArchive,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionIssuer {
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub arn: Option<String>,
+    #[serde(rename = "accountId", default)]
+    pub account_id: Option<String>,
+    #[serde(rename = "userName", default)]
+    pub user_name: Option<String>,
+}
+
+/// CloudTrail's `userIdentity`, with the fields identity normalisation needs. `raw` keeps the original.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UserIdentity {
+    pub kind: String,
+    pub arn: Option<String>,
+    pub account_id: Option<String>,
+    pub principal_id: Option<String>,
+    pub user_name: Option<String>,
+    pub access_key_id: Option<String>,
+    pub session_issuer: Option<SessionIssuer>,
+    pub source_identity: Option<String>,
+    /// IAM Identity Center: `onBehalfOf.userId`.
+    pub on_behalf_of_user_id: Option<String>,
+    pub on_behalf_of_identity_store: Option<String>,
+    pub invoked_by: Option<String>,
+    pub raw: serde_json::Value,
+}
+
+impl UserIdentity {
+    /// Builds the typed identity from CloudTrail's `userIdentity` object, keeping the original beside it.
+    pub fn from_cloudtrail(raw: &serde_json::Value) -> UserIdentity {
+        let s = |v: Option<&serde_json::Value>| v.and_then(serde_json::Value::as_str).map(str::to_owned);
+        let ctx = raw.get("sessionContext");
+        let issuer = ctx
+            .and_then(|c| c.get("sessionIssuer"))
+            .and_then(|i| serde_json::from_value::<SessionIssuer>(i.clone()).ok())
+            .filter(|i| i.arn.is_some() || i.kind.is_some());
+        let source_identity = s(ctx.and_then(|c| c.get("sourceIdentity"))).or_else(|| s(raw.get("sourceIdentity")));
+        let on_behalf_of = raw.get("onBehalfOf");
+        UserIdentity {
+            kind: s(raw.get("type")).unwrap_or_default(),
+            arn: s(raw.get("arn")),
+            account_id: s(raw.get("accountId")),
+            principal_id: s(raw.get("principalId")),
+            user_name: s(raw.get("userName")),
+            access_key_id: s(raw.get("accessKeyId")),
+            session_issuer: issuer,
+            source_identity,
+            on_behalf_of_user_id: s(on_behalf_of.and_then(|o| o.get("userId"))),
+            on_behalf_of_identity_store: s(on_behalf_of.and_then(|o| o.get("identityStoreArn"))),
+            invoked_by: s(raw.get("invokedBy")),
+            raw: raw.clone(),
+        }
+    }
+}
+
+/// One `PutApprovalResult` call as recorded by CloudTrail.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApprovalEvent {
+    pub event_id: String,
+    pub event_time: DateTime<Utc>,
+    pub account_id: String,
+    pub region: String,
+    pub pipeline: String,
+    pub stage: String,
+    pub action: String,
+    /// `Approved` or `Rejected` as requested.
+    pub status: String,
+    pub summary: String,
+    pub token: Option<String>,
+    /// Set when the call failed (e.g. AccessDenied): a failed attempt is evidence, not an approval.
+    pub error_code: Option<String>,
+    pub identity: UserIdentity,
+    pub origin: EventOrigin,
+}
+
+impl ApprovalEvent {
+    pub fn succeeded(&self) -> bool {
+        self.error_code.is_none()
+    }
+    pub fn is_approval(&self) -> bool {
+        self.succeeded() && self.status.eq_ignore_ascii_case("Approved")
+    }
+}
+
+impl ApprovalEvent {
+    /// Reads a CloudTrail record of a `PutApprovalResult` call. Errors name the missing field, so that a damaged
+    /// record is reported as unreadable evidence rather than dropped.
+    pub fn from_cloudtrail(record: &serde_json::Value, origin: EventOrigin) -> Result<ApprovalEvent, String> {
+        let text = |v: &serde_json::Value, field: &str| -> Result<String, String> {
+            v.get(field).and_then(serde_json::Value::as_str).map(str::to_owned).ok_or_else(|| format!("missing {field}"))
+        };
+        let event_id = text(record, "eventID")?;
+        let with_id = |e: String| format!("event {event_id}: {e}");
+        let name = text(record, "eventName").map_err(with_id)?;
+        if name != "PutApprovalResult" {
+            return Err(with_id(format!("is {name}, not PutApprovalResult")));
+        }
+        let time_text = text(record, "eventTime").map_err(with_id)?;
+        let event_time = DateTime::parse_from_rfc3339(&time_text)
+            .map_err(|e| with_id(format!("eventTime {time_text:?}: {e}")))?
+            .with_timezone(&Utc);
+        let identity = record.get("userIdentity").ok_or_else(|| with_id("missing userIdentity".into()))?;
+        let error_code = record.get("errorCode").and_then(serde_json::Value::as_str).map(str::to_owned);
+        let params = record.get("requestParameters").filter(|p| p.is_object());
+        // A failed call may carry no request parameters; it is still kept as a failed attempt.
+        let param = |field: &str| -> Result<String, String> {
+            match params {
+                Some(p) => text(p, field).map_err(|e| with_id(format!("requestParameters: {e}"))),
+                None if error_code.is_some() => Ok(String::new()),
+                None => Err(with_id("missing requestParameters".into())),
+            }
+        };
+        let result = params.and_then(|p| p.get("result"));
+        let result_field = |field: &str| {
+            result.and_then(|r| r.get(field)).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned()
+        };
+        let status = result_field("status");
+        if status.is_empty() && error_code.is_none() {
+            return Err(with_id("requestParameters.result.status missing".into()));
+        }
+        Ok(ApprovalEvent {
+            account_id: text(record, "recipientAccountId").map_err(with_id)?,
+            region: text(record, "awsRegion").map_err(with_id)?,
+            pipeline: param("pipelineName")?,
+            stage: param("stageName")?,
+            action: param("actionName")?,
+            status,
+            summary: result_field("summary"),
+            token: params.and_then(|p| p.get("token")).and_then(serde_json::Value::as_str).map(str::to_owned),
+            error_code,
+            identity: UserIdentity::from_cloudtrail(identity),
+            event_id,
+            event_time,
+            origin,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seed_article_event() -> serde_json::Value {
+        serde_json::json!({
+            "eventVersion": "1.05",
+            "userIdentity": {
+                "type": "AssumedRole",
+                "principalId": "AAAABBBCCC111222333:newuser",
+                "arn": "arn:aws:sts::12345678912:assumed-role/IamOrg/newuser",
+                "accountId": "12345678912",
+                "sessionContext": {
+                    "attributes": {"mfaAuthenticated": "true", "creationDate": "2019-05-23T15:02:42Z"},
+                    "sessionIssuer": {"type": "Role", "principalId": "1234567093756383847",
+                        "arn": "arn:aws:iam::12345678912:role/OrganizationAccountAccessRole",
+                        "accountId": "12345678912", "userName": "newuser"}
+                }
+            },
+            "eventTime": "2019-05-23T16:01:25Z",
+            "eventSource": "codepipeline.amazonaws.com",
+            "eventName": "PutApprovalResult",
+            "awsRegion": "us-east-1",
+            "requestParameters": {"pipelineName": "testing-pipeline", "stageName": "qa-approval",
+                "actionName": "qa-approval", "result": {"summary": "I approve", "status": "Approved"},
+                "token": "123123123-abcabcabc-123123123-abcabc"},
+            "eventID": "12345678-123a-123b-123c-123456789abc",
+            "recipientAccountId": "12345678912"
+        })
+    }
+
+    #[test]
+    fn parses_the_event_of_the_tracking_article() {
+        let e = ApprovalEvent::from_cloudtrail(&seed_article_event(), EventOrigin::LookupEvents).expect("parses");
+        assert_eq!(e.pipeline, "testing-pipeline");
+        assert_eq!(e.stage, "qa-approval");
+        assert_eq!(e.summary, "I approve");
+        assert!(e.is_approval());
+        assert_eq!(
+            e.identity.session_issuer.as_ref().and_then(|i| i.arn.as_deref()),
+            Some("arn:aws:iam::12345678912:role/OrganizationAccountAccessRole")
+        );
+    }
+
+    #[test]
+    fn missing_fields_are_named() {
+        let mut v = seed_article_event();
+        v["requestParameters"].as_object_mut().map(|o| o.remove("stageName"));
+        let err = ApprovalEvent::from_cloudtrail(&v, EventOrigin::LookupEvents).expect_err("damaged");
+        assert!(err.contains("12345678-123a") && err.contains("stageName"), "{err}");
+    }
+
+    #[test]
+    fn failed_attempt_is_kept_but_is_not_an_approval() {
+        let mut v = seed_article_event();
+        v["errorCode"] = "AccessDenied".into();
+        let e = ApprovalEvent::from_cloudtrail(&v, EventOrigin::LookupEvents).expect("parses");
+        assert!(!e.is_approval());
+    }
+}

@@ -1,0 +1,134 @@
+//! The top-level snapshot and the per-account record of what was collected and what failed.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{ApprovalEvent, ApprovalRecord, IamSnapshot, Pipeline, Trail};
+
+/// Bumped whenever a field changes meaning; readers refuse snapshots of another schema.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("cannot read snapshot {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("snapshot {path} is not valid: {source}")]
+    Parse { path: String, source: serde_json::Error },
+    #[error("snapshot {path} has schema version {found}, this gateaudit reads version {expected}")]
+    Schema { path: String, found: u32, expected: u32 },
+    #[error("cannot write snapshot {path}: {source}")]
+    Write { path: String, source: std::io::Error },
+}
+
+/// The audit period: events and executions between `since` (inclusive) and `until` (exclusive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Period {
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+}
+
+impl Period {
+    pub fn contains(&self, t: DateTime<Utc>) -> bool {
+        t >= self.since && t < self.until
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub schema_version: u32,
+    pub tool_version: String,
+    /// Identifies this run in every report (UTC timestamp plus a short random suffix).
+    pub run_id: String,
+    pub organisation: String,
+    pub collected_at: DateTime<Utc>,
+    pub period: Period,
+    pub cicd_account: String,
+    pub regions: Vec<String>,
+    /// Name of the rule set the collection was configured with (checks may be re-run with another).
+    pub rule_set: String,
+    /// Roles declared in the configuration as deployment roles (besides pipeline service roles).
+    #[serde(default)]
+    pub declared_deployment_roles: Vec<String>,
+    pub accounts: Vec<AccountSnapshot>,
+}
+
+impl Snapshot {
+    pub fn account(&self, id: &str) -> Option<&AccountSnapshot> {
+        self.accounts.iter().find(|a| a.account_id == id)
+    }
+
+    /// True when every step of every account succeeded.
+    pub fn is_complete(&self) -> bool {
+        self.accounts.iter().all(AccountSnapshot::is_complete)
+    }
+
+    pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read(path).map_err(|source| SnapshotError::Read { path: shown.clone(), source })?;
+        let probe: serde_json::Value =
+            serde_json::from_slice(&text).map_err(|source| SnapshotError::Parse { path: shown.clone(), source })?;
+        let found = probe.get("schema_version").and_then(serde_json::Value::as_u64).unwrap_or(0) as u32;
+        if found != SCHEMA_VERSION {
+            return Err(SnapshotError::Schema { path: shown, found, expected: SCHEMA_VERSION });
+        }
+        serde_json::from_value(probe).map_err(|source| SnapshotError::Parse { path: shown, source })
+    }
+
+    pub fn save(&self, path: &Path) -> Result<(), SnapshotError> {
+        let shown = path.display().to_string();
+        let bytes = serde_json::to_vec_pretty(self).map_err(|e| SnapshotError::Write {
+            path: shown.clone(),
+            source: std::io::Error::other(e),
+        })?;
+        std::fs::write(path, bytes).map_err(|source| SnapshotError::Write { path: shown, source })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    Ok,
+    Failed,
+    /// The step ran but could not cover everything asked of it (e.g. LookupEvents reaches back only 90 days).
+    Partial,
+}
+
+/// One collection call (or family of calls) for one account and region, with its outcome.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CollectionStep {
+    pub step: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    pub status: StepStatus,
+    pub items: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AccountSnapshot {
+    pub account_id: String,
+    pub name: String,
+    pub environment: String,
+    /// The role assumed to read the account, or None when the caller's own credentials were used.
+    pub role_arn: Option<String>,
+    pub steps: Vec<CollectionStep>,
+    pub iam: Option<IamSnapshot>,
+    pub trails: Vec<Trail>,
+    pub pipelines: Vec<Pipeline>,
+    pub approval_events: Vec<ApprovalEvent>,
+    pub approval_records: Vec<ApprovalRecord>,
+}
+
+impl AccountSnapshot {
+    /// An account is complete when no step failed. Partial steps are reported but do not make it incomplete.
+    pub fn is_complete(&self) -> bool {
+        !self.steps.iter().any(|s| s.status == StepStatus::Failed)
+    }
+
+    pub fn failed_steps(&self) -> impl Iterator<Item = &CollectionStep> {
+        self.steps.iter().filter(|s| s.status == StepStatus::Failed)
+    }
+}
