@@ -1,0 +1,613 @@
+"""CloudTrail: record every API call the emulator serves; LookupEvents; trail files.
+
+moto 5.2.5 stores trails but records no events: ``LookupEvents`` does not
+exist and trails never deliver log files.  gateaudit reads both (who approved,
+from the PutApprovalResult events), so this module adds:
+
+* ``Recorder``, a WSGI middleware around moto's app.  For every SigV4-signed
+  request it records a CloudTrail event (eventVersion 1.08) in the account and
+  region of the request: userIdentity from the access key (identity.py),
+  eventSource ``<service>.amazonaws.com``, eventName, requestParameters (the
+  parsed request, member names in lowerCamelCase as CloudTrail writes them; for
+  PutApprovalResult exactly pipelineName/stageName/actionName/result/token),
+  responseElements (parsed response for successful write calls, secrets
+  dropped; null for read-only calls, as CloudTrail does), errorCode /
+  errorMessage for failed calls, requestID, eventID, readOnly, eventType,
+  managementEvent, eventCategory, recipientAccountId.  S3 object-level calls
+  (GetObject, PutObject, ListObjects, ...) are *data* events in CloudTrail:
+  they are recorded with ``managementEvent: false`` / ``eventCategory: Data``
+  and, like on AWS, are neither returned by LookupEvents nor delivered by
+  trails (we do not model data-event selectors).  LookupEvents calls
+  themselves are not recorded.  It also serves the control endpoints of
+  server.py under ``/_emulator/``.
+* ``LookupEvents`` (JSON API) over the recorded management events of the
+  caller's account and region: one LookupAttribute (EventId, EventName,
+  ReadOnly, Username, ResourceType, ResourceName, EventSource, AccessKeyId),
+  StartTime/EndTime, MaxResults (1..50, default 50), NextToken, newest first.
+* Trail log files: events of an account are delivered to every logging trail
+  of that account that covers the event's region (multi-region trails cover
+  all).  Files are gzip JSON ``{"Records": [...]}`` named like AWS's:
+  ``[prefix/]AWSLogs/[<org-id>/]<account>/CloudTrail/<region>/YYYY/MM/DD/
+  <account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<16 alnum>.json.gz``, one
+  file per account, region and 5-minute window of event time, written
+  through moto's S3 backend (the bucket may belong to another account).
+  Organisation trails of a management account also deliver the events of the
+  organisation's member accounts under ``AWSLogs/<org-id>/<account>/``.
+  Delivery happens when the emulator has been idle for ~2 s, on
+  ``POST /_emulator/flush-trails`` and before the clock is changed.
+  Log-file validation digest files are not produced.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import gzip
+import io
+import json
+import random
+import re
+import string
+import threading
+import time
+import uuid
+from typing import Any, Callable, Iterable
+
+from moto.cloudtrail import models as ct_models
+from moto.cloudtrail.responses import CloudTrailResponse
+from moto.core.exceptions import JsonRESTError
+
+from . import clock, identity
+
+LOCK = threading.RLock()
+#: (account, region) -> list of recorded events (dicts, see _Event)
+EVENTS: dict[tuple[str, str], list["_Event"]] = {}
+#: events not yet delivered to trails
+PENDING: list["_Event"] = []
+#: cloudtrail backends that own trails (registered by create_trail)
+TRAIL_BACKENDS: list[Any] = []
+_SEQ = [0]
+_LAST_RECORD = [0.0]
+
+_READ_ONLY_RE = re.compile(r"^(Get|List|Describe|Lookup|Head|Search|BatchGet|Query|Scan|Select|Check)")
+_S3_DATA_EXTRA = {
+    "ListObjects", "ListObjectsV2", "ListObjectVersions", "CreateMultipartUpload",
+    "UploadPart", "UploadPartCopy", "CompleteMultipartUpload", "AbortMultipartUpload",
+    "ListParts", "SelectObjectContent", "RestoreObject",
+}
+_CREDENTIAL_RE = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request")
+_SECRET_KEYS = {"secretAccessKey", "password", "newPassword", "oldPassword", "privateKey"}
+
+
+class _Event:
+    __slots__ = ("seq", "account", "region", "time", "record", "management", "resources", "username")
+
+    def __init__(self, account: str, region: str, when: _dt.datetime, record: dict[str, Any],
+                 management: bool, resources: list[dict[str, str]], username: str):
+        with LOCK:
+            _SEQ[0] += 1
+            self.seq = _SEQ[0]
+        self.account = account
+        self.region = region
+        self.time = when
+        self.record = record
+        self.management = management
+        self.resources = resources
+        self.username = username
+
+
+# --------------------------------------------------------------------------
+# request / response parsing helpers
+
+
+def _lower_camel(value: Any) -> Any:
+    """CloudTrail writes API member names in lowerCamelCase; drop blobs."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if key in ("ResponseMetadata", "Body"):
+                continue
+            name = key[:1].lower() + key[1:] if isinstance(key, str) else key
+            if name in _SECRET_KEYS:
+                continue
+            out[name] = _lower_camel(item)
+        return out
+    if isinstance(value, list):
+        return [_lower_camel(v) for v in value]
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return value.strftime("%b %d, %Y %-I:%M:%S %p") if isinstance(value, _dt.datetime) else str(value)
+    if isinstance(value, (bytes, bytearray)):
+        return None
+    if hasattr(value, "read"):
+        return None
+    return value
+
+
+def _service_model(service: str):
+    from moto.core.utils import get_service_model
+
+    return get_service_model(service)
+
+
+_ROUTERS: dict[str, Any] = {}
+
+
+def _router(service: str) -> Any:
+    """moto's operation router for a service (built once: it is not cheap)."""
+    if service not in _ROUTERS:
+        from moto.core.routing import get_service_router
+
+        _ROUTERS[service] = get_service_router(service)
+    return _ROUTERS[service]
+
+
+def _operation_and_params(service: str, environ: dict[str, Any], body: bytes) -> tuple[str | None, Any]:
+    """Find the operation a request calls and parse its parameters."""
+    from moto.core.parse import PROTOCOL_PARSERS
+    from moto.core.request import Request, determine_request_protocol
+    env = dict(environ)
+    env["wsgi.input"] = io.BytesIO(body)
+    env["CONTENT_LENGTH"] = str(len(body))
+    env.pop("wsgi.input_terminated", None)
+    request = Request(env)
+    try:
+        operation, uri_params = _router(service).match(request)
+    except Exception:
+        target = environ.get("HTTP_X_AMZ_TARGET")
+        return (target.split(".")[-1] if target else None), None
+    try:
+        model = _service_model(service)
+        protocol = determine_request_protocol(model, request.content_type)
+        parser = PROTOCOL_PARSERS[protocol](operation)
+        params = parser.parse(
+            {
+                "method": request.method,
+                "values": request.values,
+                "headers": request.headers,
+                "body": body,
+                "url_path": request.path,
+                "url_params": uri_params,
+            }
+        )
+        params = json.loads(json.dumps(params, default=_json_default))
+    except Exception:
+        params = None
+        if body[:1] == b"{":
+            try:
+                params = json.loads(body)
+            except ValueError:
+                params = None
+    return operation.name, params
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, _dt.datetime):
+        return clock.iso_z(value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc))
+    if isinstance(value, (bytes, bytearray)) or hasattr(value, "read"):
+        return None
+    return str(value)
+
+
+def _parse_response(service: str, action: str, status: int, headers: dict[str, str], body: bytes) -> Any:
+    """Parse a response with botocore's own parser (all protocols)."""
+    import botocore.parsers
+
+    model = _service_model(service)
+    operation = model.operation_model(action)
+    protocols = list(model.metadata.get("protocols") or [model.protocol])
+    content_type = headers.get("content-type", "")
+    if "cbor" in content_type:
+        wanted = ["smithy-rpc-v2-cbor"]
+    elif "json" in content_type or body[:1] == b"{":
+        wanted = ["json", "rest-json"]
+    else:
+        wanted = ["query", "rest-xml", "ec2"]
+    protocol = next((p for p in protocols if p in wanted), model.protocol)
+    parser = botocore.parsers.create_parser(protocol)
+    parsed = parser.parse(
+        {"status_code": status, "headers": headers, "body": body},
+        operation.output_shape,
+    )
+    return json.loads(json.dumps(parsed, default=_json_default))
+
+
+def _error_of(status: int, body: bytes) -> tuple[str | None, str | None]:
+    if status < 400:
+        return None, None
+    text = body.decode("utf-8", "replace")
+    if text.lstrip().startswith("{"):
+        try:
+            doc = json.loads(text)
+            code = str(doc.get("__type") or doc.get("code") or doc.get("Code") or "")
+            code = code.split("#")[-1].split(":")[0]
+            return code or f"HTTP{status}", doc.get("message") or doc.get("Message")
+        except ValueError:
+            pass
+    code = re.search(r"<Code>(.*?)</Code>", text, re.S)
+    message = re.search(r"<Message>(.*?)</Message>", text, re.S)
+    return (code.group(1) if code else f"HTTP{status}"), (message.group(1) if message else None)
+
+
+def _resources(service: str, params: Any, account: str) -> list[dict[str, str]]:
+    """Best-effort Resources list for LookupEvents."""
+    if not isinstance(params, dict):
+        return []
+    out = []
+    if service == "codepipeline":
+        name = params.get("pipelineName") or params.get("name")
+        if isinstance(name, str):
+            out.append({"ResourceType": "AWS::CodePipeline::Pipeline", "ResourceName": name})
+    elif service == "iam":
+        for key, rtype in (("UserName", "AWS::IAM::User"), ("RoleName", "AWS::IAM::Role"),
+                           ("GroupName", "AWS::IAM::Group"), ("PolicyArn", "AWS::IAM::Policy"),
+                           ("AccessKeyId", "AWS::IAM::AccessKey")):
+            if isinstance(params.get(key), str):
+                out.append({"ResourceType": rtype, "ResourceName": params[key]})
+    elif service == "sts":
+        if isinstance(params.get("RoleArn"), str):
+            out.append({"ResourceType": "AWS::IAM::Role", "ResourceName": params["RoleArn"]})
+    elif service == "s3":
+        if isinstance(params.get("Bucket"), str):
+            out.append({"ResourceType": "AWS::S3::Bucket", "ResourceName": params["Bucket"]})
+    elif service == "cloudtrail":
+        name = params.get("Name") or params.get("TrailName")
+        if isinstance(name, str):
+            out.append({"ResourceType": "AWS::CloudTrail::Trail", "ResourceName": name})
+    return out
+
+
+# --------------------------------------------------------------------------
+# recording
+
+
+def record_request(environ: dict[str, Any], body: bytes, status: int,
+                   response_headers: dict[str, str], response_body: bytes) -> None:
+    """Turn one served request into a CloudTrail event (never raises)."""
+    try:
+        _record(environ, body, status, response_headers, response_body)
+    except Exception:  # recording must never break the API
+        import traceback
+
+        traceback.print_exc()
+
+
+def _record(environ: dict[str, Any], body: bytes, status: int,
+            response_headers: dict[str, str], response_body: bytes) -> None:
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    match = _CREDENTIAL_RE.search(auth)
+    if not match:
+        qs = environ.get("QUERY_STRING", "")
+        from urllib.parse import parse_qs
+
+        cred = parse_qs(qs).get("X-Amz-Credential", [""])[0]
+        match = _CREDENTIAL_RE.search("Credential=" + cred)
+    if not match:
+        return  # unsigned: not an SDK call
+    access_key, _date, region, service = match.group(1), match.group(2), match.group(3), match.group(4).lower()
+    action, params = _operation_and_params(service, environ, body)
+    if not action or (service == "cloudtrail" and action == "LookupEvents"):
+        return
+    headers = {"x-moto-account-id": environ.get("HTTP_X_MOTO_ACCOUNT_ID")}
+    account = identity.account_for_request(headers, access_key)
+    caller = identity.resolve(access_key, account)
+    when = clock.now()
+    read_only = bool(_READ_ONLY_RE.match(action))
+    management = not (service == "s3" and ("Object" in action or action in _S3_DATA_EXTRA))
+    error_code, error_message = _error_of(status, response_body)
+
+    request_parameters = _lower_camel(params) if isinstance(params, dict) else None
+    if service == "s3" and isinstance(params, dict):
+        request_parameters = {
+            k: v for k, v in (request_parameters or {}).items() if k not in ("bucket", "key")
+        }
+        if params.get("Bucket"):
+            request_parameters["bucketName"] = params["Bucket"]
+        if params.get("Key"):
+            request_parameters["key"] = params["Key"]
+        request_parameters["Host"] = environ.get("HTTP_HOST", "")
+    if request_parameters == {}:
+        request_parameters = None
+
+    response_elements = None
+    if not error_code and not read_only and response_body:
+        try:
+            response_elements = _lower_camel(
+                _parse_response(service, action, status, response_headers, response_body)
+            ) or None
+            if response_elements and len(json.dumps(response_elements)) > 10240:
+                response_elements = {"omitted": True}
+        except Exception:
+            response_elements = None
+        if service == "codepipeline" and action == "PutApprovalResult" and response_elements:
+            approved = response_elements.get("approvedAt")
+            if isinstance(approved, str):
+                try:
+                    ts = _dt.datetime.fromisoformat(approved.replace("Z", "+00:00"))
+                    response_elements["approvedAt"] = ts.strftime("%b %d, %Y %-I:%M:%S %p")
+                except ValueError:
+                    pass
+
+    request_id = (
+        response_headers.get("x-amzn-requestid")
+        or response_headers.get("x-amz-request-id")
+        or response_headers.get("x-amzn-RequestId")
+        or str(uuid.uuid4())
+    )
+    record: dict[str, Any] = {
+        "eventVersion": "1.08",
+        "userIdentity": caller.user_identity(),
+        "eventTime": clock.iso_z(when),
+        "eventSource": f"{service}.amazonaws.com",
+        "eventName": action,
+        "awsRegion": region,
+        "sourceIPAddress": environ.get("REMOTE_ADDR", "127.0.0.1"),
+        "userAgent": environ.get("HTTP_USER_AGENT", ""),
+    }
+    if error_code:
+        record["errorCode"] = error_code
+        if error_message:
+            record["errorMessage"] = error_message
+    record.update(
+        {
+            "requestParameters": request_parameters,
+            "responseElements": response_elements,
+            "requestID": request_id,
+            "eventID": str(uuid.uuid4()),
+            "readOnly": read_only,
+            "eventType": "AwsApiCall",
+            "managementEvent": management,
+            "recipientAccountId": account,
+            "eventCategory": "Management" if management else "Data",
+        }
+    )
+    if caller.access_key_id is None:
+        record["userIdentity"].pop("accessKeyId", None)
+    event = _Event(account, region, when, record, management,
+                   _resources(service, params, account), caller.username)
+    with LOCK:
+        EVENTS.setdefault((account, region), []).append(event)
+        if management:
+            PENDING.append(event)
+        _LAST_RECORD[0] = time.monotonic()
+
+
+# --------------------------------------------------------------------------
+# LookupEvents
+
+
+class _Error(JsonRESTError):
+    code = 400
+
+    def __init__(self, error_type: str, message: str):
+        super().__init__(error_type, message)
+
+
+_ATTRIBUTES = {
+    "EventId": lambda e: e.record["eventID"],
+    "EventName": lambda e: e.record["eventName"],
+    "ReadOnly": lambda e: "true" if e.record["readOnly"] else "false",
+    "Username": lambda e: e.username,
+    "EventSource": lambda e: e.record["eventSource"],
+    "AccessKeyId": lambda e: e.record["userIdentity"].get("accessKeyId", ""),
+}
+
+
+def _to_time(value: Any) -> _dt.datetime:
+    if isinstance(value, (int, float)):
+        return _dt.datetime.fromtimestamp(value, _dt.timezone.utc)
+    return clock.parse_iso(str(value))
+
+
+def lookup_events(self: CloudTrailResponse) -> str:
+    """CloudTrail LookupEvents over the recorded management events."""
+    params = json.loads(self.body or "{}")
+    attributes = params.get("LookupAttributes") or []
+    if len(attributes) > 1:
+        raise _Error("InvalidLookupAttributesException",
+                     "You cannot specify more than one lookup attribute.")
+    start = _to_time(params["StartTime"]) if params.get("StartTime") is not None else None
+    end = _to_time(params["EndTime"]) if params.get("EndTime") is not None else None
+    if start and end and start > end:
+        raise _Error("InvalidTimeRangeException",
+                     "Start time must be before the end time.")
+    max_results = params.get("MaxResults", 50)
+    if not isinstance(max_results, int) or not 1 <= max_results <= 50:
+        raise _Error("InvalidMaxResultsException", "MaxResults must be between 1 and 50.")
+    predicate: Callable[[_Event], bool] = lambda e: True
+    if attributes:
+        key = attributes[0].get("AttributeKey")
+        value = attributes[0].get("AttributeValue")
+        if key in _ATTRIBUTES:
+            getter = _ATTRIBUTES[key]
+            predicate = lambda e: getter(e) == value
+        elif key == "ResourceName":
+            predicate = lambda e: any(r["ResourceName"] == value for r in e.resources)
+        elif key == "ResourceType":
+            predicate = lambda e: any(r["ResourceType"] == value for r in e.resources)
+        else:
+            raise _Error("InvalidLookupAttributesException",
+                         f"Invalid attribute key: {key}")
+    with LOCK:
+        events = [
+            e for e in EVENTS.get((self.current_account, self.region), [])
+            if e.management
+            and (start is None or e.time >= start)
+            and (end is None or e.time <= end)
+            and predicate(e)
+        ]
+    events.sort(key=lambda e: (e.time, e.seq), reverse=True)
+    token = params.get("NextToken")
+    if token:
+        try:
+            ts, seq = base64.b64decode(token).decode().split("|")
+            cursor = (float(ts), int(seq))
+        except Exception:
+            raise _Error("InvalidNextTokenException", "Invalid NextToken.")
+        events = [e for e in events if (e.time.timestamp(), e.seq) < cursor]
+    page = events[:max_results]
+    out: dict[str, Any] = {
+        "Events": [
+            {
+                "EventId": e.record["eventID"],
+                "EventName": e.record["eventName"],
+                "ReadOnly": "true" if e.record["readOnly"] else "false",
+                "AccessKeyId": e.record["userIdentity"].get("accessKeyId", ""),
+                "EventTime": clock.epoch(e.time),
+                "EventSource": e.record["eventSource"],
+                "Username": e.username,
+                "Resources": e.resources,
+                "CloudTrailEvent": json.dumps(e.record),
+            }
+            for e in page
+        ]
+    }
+    if len(events) > max_results:
+        last = page[-1]
+        out["NextToken"] = base64.b64encode(f"{last.time.timestamp()!r}|{last.seq}".encode()).decode()
+    return json.dumps(out)
+
+
+# --------------------------------------------------------------------------
+# trail delivery
+
+
+def _alnum(n: int) -> str:
+    return "".join(random.choice(string.ascii_letters + string.digits) for _ in range(n))
+
+
+def _org_of(account: str) -> tuple[str | None, set[str]]:
+    """(organisation id, member account ids) when ``account`` manages an org."""
+    try:
+        from moto.organizations.models import organizations_backends
+
+        backend = organizations_backends[account]["aws"]
+        if backend.org is None or backend.org.master_account_id != account:
+            return None, set()
+        return backend.org.id, {a.id for a in backend.accounts}
+    except Exception:
+        return None, set()
+
+
+def _destinations(event: _Event) -> list[tuple[str, str]]:
+    """(bucket, key prefix up to the account) for every trail that takes ``event``."""
+    out = []
+    for backend in list(TRAIL_BACKENDS):
+        for trail in list(backend.trails.values()):
+            if not trail.status.is_logging:
+                continue
+            if not (trail.is_multi_region or trail.region_name == event.region):
+                continue
+            prefix = f"{trail.s3_key_prefix.strip('/')}/" if trail.s3_key_prefix else ""
+            if trail.account_id == event.account:
+                if trail.is_org_trail:
+                    org_id, _ = _org_of(trail.account_id)
+                    if org_id:
+                        out.append((trail.bucket_name, f"{prefix}AWSLogs/{org_id}/{event.account}"))
+                        continue
+                out.append((trail.bucket_name, f"{prefix}AWSLogs/{event.account}"))
+            elif trail.is_org_trail:
+                org_id, members = _org_of(trail.account_id)
+                if org_id and event.account in members:
+                    out.append((trail.bucket_name, f"{prefix}AWSLogs/{org_id}/{event.account}"))
+    return out
+
+
+def flush_trails() -> int:
+    """Deliver pending events to trail buckets now; returns files written."""
+    from moto.s3.models import s3_backends
+
+    with LOCK:
+        pending = list(PENDING)
+        PENDING.clear()
+    groups: dict[tuple[str, str, str, str, int], list[_Event]] = {}
+    for event in pending:
+        window = int(event.time.timestamp()) // 300
+        for bucket, base in _destinations(event):
+            groups.setdefault((bucket, base, event.account, event.region, window), []).append(event)
+    written = 0
+    for (bucket, base, account, region, _w), events in sorted(groups.items()):
+        events.sort(key=lambda e: (e.time, e.seq))
+        stamp = events[-1].time
+        key = (
+            f"{base}/CloudTrail/{region}/{stamp:%Y/%m/%d}/"
+            f"{account}_CloudTrail_{region}_{stamp:%Y%m%dT%H%M}Z_{_alnum(16)}.json.gz"
+        )
+        payload = gzip.compress(json.dumps({"Records": [e.record for e in events]}).encode())
+        try:
+            owner = s3_backends.bucket_accounts.get(bucket)
+            if owner is None:
+                continue  # bucket gone: CloudTrail would fail the delivery
+            partition, owner_account = owner
+            s3_backends[owner_account][partition].put_object(bucket, key, payload)
+            written += 1
+        except Exception:
+            import traceback
+
+            traceback.print_exc()
+    return written
+
+
+def _idle_flusher() -> None:
+    while True:
+        time.sleep(0.5)
+        with LOCK:
+            due = PENDING and time.monotonic() - _LAST_RECORD[0] > 2.0
+        if due:
+            flush_trails()
+
+
+_original_create_trail = ct_models.CloudTrailBackend.create_trail
+
+
+def create_trail(self: Any, *args: Any, **kwargs: Any) -> Any:
+    trail = _original_create_trail(self, *args, **kwargs)
+    with LOCK:
+        if self not in TRAIL_BACKENDS:
+            TRAIL_BACKENDS.append(self)
+    return trail
+
+
+def install() -> None:
+    ct_models.CloudTrailBackend.create_trail = create_trail
+    CloudTrailResponse.lookup_events = lookup_events
+    threading.Thread(target=_idle_flusher, name="trail-flusher", daemon=True).start()
+
+
+# --------------------------------------------------------------------------
+# WSGI middleware
+
+
+class Recorder:
+    """Wraps moto's WSGI app: control endpoints + CloudTrail recording."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], control: Callable[..., Any]):
+        self.app = app
+        self.control = control
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "").startswith("/_emulator/"):
+            return self.control(environ, start_response)
+        stream = environ["wsgi.input"]
+        if environ.get("wsgi.input_terminated"):
+            body = stream.read()
+        else:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = stream.read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        captured: dict[str, Any] = {}
+
+        def _start(status: str, headers: list[tuple[str, str]], exc_info: Any = None):
+            captured["status"] = int(status.split()[0])
+            captured["headers"] = {k.lower(): v for k, v in headers}
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        result = self.app(environ, _start)
+        try:
+            chunks = list(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        response_body = b"".join(chunks)
+        record_request(environ, body, captured.get("status", 200),
+                       captured.get("headers", {}), response_body)
+        return [response_body]

@@ -1,0 +1,491 @@
+#!/usr/bin/env python3
+"""Seed a running emulator (server.py) with gateaudit's demo organisation.
+
+Usage::
+
+    .venv/bin/python tests/emulator/seed_demo.py --endpoint http://127.0.0.1:PORT \
+        --out DIR [--with-unreachable]
+
+Everything goes through the emulator's AWS APIs with boto3.  Administrative
+set-up uses the account's root (dummy keys plus the ``x-moto-account-id``
+header); approvals are made with each approver's own credentials (IAM user
+access keys, or STS sessions of the ReleaseManager role), so the emulator
+records who approved.  Region us-east-1.
+
+Accounts: CI/CD 111111111111, dev 222222222222, test 333333333333,
+prod 444444444444 (and, with --with-unreachable, sandbox 555555555555 in
+gateaudit.toml only: it has no CICDCrossAccountRole, so AssumeRole is denied).
+
+Planted findings (listed in DIR/expected.json):
+  distinct-approvers   execution 2: ReleaseManager approves ApprovalA and
+                       ApprovalB under sessions rm-alice and rm-alice-2
+  approver-separation  dave is in both ApprovalA and ApprovalB
+  approver-separation  ReleaseManager may approve both ProdGate actions
+  write-access         mallory (prod) has PowerUserPolicy (NotAction iam/orgs)
+  approval-evidence    no approval record for bob's ApprovalB in execution 1
+
+Writes DIR/gateaudit.toml, DIR/credentials.env, DIR/expected.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import urllib.request
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+REGION = "us-east-1"
+CICD, DEV, TEST, PROD, SANDBOX = (
+    "111111111111", "222222222222", "333333333333", "444444444444", "555555555555")
+ENV_ACCOUNTS = {DEV: "dev", TEST: "test", PROD: "prod"}
+TRAIL_BUCKET = f"cloudtrail-logs-{CICD}"
+RECORD_BUCKET = f"approval-records-{CICD}"
+SOURCE_BUCKET = f"webapp-source-{CICD}"
+RECORD_PREFIX = "PipelineApprovalGateActions/"
+PIPELINE = "webapp"
+
+
+class Seeder:
+    def __init__(self, endpoint: str):
+        self.endpoint = endpoint.rstrip("/")
+        self.config = Config(retries={"max_attempts": 1, "mode": "standard"})
+
+    # -- plumbing ---------------------------------------------------------
+
+    def client(self, service: str, account: str | None = None,
+               creds: dict[str, str] | None = None) -> Any:
+        """boto3 client as ``account``'s root, or with the given credentials."""
+        if creds is None:
+            creds = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        session = boto3.session.Session(region_name=REGION, **creds)
+        client = session.client(service, endpoint_url=self.endpoint, config=self.config)
+        if account:
+            def add_header(request: Any, **_: Any) -> None:
+                request.headers["x-moto-account-id"] = account
+
+            client.meta.events.register("before-send", add_header)
+        return client
+
+    def control(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+        request = urllib.request.Request(
+            f"{self.endpoint}/_emulator/{path}", data=json.dumps(payload).encode(),
+            method="POST", headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+
+    def set_clock(self, when: dt.datetime) -> None:
+        self.control("clock", {"now": when.strftime("%Y-%m-%dT%H:%M:%SZ")})
+
+    @staticmethod
+    def keys(response: dict[str, Any]) -> dict[str, str]:
+        key = response["AccessKey"]
+        return {"aws_access_key_id": key["AccessKeyId"],
+                "aws_secret_access_key": key["SecretAccessKey"]}
+
+    # -- IAM helpers ------------------------------------------------------
+
+    @staticmethod
+    def doc(*statements: dict[str, Any]) -> str:
+        return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+    def user(self, iam: Any, name: str, groups: list[str] = (), key: bool = True) -> dict[str, str] | None:
+        iam.create_user(UserName=name)
+        for group in groups:
+            iam.add_user_to_group(GroupName=group, UserName=name)
+        return self.keys(iam.create_access_key(UserName=name)) if key else None
+
+    def managed_policy(self, iam: Any, account: str, name: str, document: str) -> str:
+        iam.create_policy(PolicyName=name, PolicyDocument=document)
+        return f"arn:aws:iam::{account}:policy/{name}"
+
+    # -- the organisation ---------------------------------------------------
+
+    def seed_buckets_and_trails(self) -> None:
+        s3 = self.client("s3", CICD)
+        for bucket in (TRAIL_BUCKET, RECORD_BUCKET, SOURCE_BUCKET):
+            s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_versioning(Bucket=TRAIL_BUCKET,
+                                 VersioningConfiguration={"Status": "Enabled"})
+        s3.put_bucket_versioning(Bucket=RECORD_BUCKET,
+                                 VersioningConfiguration={"Status": "Enabled"})
+        accounts = [CICD, DEV, TEST, PROD]
+        s3.put_bucket_policy(Bucket=TRAIL_BUCKET, Policy=self.doc(
+            {"Sid": "AWSCloudTrailAclCheck", "Effect": "Allow",
+             "Principal": {"Service": "cloudtrail.amazonaws.com"},
+             "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{TRAIL_BUCKET}"},
+            {"Sid": "AWSCloudTrailWrite", "Effect": "Allow",
+             "Principal": {"Service": "cloudtrail.amazonaws.com"},
+             "Action": "s3:PutObject",
+             "Resource": [f"arn:aws:s3:::{TRAIL_BUCKET}/AWSLogs/{a}/*" for a in accounts],
+             "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}},
+        ))
+        s3.put_object(Bucket=SOURCE_BUCKET, Key="webapp/source.zip", Body=b"PK\x05\x06" + b"\0" * 18)
+        for account in accounts:
+            trail = self.client("cloudtrail", account)
+            trail.create_trail(Name="management-events", S3BucketName=TRAIL_BUCKET,
+                               IsMultiRegionTrail=True, EnableLogFileValidation=True,
+                               IncludeGlobalServiceEvents=True)
+            trail.start_logging(Name="management-events")
+
+    def seed_environment_account(self, account: str) -> dict[str, str]:
+        iam = self.client("iam", account)
+        iam.create_role(
+            RoleName="CICDCrossAccountRole", Path="/",
+            AssumeRolePolicyDocument=self.doc({
+                "Effect": "Allow", "Action": ["sts:AssumeRole"],
+                "Principal": {"AWS": f"arn:aws:iam::{CICD}:root"}}))
+        iam.put_role_policy(RoleName="CICDCrossAccountRole", PolicyName="CICDCrossAccountAccess",
+                            PolicyDocument=self.doc({"Effect": "Allow", "Action": "*", "Resource": "*"}))
+        read_only = self.managed_policy(iam, account, "ReadOnlyAccess", self.doc({
+            "Effect": "Allow", "Action": ["*:Get*", "*:List*", "*:Describe*"], "Resource": "*"}))
+        iam.create_group(GroupName="Engineers")
+        iam.attach_group_policy(GroupName="Engineers", PolicyArn=read_only)
+        iam.create_group(GroupName="Operators")
+        iam.put_group_policy(GroupName="Operators", PolicyName="OperatorsAccess", PolicyDocument=self.doc({
+            "Effect": "Allow",
+            "Action": ["ec2:StartInstances", "ec2:StopInstances", "ec2:RebootInstances",
+                       "cloudfront:CreateInvalidation", "codepipeline:StartPipelineExecution",
+                       "codepipeline:RetryStageExecution"],
+            "Resource": "*"}))
+        self.user(iam, "erin", ["Engineers"])
+        self.user(iam, "oscar", ["Operators"])
+        keys: dict[str, str] = {}
+        if account == PROD:
+            power = self.managed_policy(iam, account, "PowerUserPolicy", self.doc({
+                "Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"}))
+            keys = self.user(iam, "mallory") or {}
+            iam.create_login_profile(UserName="mallory", Password="Tr0ub4dor&3-mallory",
+                                     PasswordResetRequired=False)
+            iam.attach_user_policy(UserName="mallory", PolicyArn=power)
+        return keys
+
+    def seed_cicd_iam(self) -> dict[str, dict[str, str]]:
+        iam = self.client("iam", CICD)
+        creds: dict[str, dict[str, str]] = {}
+        auditor = self.managed_policy(iam, CICD, "GateAuditReadOnly", self.doc(
+            {"Sid": "ReadIam", "Effect": "Allow", "Action": ["iam:Get*", "iam:List*"], "Resource": "*"},
+            {"Sid": "ReadPipelines", "Effect": "Allow",
+             "Action": ["codepipeline:Get*", "codepipeline:List*"], "Resource": "*"},
+            {"Sid": "ReadTrails", "Effect": "Allow",
+             "Action": ["cloudtrail:Describe*", "cloudtrail:Get*", "cloudtrail:List*",
+                        "cloudtrail:LookupEvents"], "Resource": "*"},
+            {"Sid": "ReadEvidence", "Effect": "Allow", "Action": ["s3:Get*", "s3:List*"], "Resource": "*"},
+            {"Sid": "EnterAccounts", "Effect": "Allow", "Action": "sts:AssumeRole",
+             "Resource": "arn:aws:iam::*:role/CICDCrossAccountRole"}))
+        creds["gateaudit-auditor"] = self.user(iam, "gateaudit-auditor")
+        iam.attach_user_policy(UserName="gateaudit-auditor", PolicyArn=auditor)
+
+        iam.create_role(RoleName="CodePipelineServiceRole", AssumeRolePolicyDocument=self.doc({
+            "Effect": "Allow", "Action": "sts:AssumeRole",
+            "Principal": {"Service": "codepipeline.amazonaws.com"}}))
+        iam.put_role_policy(RoleName="CodePipelineServiceRole", PolicyName="CodePipelineAccess",
+                            PolicyDocument=self.doc({
+                                "Effect": "Allow",
+                                "Action": ["s3:*", "codebuild:BatchGetBuilds", "codebuild:StartBuild",
+                                           "sns:Publish"], "Resource": "*"}))
+        iam.create_role(RoleName="CodeBuildServiceRole", AssumeRolePolicyDocument=self.doc({
+            "Effect": "Allow", "Action": "sts:AssumeRole",
+            "Principal": {"Service": "codebuild.amazonaws.com"}}))
+        iam.put_role_policy(RoleName="CodeBuildServiceRole", PolicyName="CodeBuildAccess",
+                            PolicyDocument=self.doc(
+                                {"Effect": "Allow", "Action": ["s3:*", "logs:*"], "Resource": "*"},
+                                {"Effect": "Allow", "Action": "sts:AssumeRole",
+                                 "Resource": "arn:aws:iam::*:role/CICDCrossAccountRole"}))
+
+        def approval_group(name: str, resource: str) -> None:
+            iam.create_group(GroupName=name)
+            iam.put_group_policy(GroupName=name, PolicyName=f"{name}Approve", PolicyDocument=self.doc({
+                "Effect": "Allow", "Action": "codepipeline:PutApprovalResult", "Resource": resource}))
+
+        approval_group("ApprovalA", f"arn:aws:codepipeline:{REGION}:{CICD}:*/*/ApprovalA")
+        approval_group("ApprovalB", f"arn:aws:codepipeline:{REGION}:{CICD}:*/*/ApprovalB")
+        approval_group("TestApprovers", f"arn:aws:codepipeline:{REGION}:{CICD}:*/TestGate/*")
+        creds["alice"] = self.user(iam, "alice", ["ApprovalA"])
+        creds["bob"] = self.user(iam, "bob", ["ApprovalB"])
+        creds["carol"] = self.user(iam, "carol", ["TestApprovers"])
+        creds["dave"] = self.user(iam, "dave", ["ApprovalA", "ApprovalB"])
+
+        iam.create_role(RoleName="ReleaseManager", AssumeRolePolicyDocument=self.doc({
+            "Effect": "Allow", "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+            "Principal": {"AWS": f"arn:aws:iam::{CICD}:root"}}))
+        iam.put_role_policy(RoleName="ReleaseManager", PolicyName="ApproveProduction",
+                            PolicyDocument=self.doc({
+                                "Effect": "Allow", "Action": "codepipeline:PutApprovalResult",
+                                "Resource": f"arn:aws:codepipeline:{REGION}:{CICD}:{PIPELINE}/ProdGate/*"}))
+        return creds
+
+    def seed_pipeline(self) -> None:
+        def build(name: str, project: str, inputs: list[str], outputs: list[str] = (),
+                  env: list[dict[str, str]] | None = None) -> dict[str, Any]:
+            config = {"ProjectName": project}
+            if env is not None:
+                config["EnvironmentVariables"] = json.dumps(env)
+            return {"name": name, "runOrder": 1, "configuration": config,
+                    "actionTypeId": {"category": "Build", "owner": "AWS", "provider": "CodeBuild",
+                                     "version": "1"},
+                    "inputArtifacts": [{"name": n} for n in inputs],
+                    "outputArtifacts": [{"name": n} for n in outputs]}
+
+        def deploy(env_name: str, account: str) -> dict[str, Any]:
+            return build(f"Deploy{env_name.capitalize()}", f"webapp-deploy-{env_name}", ["BuildOutput"],
+                         env=[{"name": "ASSUME_ROLE_ARN", "type": "PLAINTEXT",
+                               "value": f"arn:aws:iam::{account}:role/CICDCrossAccountRole"},
+                              {"name": "ENVIRONMENT", "type": "PLAINTEXT", "value": env_name}])
+
+        def approval(name: str, info: str) -> dict[str, Any]:
+            return {"name": name, "runOrder": 1,
+                    "actionTypeId": {"category": "Approval", "owner": "AWS", "provider": "Manual",
+                                     "version": "1"},
+                    "configuration": {"CustomData": info}}
+
+        pipeline = {
+            "name": PIPELINE,
+            "roleArn": f"arn:aws:iam::{CICD}:role/CodePipelineServiceRole",
+            "artifactStore": {"type": "S3", "location": SOURCE_BUCKET},
+            "stages": [
+                {"name": "Source", "actions": [{
+                    "name": "Source", "runOrder": 1,
+                    "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"},
+                    "configuration": {"S3Bucket": SOURCE_BUCKET, "S3ObjectKey": "webapp/source.zip",
+                                      "PollForSourceChanges": "false"},
+                    "outputArtifacts": [{"name": "SourceOutput"}]}]},
+                {"name": "Build", "actions": [build("Build_and_Test", "webapp-build", ["SourceOutput"],
+                                                    ["BuildOutput"])]},
+                {"name": "DeployDev", "actions": [deploy("dev", DEV)]},
+                {"name": "TestGate", "actions": [approval("TestApproval",
+                                                          "Approve the release for the test environment")]},
+                {"name": "DeployTest", "actions": [deploy("test", TEST)]},
+                {"name": "ProdGate", "actions": [
+                    approval("ApprovalA", "Two-person rule: first production approver"),
+                    approval("ApprovalB", "Two-person rule: second production approver")]},
+                {"name": "DeployProd", "actions": [deploy("prod", PROD)]},
+            ],
+            "version": 1,
+        }
+        self.client("codepipeline", CICD).create_pipeline(pipeline=pipeline)
+
+    # -- executions and approvals -------------------------------------------
+
+    def token(self, stage: str, action: str) -> str:
+        state = self.client("codepipeline", CICD).get_pipeline_state(name=PIPELINE)
+        for stage_state in state["stageStates"]:
+            if stage_state["stageName"] != stage:
+                continue
+            for action_state in stage_state["actionStates"]:
+                if action_state["actionName"] == action:
+                    latest = action_state.get("latestExecution") or {}
+                    if latest.get("status") == "InProgress" and latest.get("token"):
+                        return latest["token"]
+        raise RuntimeError(f"no pending approval for {stage}/{action}")
+
+    def approve(self, creds: dict[str, str], execution_id: str, stage: str, action: str,
+                status: str, summary: str, write_record: bool = True) -> dict[str, Any]:
+        token = self.token(stage, action)
+        cp = self.client("codepipeline", creds=creds)
+        response = cp.put_approval_result(pipelineName=PIPELINE, stageName=stage, actionName=action,
+                                          result={"summary": summary, "status": status}, token=token)
+        approved_at = response["approvedAt"].astimezone(dt.timezone.utc)
+        caller = self.client("sts", creds=creds).get_caller_identity()["Arn"]
+        event = self.find_event(token)
+        approval = {"stage": stage, "action": action, "status": status, "summary": summary,
+                    "approver": caller, "execution_id": execution_id, "token": token,
+                    "approved_at": approved_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "event_id": event.get("eventID"), "record_key": None}
+        if write_record:
+            approval["record_key"] = self.write_record(approval, event, approved_at)
+        self.approvals.append(approval)
+        return approval
+
+    def find_event(self, token: str) -> dict[str, Any]:
+        ct = self.client("cloudtrail", CICD)
+        pages = ct.get_paginator("lookup_events").paginate(
+            LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "PutApprovalResult"}])
+        for page in pages:
+            for event in page["Events"]:
+                record = json.loads(event["CloudTrailEvent"])
+                if (record.get("requestParameters") or {}).get("token") == token:
+                    return record
+        return {}
+
+    def write_record(self, approval: dict[str, Any], event: dict[str, Any], when: dt.datetime) -> str:
+        """What the approval-gate-tracking Lambda writes for one PutApprovalResult."""
+        verdict = "APPROVED" if approval["status"] == "Approved" else "REJECTED"
+        key = (f"{RECORD_PREFIX}{PIPELINE}/{when:%Y/%m/%d}/"
+               f"{approval['action']}-{verdict}-{when:%I:%M:%S-%p}.txt")
+        body = {
+            "pipelineName": PIPELINE,
+            "stageName": approval["stage"],
+            "actionName": approval["action"],
+            "status": approval["status"],
+            "summary": approval["summary"],
+            "approver": approval["approver"],
+            "userIdentity": event.get("userIdentity"),
+            "pipelineExecutionId": approval["execution_id"],
+            "eventID": event.get("eventID"),
+            "eventTime": event.get("eventTime"),
+            "token": approval["token"],
+        }
+        self.client("s3", CICD).put_object(Bucket=RECORD_BUCKET, Key=key,
+                                           Body=json.dumps(body, indent=2).encode(),
+                                           ContentType="text/plain")
+        return key
+
+    def run(self, out: str, with_unreachable: bool) -> dict[str, Any]:
+        self.approvals: list[dict[str, Any]] = []
+        today = dt.datetime.now(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+        at = lambda days, hh, mm: today - dt.timedelta(days=days) + dt.timedelta(hours=hh, minutes=mm)
+
+        self.set_clock(at(30, 9, 0))
+        self.seed_buckets_and_trails()
+        env_keys = {}
+        for account in ENV_ACCOUNTS:
+            env_keys[account] = self.seed_environment_account(account)
+        creds = self.seed_cicd_iam()
+        self.seed_pipeline()
+        sts = self.client("sts", creds=creds["alice"])
+
+        def release_manager(session: str) -> dict[str, str]:
+            c = sts.assume_role(RoleArn=f"arn:aws:iam::{CICD}:role/ReleaseManager",
+                                RoleSessionName=session, SourceIdentity="alice")["Credentials"]
+            return {"aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretAccessKey"],
+                    "aws_session_token": c["SessionToken"]}
+
+        cp = self.client("codepipeline", CICD)
+        executions: dict[str, str] = {}
+
+        # execution 1: clean two-person approval (bob's record goes missing)
+        self.set_clock(at(21, 9, 30))
+        ex1 = cp.start_pipeline_execution(name=PIPELINE)["pipelineExecutionId"]
+        self.set_clock(at(21, 10, 5))
+        self.approve(creds["carol"], ex1, "TestGate", "TestApproval", "Approved",
+                     "Change CHG-1042: test deployment reviewed, unit and integration tests green")
+        self.set_clock(at(21, 14, 20))
+        self.approve(creds["alice"], ex1, "ProdGate", "ApprovalA", "Approved",
+                     "Change CHG-1042 reviewed, tests green, rollback plan attached")
+        self.set_clock(at(21, 15, 45))
+        self.approve(creds["bob"], ex1, "ProdGate", "ApprovalB", "Approved",
+                     "Change CHG-1042 second review: release notes and CAB approval checked",
+                     write_record=False)
+        executions["clean"] = ex1
+
+        # execution 2: one principal approves both production gates
+        self.set_clock(at(14, 9, 15))
+        ex2 = cp.start_pipeline_execution(name=PIPELINE)["pipelineExecutionId"]
+        self.set_clock(at(14, 10, 40))
+        self.approve(creds["carol"], ex2, "TestGate", "TestApproval", "Approved",
+                     "Change CHG-1057: test deployment verified, smoke tests pass")
+        self.set_clock(at(14, 16, 2))
+        self.approve(release_manager("rm-alice"), ex2, "ProdGate", "ApprovalA", "Approved",
+                     "Change CHG-1057 urgent hotfix, approving")
+        self.set_clock(at(14, 16, 4))
+        self.approve(release_manager("rm-alice-2"), ex2, "ProdGate", "ApprovalB", "Approved",
+                     "Change CHG-1057 urgent hotfix, second approval")
+        executions["violation"] = ex2
+
+        # execution 3: rejected at the test gate
+        self.set_clock(at(7, 11, 0))
+        ex3 = cp.start_pipeline_execution(name=PIPELINE)["pipelineExecutionId"]
+        self.set_clock(at(7, 13, 30))
+        self.approve(creds["carol"], ex3, "TestGate", "TestApproval", "Rejected",
+                     "Change CHG-1063 rejected: integration tests failing on checkout flow")
+        executions["rejected"] = ex3
+
+        self.control("flush-trails", {})
+        self.control("clock", {"reset": True})
+        self.control("flush-trails", {})
+
+        for execution_id, expected in ((ex1, "Succeeded"), (ex2, "Succeeded"), (ex3, "Failed")):
+            status = cp.get_pipeline_execution(pipelineName=PIPELINE,
+                                               pipelineExecutionId=execution_id)["pipelineExecution"]["status"]
+            if status != expected:
+                raise RuntimeError(f"execution {execution_id} is {status}, expected {expected}")
+
+        os.makedirs(out, exist_ok=True)
+        self.write_outputs(out, creds["gateaudit-auditor"], executions, with_unreachable)
+        return {"executions": executions, "approvals": len(self.approvals)}
+
+    # -- outputs ------------------------------------------------------------
+
+    def write_outputs(self, out: str, auditor: dict[str, str], executions: dict[str, str],
+                      with_unreachable: bool) -> None:
+        accounts = [(CICD, "cicd", "cicd"), (DEV, "dev", "dev"), (TEST, "test", "test"),
+                    (PROD, "prod", "prod")]
+        if with_unreachable:
+            accounts.append((SANDBOX, "sandbox", "dev"))
+        lines = [
+            'organisation = "Demo Corp (emulated)"',
+            f'cicd_account = "{CICD}"',
+            f'regions = ["{REGION}"]',
+            'role_name = "CICDCrossAccountRole"',
+            'session_name = "gateaudit"',
+            f'endpoint_url = "{self.endpoint}"',
+            'policy = "policies/default.toml"',
+            f'deployment_roles = ["arn:aws:iam::{CICD}:role/CodeBuildServiceRole"]',
+        ]
+        for account_id, name, environment in accounts:
+            lines += ["[[accounts]]", f'id = "{account_id}"', f'name = "{name}"',
+                      f'environment = "{environment}"']
+            if account_id == CICD:
+                lines.append("use_base_credentials = true")
+        lines += ["[[approval_record_buckets]]", f'account = "{CICD}"', f'bucket = "{RECORD_BUCKET}"',
+                  f'prefix = "{RECORD_PREFIX}"',
+                  "[[trail_buckets]]", f'account = "{CICD}"', f'bucket = "{TRAIL_BUCKET}"', 'prefix = ""']
+        with open(os.path.join(out, "gateaudit.toml"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+        with open(os.path.join(out, "credentials.env"), "w") as f:
+            f.write(f"AWS_ACCESS_KEY_ID={auditor['aws_access_key_id']}\n"
+                    f"AWS_SECRET_ACCESS_KEY={auditor['aws_secret_access_key']}\n"
+                    f"AWS_REGION={REGION}\n"
+                    f"AWS_ENDPOINT_URL={self.endpoint}\n")
+        rm = f"arn:aws:iam::{CICD}:role/ReleaseManager"
+        expected = {
+            "violations": [
+                {"check": "distinct-approvers", "account": CICD,
+                 "subject": f"{PIPELINE}/{executions['violation']}", "principal": rm},
+                {"check": "approver-separation", "account": CICD, "subject": f"{PIPELINE}/ProdGate",
+                 "principal": f"arn:aws:iam::{CICD}:user/dave"},
+                {"check": "approver-separation", "account": CICD, "subject": f"{PIPELINE}/ProdGate",
+                 "principal": rm},
+                {"check": "write-access", "account": PROD, "subject": f"arn:aws:iam::{PROD}:user/mallory",
+                 "principal": f"arn:aws:iam::{PROD}:user/mallory"},
+                {"check": "approval-evidence", "account": CICD,
+                 "subject": f"{PIPELINE}/{executions['clean']}/ProdGate/ApprovalB",
+                 "principal": f"arn:aws:iam::{CICD}:user/bob"},
+            ],
+            "clean_executions": [f"{PIPELINE}/{executions['clean']}"],
+            "rejected_executions": [f"{PIPELINE}/{executions['rejected']}"],
+            "executions": executions,
+            "approvals": len(self.approvals),
+            "approval_records": sum(1 for a in self.approvals if a["record_key"]),
+            "approval_log": self.approvals,
+            "unreachable_accounts": [SANDBOX] if with_unreachable else [],
+        }
+        with open(os.path.join(out, "expected.json"), "w") as f:
+            json.dump(expected, f, indent=2)
+            f.write("\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Seed gateaudit's demo organisation.")
+    parser.add_argument("--endpoint", required=True, help="emulator URL, e.g. http://127.0.0.1:5000")
+    parser.add_argument("--out", required=True, help="directory for gateaudit.toml etc.")
+    parser.add_argument("--with-unreachable", action="store_true",
+                        help="add account 555555555555 (no CICDCrossAccountRole) to gateaudit.toml")
+    args = parser.parse_args(argv)
+    for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        os.environ.pop(name, None)
+    os.environ["AWS_CONFIG_FILE"] = os.devnull
+    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    summary = Seeder(args.endpoint).run(args.out, args.with_unreachable)
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

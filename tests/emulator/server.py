@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""gateaudit's AWS emulator: moto 5.2.5 in server mode plus our extensions.
+
+Usage::
+
+    .venv/bin/python tests/emulator/server.py [--port 0] [--host 127.0.0.1] [--no-stdin-watch]
+
+Starts moto's WSGI app in-process on a loopback port (0 = a free one), prints
+exactly one line ``READY http://127.0.0.1:<port>`` on stdout (flushed) once the
+socket accepts connections, and serves until SIGTERM/SIGINT or until its
+standard input reaches EOF (so a test harness that dies does not leave it
+behind; pass ``--no-stdin-watch`` when starting it in the background from a
+shell).  Nothing else is printed on stdout; request logs are off.
+
+Extensions (tests/emulator/ext/, loaded before the first request):
+  codepipeline.py  executions with waiting manual approvals, GetPipelineState,
+                   PutApprovalResult, ListActionExecutions, ...
+  cloudtrail.py    every API call recorded as a CloudTrail event; LookupEvents;
+                   trails deliver gzip log files to their S3 bucket
+  sts.py           AssumeRole checks role existence and trust policy;
+                   SourceIdentity
+  s3fix.py         GetBucketVersioning with AWS's root element
+  identity.py      access key -> IAM user / assumed-role session / root
+  clock.py         settable clock for event/execution times and trail files
+
+Control endpoints (not AWS APIs; plain HTTP, JSON bodies, no signing):
+  POST /_emulator/flush-trails   deliver pending trail log files now
+                                 -> {"written": <files written>}
+  POST /_emulator/clock          {"now": "2026-05-01T10:00:00Z"} sets the clock
+                                 (it then runs on in real time);
+                                 {"reset": true} returns to the real time
+                                 -> {"now": "<current emulated time>"}
+                                 (pending trail files are flushed first)
+  GET  /_emulator/clock          -> {"now": "<current emulated time>"}
+  GET  /_emulator/health         -> {"ok": true}
+
+Accounts: select one with the ``x-moto-account-id`` header or by signing with
+credentials moto issued (IAM user keys, STS AssumeRole sessions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Any, Callable, Iterable
+
+sys.dont_write_bytecode = True  # keep __pycache__ out of the work tree
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+
+def control_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    """The /_emulator/* control endpoints."""
+    from ext import clock, cloudtrail
+
+    path = environ.get("PATH_INFO", "")
+    method = environ.get("REQUEST_METHOD", "GET")
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    raw = environ["wsgi.input"].read(length) if length else b""
+
+    def reply(status: str, payload: dict[str, Any]) -> Iterable[bytes]:
+        body = json.dumps(payload).encode()
+        start_response(status, [("Content-Type", "application/json"),
+                                ("Content-Length", str(len(body)))])
+        return [body]
+
+    try:
+        params = json.loads(raw or b"{}")
+    except ValueError:
+        return reply("400 Bad Request", {"error": "body must be JSON"})
+    if path == "/_emulator/health":
+        return reply("200 OK", {"ok": True})
+    if path == "/_emulator/flush-trails" and method == "POST":
+        return reply("200 OK", {"written": cloudtrail.flush_trails()})
+    if path == "/_emulator/clock":
+        if method == "POST":
+            cloudtrail.flush_trails()
+            if params.get("reset"):
+                clock.reset()
+            elif params.get("now"):
+                try:
+                    clock.set_now(clock.parse_iso(params["now"]))
+                except ValueError:
+                    return reply("400 Bad Request", {"error": "bad 'now' timestamp"})
+            else:
+                return reply("400 Bad Request", {"error": "give 'now' or 'reset'"})
+        return reply("200 OK", {"now": clock.iso_z(clock.now())})
+    return reply("404 Not Found", {"error": f"unknown control endpoint {method} {path}"})
+
+
+def build_app() -> Callable[..., Any]:
+    """moto's dispatcher app, extended and wrapped in the CloudTrail recorder."""
+    import ext
+    from ext.cloudtrail import Recorder
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    ext.install()
+    return Recorder(DomainDispatcherApplication(create_backend_app), control_app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--no-stdin-watch", action="store_true",
+                        help="do not exit when stdin reaches EOF")
+    args = parser.parse_args(argv)
+
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    app = build_app()
+    server = make_server(args.host, args.port, app, threaded=True,
+                         request_handler=MotoRequestHandler)
+    stop = threading.Event()
+
+    def shutdown(*_: Any) -> None:
+        if not stop.is_set():
+            stop.set()
+            threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    if not args.no_stdin_watch:
+        def watch_stdin() -> None:
+            try:
+                while sys.stdin.buffer.read1(4096) if hasattr(sys.stdin.buffer, "read1") else sys.stdin.read(1):
+                    pass
+            except Exception:
+                pass
+            shutdown()
+
+        threading.Thread(target=watch_stdin, name="stdin-watch", daemon=True).start()
+
+    host = args.host if ":" not in args.host else f"[{args.host}]"
+    print(f"READY http://{host}:{server.server_port}", flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
