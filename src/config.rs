@@ -9,11 +9,18 @@ use serde::Deserialize;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read configuration {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("configuration {path} is not valid TOML: {message}")]
     Parse { path: String, message: String },
     #[error("configuration {path}: {field}: {message}")]
-    Invalid { path: String, field: String, message: String },
+    Invalid {
+        path: String,
+        field: String,
+        message: String,
+    },
 }
 
 fn default_role_name() -> String {
@@ -94,15 +101,20 @@ pub struct BucketConfig {
 impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: shown.clone(),
+            source,
+        })?;
         let mut config = Config::parse(&text, &shown)?;
         config.source_path = path.to_path_buf();
         Ok(config)
     }
 
     pub fn parse(text: &str, shown: &str) -> Result<Config, ConfigError> {
-        let config: Config =
-            toml::from_str(text).map_err(|e| ConfigError::Parse { path: shown.to_owned(), message: e.to_string() })?;
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: shown.to_owned(),
+            message: e.to_string(),
+        })?;
         config.validate(shown)?;
         Ok(config)
     }
@@ -114,7 +126,10 @@ impl Config {
             message: message.to_owned(),
         };
         if !is_account_id(&self.cicd_account) {
-            return Err(invalid("cicd_account".into(), "must be a 12-digit AWS account id"));
+            return Err(invalid(
+                "cicd_account".into(),
+                "must be a 12-digit AWS account id",
+            ));
         }
         if self.regions.is_empty() {
             return Err(invalid("regions".into(), "list at least one region"));
@@ -131,16 +146,25 @@ impl Config {
         let mut seen = std::collections::BTreeSet::new();
         for (i, account) in self.accounts.iter().enumerate() {
             if !is_account_id(&account.id) {
-                return Err(invalid(format!("accounts[{i}].id"), "must be a 12-digit AWS account id"));
+                return Err(invalid(
+                    format!("accounts[{i}].id"),
+                    "must be a 12-digit AWS account id",
+                ));
             }
             if !seen.insert(account.id.as_str()) {
                 return Err(invalid(format!("accounts[{i}].id"), "account listed twice"));
             }
         }
-        for (list, name) in [(&self.approval_record_buckets, "approval_record_buckets"), (&self.trail_buckets, "trail_buckets")] {
+        for (list, name) in [
+            (&self.approval_record_buckets, "approval_record_buckets"),
+            (&self.trail_buckets, "trail_buckets"),
+        ] {
             for (i, bucket) in list.iter().enumerate() {
                 if !seen.contains(bucket.account.as_str()) {
-                    return Err(invalid(format!("{name}[{i}].account"), "is not one of the listed accounts"));
+                    return Err(invalid(
+                        format!("{name}[{i}].account"),
+                        "is not one of the listed accounts",
+                    ));
                 }
                 if bucket.bucket.is_empty() {
                     return Err(invalid(format!("{name}[{i}].bucket"), "must not be empty"));
@@ -209,27 +233,36 @@ bucket = "records"
         let c = Config::parse(GOOD, "t.toml").expect("valid");
         assert_eq!(c.role_name, "CICDCrossAccountRole");
         assert_eq!(c.role_arn(&c.accounts[0]), None);
-        assert_eq!(c.role_arn(&c.accounts[1]).as_deref(), Some("arn:aws:iam::222222222222:role/CICDCrossAccountRole"));
+        assert_eq!(
+            c.role_arn(&c.accounts[1]).as_deref(),
+            Some("arn:aws:iam::222222222222:role/CICDCrossAccountRole")
+        );
         assert_eq!(c.lookback_days, 90);
     }
 
     #[test]
     fn bad_account_id_names_the_field() {
         let text = GOOD.replace("\"222222222222\"", "\"22\"");
-        let err = Config::parse(&text, "t.toml").expect_err("invalid").to_string();
+        let err = Config::parse(&text, "t.toml")
+            .expect_err("invalid")
+            .to_string();
         assert!(err.contains("accounts[1].id"), "{err}");
     }
 
     #[test]
     fn bucket_of_unknown_account_rejected() {
         let text = GOOD.replace("account = \"111111111111\"", "account = \"999999999999\"");
-        let err = Config::parse(&text, "t.toml").expect_err("invalid").to_string();
+        let err = Config::parse(&text, "t.toml")
+            .expect_err("invalid")
+            .to_string();
         assert!(err.contains("approval_record_buckets[0].account"), "{err}");
     }
 
     #[test]
     fn unknown_key_is_an_error() {
-        let err = Config::parse(&format!("{GOOD}\nbogus = 1"), "t.toml").expect_err("invalid").to_string();
+        let err = Config::parse(&format!("{GOOD}\nbogus = 1"), "t.toml")
+            .expect_err("invalid")
+            .to_string();
         assert!(err.contains("bogus"), "{err}");
     }
 }

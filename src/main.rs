@@ -1,1 +1,373 @@
-fn main() {}
+//! The `gateaudit` command line: parses arguments, wires configuration, collection, checks and reports, and maps
+//! the outcome to exit codes (0 clean, 3 violations, 1 error or incomplete collection, 2 usage).
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use clap::{Args, Parser, Subcommand};
+
+use gateaudit::audit::{self, Outcome};
+use gateaudit::collect::{self, SessionOptions};
+use gateaudit::config::Config;
+use gateaudit::model::{Period, Severity, Snapshot};
+use gateaudit::rules::RuleSet;
+
+const EXIT_OK: u8 = 0;
+const EXIT_ERROR: u8 = 1;
+const EXIT_VIOLATIONS: u8 = 3;
+const EXIT_USAGE: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "gateaudit",
+    version,
+    about = "Proves that AWS CodePipeline change management is enforced"
+)]
+struct Cli {
+    /// Log detail on stderr: error, warn, info, debug (RUST_LOG overrides).
+    #[arg(long, global = true, default_value = "warn")]
+    log_level: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Collect a snapshot of every configured account (read-only calls) and write it to a file.
+    Collect {
+        #[command(flatten)]
+        source: CollectArgs,
+        /// Where to write the snapshot.
+        #[arg(long, default_value = "snapshot.json")]
+        out: PathBuf,
+    },
+    /// Run the checks offline on a saved snapshot and write the reports.
+    Check {
+        #[arg(long)]
+        snapshot: PathBuf,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Collect, check and report in one go.
+    Audit {
+        #[command(flatten)]
+        source: CollectArgs,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Which principals are allowed (or possibly allowed) an action on a resource, per a saved snapshot.
+    WhoCan {
+        #[arg(long)]
+        snapshot: PathBuf,
+        /// e.g. codepipeline:PutApprovalResult
+        #[arg(long)]
+        action: String,
+        /// e.g. arn:aws:codepipeline:us-east-1:111111111111:webapp/ProdGate/ApprovalA
+        #[arg(long)]
+        resource: String,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Offline IAM policy simulator: reads one JSON request (or JSON Lines with --jsonl) from FILE or stdin.
+    Simulate {
+        /// Input file, or - for standard input.
+        #[arg(default_value = "-")]
+        input: String,
+        /// One request per line, one answer per line.
+        #[arg(long)]
+        jsonl: bool,
+    },
+}
+
+#[derive(Args)]
+struct CollectArgs {
+    /// The configuration file.
+    #[arg(long, default_value = "gateaudit.toml")]
+    config: PathBuf,
+    /// Start of the audit period (YYYY-MM-DD or RFC 3339, UTC); default: `lookback_days` before --until.
+    #[arg(long)]
+    since: Option<String>,
+    /// End of the audit period (exclusive); default: now.
+    #[arg(long)]
+    until: Option<String>,
+    /// AWS profile for the base credentials (else the standard chain: env, AWS_PROFILE, SSO, instance role).
+    #[arg(long, env = "AWS_PROFILE")]
+    profile: Option<String>,
+    /// Attempts per AWS call, including the first.
+    #[arg(long, default_value_t = 4)]
+    max_attempts: u32,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Rule set (TOML); default: the one named in the configuration, or for `check` the one stored in the snapshot.
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// Parent directory of the reports; each run writes into <out>/<run-id>/.
+    #[arg(long, default_value = "reports")]
+    out: PathBuf,
+    /// Exit with 3 when an unwaived finding at or above this severity exists.
+    #[arg(long, value_enum, default_value_t = Severity::High)]
+    fail_on: Severity,
+    /// Do not fail (exit 1) when an account could not be collected completely.
+    #[arg(long)]
+    allow_incomplete: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.log_level);
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("gateaudit: error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("gateaudit={level},warn")));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Collect { source, out } => {
+            let (snapshot, _) = collect_snapshot(&source, None)?;
+            snapshot.save(&out)?;
+            println!("snapshot written to {}", out.display());
+            for a in snapshot.accounts.iter().filter(|a| !a.is_complete()) {
+                eprintln!("incomplete: account {} ({})", a.account_id, a.name);
+            }
+            Ok(if snapshot.is_complete() {
+                EXIT_OK
+            } else {
+                EXIT_ERROR
+            })
+        }
+        Command::Audit { source, run } => {
+            let (snapshot, rules) = collect_snapshot(&source, run.policy.as_deref())?;
+            let dir = run.out.join(&snapshot.run_id);
+            let outcome = audit::run(&snapshot, &rules, &dir)?;
+            Ok(finish(&outcome, &run, &rules))
+        }
+        Command::WhoCan {
+            snapshot,
+            action,
+            resource,
+            json,
+        } => who_can(&snapshot, &action, &resource, json),
+        Command::Simulate { input, jsonl } => simulate(&input, jsonl),
+        Command::Check { snapshot, run } => {
+            let snap = Snapshot::load(&snapshot)?;
+            let rules = match &run.policy {
+                Some(path) => RuleSet::load(path)?,
+                None if !snap.rule_set_source.is_empty() => {
+                    RuleSet::parse(&snap.rule_set_source, "snapshot rule set")?
+                }
+                None => RuleSet::builtin_default(),
+            };
+            let stamp = Utc::now().format("%Y%m%dT%H%M%SZ");
+            let dir = run.out.join(format!("{}-offline-{stamp}", snap.run_id));
+            let outcome = audit::run(&snap, &rules, &dir)?;
+            Ok(finish(&outcome, &run, &rules))
+        }
+    }
+}
+
+fn who_can(snapshot: &Path, action: &str, resource: &str, json: bool) -> anyhow::Result<u8> {
+    let snapshot = Snapshot::load(snapshot)?;
+    let rules = RuleSet::builtin_default();
+    let access = gateaudit::access::AccessModel::new(&snapshot, &rules);
+    // The resource's account is the fifth ARN segment; a resource without one (`*`) is asked of every account.
+    let resource_account = resource.split(':').nth(4).filter(|a| !a.is_empty());
+    let mut rows = Vec::new();
+    for account in snapshot
+        .accounts
+        .iter()
+        .filter(|a| resource_account.is_none_or(|r| r == a.account_id))
+    {
+        for grant in access.who_can(&account.account_id, action, resource) {
+            rows.push(serde_json::json!({
+                "account": account.account_id,
+                "principal": grant.principal.arn,
+                "type": format!("{:?}", grant.principal.kind).to_lowercase(),
+                "answer": format!("{:?}", grant.answer).to_lowercase(),
+                "via_groups": grant.via_groups,
+                "statements": grant.statements,
+                "unknown_conditions": grant.unknowns,
+            }));
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        println!(
+            "{:<10} {:<8} {:<60} statements",
+            "answer", "type", "principal"
+        );
+        for r in &rows {
+            let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+            let statements: Vec<String> = r["statements"]
+                .as_array()
+                .map(|a| a.iter().map(text).collect())
+                .unwrap_or_default();
+            println!(
+                "{:<10} {:<8} {:<60} {}",
+                text(&r["answer"]),
+                text(&r["type"]),
+                text(&r["principal"]),
+                statements.join("; ")
+            );
+            if let Some(unknowns) = r["unknown_conditions"].as_array().filter(|u| !u.is_empty()) {
+                let list: Vec<String> = unknowns.iter().map(text).collect();
+                println!("{:<10} depends on: {}", "", list.join("; "));
+            }
+        }
+        for problem in &access.problems {
+            println!(
+                "WARNING: {} in {} could not be evaluated: {}",
+                problem.source, problem.account_id, problem.error
+            );
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+fn simulate(input: &str, jsonl: bool) -> anyhow::Result<u8> {
+    let text = if input == "-" {
+        std::io::read_to_string(std::io::stdin()).context("cannot read standard input")?
+    } else {
+        std::fs::read_to_string(input).with_context(|| format!("cannot read {input}"))?
+    };
+    let answer = if jsonl {
+        gateaudit::iam::simulate_jsonl(&text).map(|lines| lines.trim_end().to_owned())
+    } else {
+        gateaudit::iam::simulate_json(&text).and_then(|v| {
+            serde_json::to_string_pretty(&v)
+                .map_err(|e| gateaudit::iam::SimulateError::Json(e.to_string()))
+        })
+    };
+    match answer {
+        Ok(out) => {
+            println!("{out}");
+            Ok(EXIT_OK)
+        }
+        Err(e) => {
+            eprintln!("gateaudit: bad simulator input: {e}");
+            Ok(EXIT_USAGE)
+        }
+    }
+}
+
+fn collect_snapshot(
+    args: &CollectArgs,
+    policy: Option<&Path>,
+) -> anyhow::Result<(Snapshot, RuleSet)> {
+    let config = Config::load(&args.config)?;
+    let policy_path = policy
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| config.policy_path());
+    let policy_text = std::fs::read_to_string(&policy_path)
+        .with_context(|| format!("cannot read rule set {}", policy_path.display()))?;
+    let rules = RuleSet::parse(&policy_text, &policy_path.display().to_string())?;
+    let period = period(args, &config)?;
+    let options = SessionOptions {
+        profile: args.profile.clone(),
+        max_attempts: args.max_attempts,
+        endpoint_url: None,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let snapshot = runtime.block_on(collect::collect(
+        &config,
+        period,
+        &options,
+        (&rules.name, &policy_text),
+    ));
+    Ok((snapshot, rules))
+}
+
+fn parse_time(text: &str, what: &str) -> anyhow::Result<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        if let Some(t) = d.and_hms_opt(0, 0, 0) {
+            return Ok(t.and_utc());
+        }
+    }
+    bail!("{what}: {text:?} is neither YYYY-MM-DD nor an RFC 3339 time")
+}
+
+fn period(args: &CollectArgs, config: &Config) -> anyhow::Result<Period> {
+    let until = match &args.until {
+        Some(t) => parse_time(t, "--until")?,
+        None => Utc::now(),
+    };
+    let since = match &args.since {
+        Some(t) => parse_time(t, "--since")?,
+        None => until - Duration::days(config.lookback_days),
+    };
+    if since >= until {
+        bail!("--since ({since}) must be before --until ({until})");
+    }
+    Ok(Period { since, until })
+}
+
+/// Prints the console summary and returns the exit code.
+fn finish(outcome: &Outcome, run: &RunArgs, rules: &RuleSet) -> u8 {
+    println!(
+        "gateaudit: rule set {:?}, {} approvals in the ledger",
+        rules.name, outcome.ledger_rows
+    );
+    println!(
+        "{:<22} {:<8} {:>8} {:>7}  title",
+        "check", "status", "findings", "waived"
+    );
+    for c in &outcome.checks {
+        println!(
+            "{:<22} {:<8} {:>8} {:>7}  {}",
+            c.id,
+            c.status.as_str(),
+            c.findings,
+            c.waived,
+            c.title
+        );
+    }
+    for (account, errors) in &outcome.incomplete_accounts {
+        println!("INCOMPLETE account {account}: {errors}");
+    }
+    println!("reports in {}:", outcome.dir.display());
+    for f in &outcome.files {
+        println!("  {}", f.display());
+    }
+    let violations = outcome.violations(run.fail_on);
+    if !outcome.incomplete_accounts.is_empty() && !run.allow_incomplete {
+        println!("result: FAILED, collection incomplete (use --allow-incomplete to accept)");
+        return EXIT_ERROR;
+    }
+    if violations > 0 {
+        println!(
+            "result: FAILED, {violations} violation(s) at or above {}",
+            run.fail_on
+        );
+        return EXIT_VIOLATIONS;
+    }
+    println!(
+        "result: passed (no unwaived finding at or above {})",
+        run.fail_on
+    );
+    EXIT_OK
+}

@@ -16,7 +16,12 @@ pub const LOOKUP_EVENTS_DAYS: i64 = 90;
 
 pub async fn trails(clients: &AccountClients, region: &str, log: &mut StepLog) -> Vec<Trail> {
     let client = clients.cloudtrail(region);
-    let described = match client.describe_trails().include_shadow_trails(false).send().await {
+    let described = match client
+        .describe_trails()
+        .include_shadow_trails(false)
+        .send()
+        .await
+    {
         Ok(out) => out,
         Err(e) => {
             log.failed("cloudtrail:DescribeTrails", Some(region), error_text(&e));
@@ -47,9 +52,17 @@ pub async fn trails(clients: &AccountClients, region: &str, log: &mut StepLog) -
         });
     }
     if errors.is_empty() {
-        log.ok("cloudtrail:DescribeTrails+GetTrailStatus", Some(region), trails.len());
+        log.ok(
+            "cloudtrail:DescribeTrails+GetTrailStatus",
+            Some(region),
+            trails.len(),
+        );
     } else {
-        log.failed("cloudtrail:DescribeTrails+GetTrailStatus", Some(region), errors.join("; "));
+        log.failed(
+            "cloudtrail:DescribeTrails+GetTrailStatus",
+            Some(region),
+            errors.join("; "),
+        );
     }
     trails
 }
@@ -62,10 +75,17 @@ pub async fn approval_events(
 ) -> Vec<ApprovalEvent> {
     const STEP: &str = "cloudtrail:LookupEvents(PutApprovalResult)";
     let client = clients.cloudtrail(region);
+    // A period that starts within the hour of the horizon (e.g. the default 90-day period) counts as covered.
     let horizon = Utc::now() - chrono::Duration::days(LOOKUP_EVENTS_DAYS);
+    let covered_from = horizon - chrono::Duration::hours(1);
     let start = period.since.max(horizon);
     if start >= period.until {
-        log.partial(STEP, Some(region), 0, "the whole period is older than LookupEvents' 90 days; configure trail_buckets".into());
+        log.partial(
+            STEP,
+            Some(region),
+            0,
+            "the whole period is older than LookupEvents' 90 days; configure trail_buckets".into(),
+        );
         return Vec::new();
     }
     let attribute = match LookupAttribute::builder()
@@ -94,7 +114,11 @@ pub async fn approval_events(
             Ok(p) => p,
             Err(e) => {
                 // Keep what was read so far; the step is failed so the account is incomplete.
-                log.failed(STEP, Some(region), format!("after {} events: {}", events.len(), error_text(&e)));
+                log.failed(
+                    STEP,
+                    Some(region),
+                    format!("after {} events: {}", events.len(), error_text(&e)),
+                );
                 return events;
             }
         };
@@ -103,7 +127,10 @@ pub async fn approval_events(
             let parsed = event
                 .cloud_trail_event()
                 .ok_or_else(|| format!("event {id}: no CloudTrailEvent"))
-                .and_then(|text| serde_json::from_str::<serde_json::Value>(text).map_err(|e| format!("event {id}: {e}")))
+                .and_then(|text| {
+                    serde_json::from_str::<serde_json::Value>(text)
+                        .map_err(|e| format!("event {id}: {e}"))
+                })
                 .and_then(|json| ApprovalEvent::from_cloudtrail(&json, EventOrigin::LookupEvents));
             match parsed {
                 Ok(e) => events.push(e),
@@ -111,10 +138,18 @@ pub async fn approval_events(
             }
         }
     }
-    events.sort_by(|a, b| a.event_time.cmp(&b.event_time).then_with(|| a.event_id.cmp(&b.event_id)));
+    events.sort_by(|a, b| {
+        a.event_time
+            .cmp(&b.event_time)
+            .then_with(|| a.event_id.cmp(&b.event_id))
+    });
     if !unreadable.is_empty() {
-        log.failed(STEP, Some(region), format!("unreadable events: {}", unreadable.join("; ")));
-    } else if period.since < horizon {
+        log.failed(
+            STEP,
+            Some(region),
+            format!("unreadable events: {}", unreadable.join("; ")),
+        );
+    } else if period.since < covered_from {
         log.partial(
             STEP,
             Some(region),

@@ -10,7 +10,12 @@ use super::session::{error_text, AccountClients};
 use super::{to_chrono, StepLog};
 use crate::model::{ActionExecution, Period, Pipeline, PipelineAction, PipelineExecution, Stage};
 
-pub async fn collect(clients: &AccountClients, region: &str, period: &Period, log: &mut StepLog) -> Vec<Pipeline> {
+pub async fn collect(
+    clients: &AccountClients,
+    region: &str,
+    period: &Period,
+    log: &mut StepLog,
+) -> Vec<Pipeline> {
     let client = clients.codepipeline(region);
     let mut names = Vec::new();
     let mut pages = client.list_pipelines().into_paginator().items().send();
@@ -31,12 +36,24 @@ pub async fn collect(clients: &AccountClients, region: &str, period: &Period, lo
                 let executions = p.executions.len();
                 pipelines.push(p);
                 if warnings.is_empty() {
-                    log.ok(&format!("codepipeline:GetPipeline+Executions({name})"), Some(region), executions);
+                    log.ok(
+                        &format!("codepipeline:GetPipeline+Executions({name})"),
+                        Some(region),
+                        executions,
+                    );
                 } else {
-                    log.failed(&format!("codepipeline:GetPipeline+Executions({name})"), Some(region), warnings.join("; "));
+                    log.failed(
+                        &format!("codepipeline:GetPipeline+Executions({name})"),
+                        Some(region),
+                        warnings.join("; "),
+                    );
                 }
             }
-            Err(e) => log.failed(&format!("codepipeline:GetPipeline({name})"), Some(region), e),
+            Err(e) => log.failed(
+                &format!("codepipeline:GetPipeline({name})"),
+                Some(region),
+                e,
+            ),
         }
     }
     pipelines
@@ -51,8 +68,15 @@ async fn pipeline(
     name: &str,
     period: &Period,
 ) -> Result<(Pipeline, Vec<String>), String> {
-    let out = client.get_pipeline().name(name).send().await.map_err(|e| error_text(&e))?;
-    let declaration = out.pipeline().ok_or("GetPipeline returned no declaration")?;
+    let out = client
+        .get_pipeline()
+        .name(name)
+        .send()
+        .await
+        .map_err(|e| error_text(&e))?;
+    let declaration = out
+        .pipeline()
+        .ok_or("GetPipeline returned no declaration")?;
     let stages = declaration
         .stages()
         .iter()
@@ -65,8 +89,12 @@ async fn pipeline(
                     let type_id = a.action_type_id();
                     PipelineAction {
                         name: a.name().to_owned(),
-                        category: type_id.map(|t| t.category().as_str().to_owned()).unwrap_or_default(),
-                        owner: type_id.map(|t| t.owner().as_str().to_owned()).unwrap_or_default(),
+                        category: type_id
+                            .map(|t| t.category().as_str().to_owned())
+                            .unwrap_or_default(),
+                        owner: type_id
+                            .map(|t| t.owner().as_str().to_owned())
+                            .unwrap_or_default(),
                         provider: type_id.map(|t| t.provider().to_owned()).unwrap_or_default(),
                         run_order: a.run_order().unwrap_or(1),
                         configuration: a
@@ -91,7 +119,12 @@ async fn pipeline(
         action_executions: Vec::new(),
     };
     let mut warnings = Vec::new();
-    let mut pages = client.list_pipeline_executions().pipeline_name(name).into_paginator().items().send();
+    let mut pages = client
+        .list_pipeline_executions()
+        .pipeline_name(name)
+        .into_paginator()
+        .items()
+        .send();
     while let Some(summary) = pages.next().await {
         let summary = match summary {
             Ok(s) => s,
@@ -110,21 +143,38 @@ async fn pipeline(
             continue;
         }
         pipeline.executions.push(PipelineExecution {
-            id: summary.pipeline_execution_id().unwrap_or_default().to_owned(),
-            status: summary.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            id: summary
+                .pipeline_execution_id()
+                .unwrap_or_default()
+                .to_owned(),
+            status: summary
+                .status()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default(),
             start_time: start,
             last_update_time: last,
         });
     }
     for execution in &pipeline.executions {
-        let filter = ActionExecutionFilter::builder().pipeline_execution_id(&execution.id).build();
-        let mut pages =
-            client.list_action_executions().pipeline_name(name).filter(filter).into_paginator().items().send();
+        let filter = ActionExecutionFilter::builder()
+            .pipeline_execution_id(&execution.id)
+            .build();
+        let mut pages = client
+            .list_action_executions()
+            .pipeline_name(name)
+            .filter(filter)
+            .into_paginator()
+            .items()
+            .send();
         while let Some(detail) = pages.next().await {
             let d = match detail {
                 Ok(d) => d,
                 Err(e) => {
-                    warnings.push(format!("ListActionExecutions({}): {}", execution.id, error_text(&e)));
+                    warnings.push(format!(
+                        "ListActionExecutions({}): {}",
+                        execution.id,
+                        error_text(&e)
+                    ));
                     break;
                 }
             };
@@ -134,7 +184,10 @@ async fn pipeline(
                 action_execution_id: d.action_execution_id().unwrap_or_default().to_owned(),
                 stage: d.stage_name().unwrap_or_default().to_owned(),
                 action: d.action_name().unwrap_or_default().to_owned(),
-                status: d.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                status: d
+                    .status()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
                 start_time: d.start_time().and_then(to_chrono),
                 last_update_time: d.last_update_time().and_then(to_chrono),
                 updated_by: d.updated_by().map(str::to_owned),

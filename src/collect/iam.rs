@@ -7,7 +7,9 @@ use futures::{stream, StreamExt};
 
 use super::session::{error_text, AccountClients};
 use super::{to_chrono, StepLog};
-use crate::model::{AccessKey, IamGroup, IamRole, IamSnapshot, IamUser, InlinePolicy, ManagedPolicy, PolicyVersion};
+use crate::model::{
+    AccessKey, IamGroup, IamRole, IamSnapshot, IamUser, InlinePolicy, ManagedPolicy, PolicyVersion,
+};
 
 const PER_USER_CONCURRENCY: usize = 4;
 
@@ -34,17 +36,24 @@ fn inline(list: &[aws_sdk_iam::types::PolicyDetail]) -> Vec<InlinePolicy> {
 }
 
 fn attached(list: &[aws_sdk_iam::types::AttachedPolicy]) -> Vec<String> {
-    list.iter().filter_map(|p| p.policy_arn().map(str::to_owned)).collect()
+    list.iter()
+        .filter_map(|p| p.policy_arn().map(str::to_owned))
+        .collect()
 }
 
 fn tags(list: &[aws_sdk_iam::types::Tag]) -> Vec<(String, String)> {
-    list.iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect()
+    list.iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect()
 }
 
 pub async fn collect(clients: &AccountClients, log: &mut StepLog) -> Option<IamSnapshot> {
     let iam = clients.iam();
     let mut snapshot = IamSnapshot::default();
-    let mut pages = iam.get_account_authorization_details().into_paginator().send();
+    let mut pages = iam
+        .get_account_authorization_details()
+        .into_paginator()
+        .send();
     while let Some(page) = pages.next().await {
         let page = match page {
             Ok(p) => p,
@@ -62,7 +71,10 @@ pub async fn collect(clients: &AccountClients, log: &mut StepLog) -> Option<IamS
                 groups: u.group_list().to_vec(),
                 attached_policies: attached(u.attached_managed_policies()),
                 inline_policies: inline(u.user_policy_list()),
-                permissions_boundary: u.permissions_boundary().and_then(|b| b.permissions_boundary_arn()).map(str::to_owned),
+                permissions_boundary: u
+                    .permissions_boundary()
+                    .and_then(|b| b.permissions_boundary_arn())
+                    .map(str::to_owned),
                 has_login_profile: false,
                 access_keys: Vec::new(),
                 tags: tags(u.tags()),
@@ -82,10 +94,15 @@ pub async fn collect(clients: &AccountClients, log: &mut StepLog) -> Option<IamS
                 arn: r.arn().unwrap_or_default().to_owned(),
                 id: r.role_id().unwrap_or_default().to_owned(),
                 path: r.path().unwrap_or("/").to_owned(),
-                trust_policy: decode_policy_document(r.assume_role_policy_document().unwrap_or("{}")),
+                trust_policy: decode_policy_document(
+                    r.assume_role_policy_document().unwrap_or("{}"),
+                ),
                 attached_policies: attached(r.attached_managed_policies()),
                 inline_policies: inline(r.role_policy_list()),
-                permissions_boundary: r.permissions_boundary().and_then(|b| b.permissions_boundary_arn()).map(str::to_owned),
+                permissions_boundary: r
+                    .permissions_boundary()
+                    .and_then(|b| b.permissions_boundary_arn())
+                    .map(str::to_owned),
                 tags: tags(r.tags()),
             });
         }
@@ -109,7 +126,10 @@ pub async fn collect(clients: &AccountClients, log: &mut StepLog) -> Option<IamS
     log.ok(
         "iam:GetAccountAuthorizationDetails",
         None,
-        snapshot.users.len() + snapshot.groups.len() + snapshot.roles.len() + snapshot.policies.len(),
+        snapshot.users.len()
+            + snapshot.groups.len()
+            + snapshot.roles.len()
+            + snapshot.policies.len(),
     );
     fetch_missing_policy_documents(&iam, &mut snapshot, log).await;
     credentials_per_user(&iam, &mut snapshot.users, log).await;
@@ -118,14 +138,35 @@ pub async fn collect(clients: &AccountClients, log: &mut StepLog) -> Option<IamS
 
 /// Attached policies that `GetAccountAuthorizationDetails` did not describe (some implementations omit AWS managed
 /// policies) are fetched with `GetPolicy` and `GetPolicyVersion`, so that no grant is missed.
-async fn fetch_missing_policy_documents(iam: &aws_sdk_iam::Client, snapshot: &mut IamSnapshot, log: &mut StepLog) {
+async fn fetch_missing_policy_documents(
+    iam: &aws_sdk_iam::Client,
+    snapshot: &mut IamSnapshot,
+    log: &mut StepLog,
+) {
     let mut wanted: Vec<String> = snapshot
         .users
         .iter()
-        .flat_map(|u| u.attached_policies.iter().chain(u.permissions_boundary.iter()))
-        .chain(snapshot.groups.iter().flat_map(|g| g.attached_policies.iter()))
-        .chain(snapshot.roles.iter().flat_map(|r| r.attached_policies.iter().chain(r.permissions_boundary.iter())))
-        .filter(|arn| snapshot.policy(arn).is_none_or(|p| p.default_document().is_none()))
+        .flat_map(|u| {
+            u.attached_policies
+                .iter()
+                .chain(u.permissions_boundary.iter())
+        })
+        .chain(
+            snapshot
+                .groups
+                .iter()
+                .flat_map(|g| g.attached_policies.iter()),
+        )
+        .chain(snapshot.roles.iter().flat_map(|r| {
+            r.attached_policies
+                .iter()
+                .chain(r.permissions_boundary.iter())
+        }))
+        .filter(|arn| {
+            snapshot
+                .policy(arn)
+                .is_none_or(|p| p.default_document().is_none())
+        })
         .cloned()
         .collect();
     wanted.sort();
@@ -153,9 +194,17 @@ async fn fetch_missing_policy_documents(iam: &aws_sdk_iam::Client, snapshot: &mu
 }
 
 async fn fetch_policy(iam: &aws_sdk_iam::Client, arn: &str) -> Result<ManagedPolicy, String> {
-    let policy = iam.get_policy().policy_arn(arn).send().await.map_err(|e| error_text(&e))?;
+    let policy = iam
+        .get_policy()
+        .policy_arn(arn)
+        .send()
+        .await
+        .map_err(|e| error_text(&e))?;
     let policy = policy.policy().ok_or("GetPolicy returned no policy")?;
-    let version_id = policy.default_version_id().ok_or("policy has no default version")?.to_owned();
+    let version_id = policy
+        .default_version_id()
+        .ok_or("policy has no default version")?
+        .to_owned();
     let version = iam
         .get_policy_version()
         .policy_arn(arn)
@@ -163,22 +212,30 @@ async fn fetch_policy(iam: &aws_sdk_iam::Client, arn: &str) -> Result<ManagedPol
         .send()
         .await
         .map_err(|e| error_text(&e))?;
-    let document = version.policy_version().and_then(|v| v.document()).ok_or("policy version has no document")?;
+    let document = version
+        .policy_version()
+        .and_then(|v| v.document())
+        .ok_or("policy version has no document")?;
     Ok(ManagedPolicy {
         arn: arn.to_owned(),
         name: policy.policy_name().unwrap_or_default().to_owned(),
         default_version_id: version_id.clone(),
-        versions: vec![PolicyVersion { version_id, is_default: true, document: decode_policy_document(document) }],
+        versions: vec![PolicyVersion {
+            version_id,
+            is_default: true,
+            document: decode_policy_document(document),
+        }],
     })
 }
 
 /// Console access (login profile) and long-lived access keys, which make write access high severity.
 async fn credentials_per_user(iam: &aws_sdk_iam::Client, users: &mut [IamUser], log: &mut StepLog) {
-    let results: Vec<(usize, Result<(bool, Vec<AccessKey>), String>)> = stream::iter(users.iter().enumerate())
-        .map(|(i, user)| async move { (i, user_credentials(iam, &user.name).await) })
-        .buffer_unordered(PER_USER_CONCURRENCY)
-        .collect()
-        .await;
+    let results: Vec<(usize, Result<UserCredentials, String>)> =
+        stream::iter(users.iter().enumerate())
+            .map(|(i, user)| async move { (i, user_credentials(iam, &user.name).await) })
+            .buffer_unordered(PER_USER_CONCURRENCY)
+            .collect()
+            .await;
     let mut errors = Vec::new();
     for (i, result) in results {
         match result {
@@ -193,23 +250,46 @@ async fn credentials_per_user(iam: &aws_sdk_iam::Client, users: &mut [IamUser], 
         log.ok("iam:GetLoginProfile+ListAccessKeys", None, users.len());
     } else {
         errors.sort();
-        log.failed("iam:GetLoginProfile+ListAccessKeys", None, errors.join("; "));
+        log.failed(
+            "iam:GetLoginProfile+ListAccessKeys",
+            None,
+            errors.join("; "),
+        );
     }
 }
 
-async fn user_credentials(iam: &aws_sdk_iam::Client, user: &str) -> Result<(bool, Vec<AccessKey>), String> {
+/// Whether the user has a console password, and its access keys.
+type UserCredentials = (bool, Vec<AccessKey>);
+
+async fn user_credentials(
+    iam: &aws_sdk_iam::Client,
+    user: &str,
+) -> Result<UserCredentials, String> {
     let login = match iam.get_login_profile().user_name(user).send().await {
         Ok(_) => true,
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_entity_exception()) => false,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_no_such_entity_exception()) =>
+        {
+            false
+        }
         Err(e) => return Err(format!("GetLoginProfile: {}", error_text(&e))),
     };
     let mut keys = Vec::new();
-    let mut pages = iam.list_access_keys().user_name(user).into_paginator().items().send();
+    let mut pages = iam
+        .list_access_keys()
+        .user_name(user)
+        .into_paginator()
+        .items()
+        .send();
     while let Some(key) = pages.next().await {
         let key = key.map_err(|e| format!("ListAccessKeys: {}", error_text(&e)))?;
         keys.push(AccessKey {
             id: key.access_key_id().unwrap_or_default().to_owned(),
-            status: key.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            status: key
+                .status()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default(),
             created: key.create_date().and_then(to_chrono),
         });
     }
@@ -230,6 +310,9 @@ mod tests {
 
     #[test]
     fn keeps_garbage_visible_instead_of_dropping_it() {
-        assert_eq!(decode_policy_document("not json"), serde_json::Value::String("not json".into()));
+        assert_eq!(
+            decode_policy_document("not json"),
+            serde_json::Value::String("not json".into())
+        );
     }
 }

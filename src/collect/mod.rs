@@ -15,7 +15,9 @@ pub use iam::decode_policy_document;
 pub use session::SessionOptions;
 
 use crate::config::{AccountConfig, Config};
-use crate::model::{AccountSnapshot, CollectionStep, Period, Snapshot, StepStatus, SCHEMA_VERSION};
+use crate::model::{
+    AccountSnapshot, BucketRef, CollectionStep, Period, Snapshot, StepStatus, SCHEMA_VERSION,
+};
 
 /// The steps of one account, in the order they ran.
 #[derive(Default)]
@@ -24,11 +26,24 @@ pub struct StepLog {
 }
 
 impl StepLog {
-    fn push(&mut self, step: &str, region: Option<&str>, status: StepStatus, items: usize, error: Option<String>) {
+    fn push(
+        &mut self,
+        step: &str,
+        region: Option<&str>,
+        status: StepStatus,
+        items: usize,
+        error: Option<String>,
+    ) {
         if let Some(e) = &error {
             tracing::warn!(step, region, error = %e, "collection step did not fully succeed");
         }
-        self.steps.push(CollectionStep { step: step.to_owned(), region: region.map(str::to_owned), status, items, error });
+        self.steps.push(CollectionStep {
+            step: step.to_owned(),
+            region: region.map(str::to_owned),
+            status,
+            items,
+            error,
+        });
     }
     pub fn ok(&mut self, step: &str, region: Option<&str>, items: usize) {
         self.push(step, region, StepStatus::Ok, items, None);
@@ -59,7 +74,12 @@ pub fn new_run_id(now: DateTime<Utc>) -> String {
 }
 
 /// Collects every configured account. Progress goes to the tracing log; failures go into the snapshot.
-pub async fn collect(config: &Config, period: Period, options: &SessionOptions, rule_set: &str) -> Snapshot {
+pub async fn collect(
+    config: &Config,
+    period: Period,
+    options: &SessionOptions,
+    rule_set: (&str, &str),
+) -> Snapshot {
     let base = session::base_config(config, options).await;
     let accounts: Vec<AccountSnapshot> = stream::iter(config.accounts.iter())
         .map(|account| collect_account(&base, config, account, &period))
@@ -79,9 +99,24 @@ pub async fn collect(config: &Config, period: Period, options: &SessionOptions, 
         period,
         cicd_account: config.cicd_account.clone(),
         regions: config.regions.clone(),
-        rule_set: rule_set.to_owned(),
+        rule_set: rule_set.0.to_owned(),
+        rule_set_source: rule_set.1.to_owned(),
         declared_deployment_roles: config.deployment_roles.clone(),
+        approval_record_buckets: config
+            .approval_record_buckets
+            .iter()
+            .map(bucket_ref)
+            .collect(),
+        trail_buckets: config.trail_buckets.iter().map(bucket_ref).collect(),
         accounts,
+    }
+}
+
+fn bucket_ref(b: &crate::config::BucketConfig) -> BucketRef {
+    BucketRef {
+        account: b.account.clone(),
+        bucket: b.bucket.clone(),
+        prefix: b.prefix.clone(),
     }
 }
 
@@ -99,7 +134,11 @@ async fn collect_account(
         ..AccountSnapshot::default()
     };
     let mut log = StepLog::default();
-    let step = if snapshot.role_arn.is_some() { "sts:AssumeRole" } else { "sts:GetCallerIdentity" };
+    let step = if snapshot.role_arn.is_some() {
+        "sts:AssumeRole"
+    } else {
+        "sts:GetCallerIdentity"
+    };
     let clients = match session::account_clients(base, config, account).await {
         Ok(c) => {
             log.ok(step, None, 1);
@@ -120,11 +159,21 @@ async fn collect_account(
                 snapshot.trails.push(t);
             }
         }
-        snapshot.approval_events.extend(cloudtrail::approval_events(&clients, region, period, &mut log).await);
-        snapshot.pipelines.extend(codepipeline::collect(&clients, region, period, &mut log).await);
+        snapshot
+            .approval_events
+            .extend(cloudtrail::approval_events(&clients, region, period, &mut log).await);
+        snapshot
+            .pipelines
+            .extend(codepipeline::collect(&clients, region, period, &mut log).await);
     }
-    for bucket in config.approval_record_buckets.iter().filter(|b| b.account == account.id) {
-        snapshot.approval_records.extend(records::collect(&clients, bucket, period, &mut log).await);
+    for bucket in config
+        .approval_record_buckets
+        .iter()
+        .filter(|b| b.account == account.id)
+    {
+        snapshot
+            .approval_records
+            .extend(records::collect(&clients, bucket, period, &mut log).await);
     }
     snapshot.steps = log.into_steps();
     snapshot

@@ -10,16 +10,31 @@ use super::{to_chrono, StepLog};
 use crate::config::BucketConfig;
 use crate::model::{ApprovalRecord, ApprovalRecordKey, Period};
 
-pub async fn collect(clients: &AccountClients, bucket: &BucketConfig, period: &Period, log: &mut StepLog) -> Vec<ApprovalRecord> {
+pub async fn collect(
+    clients: &AccountClients,
+    bucket: &BucketConfig,
+    period: &Period,
+    log: &mut StepLog,
+) -> Vec<ApprovalRecord> {
     let step = format!("s3:ListObjectsV2({})", bucket.bucket);
     let s3 = clients.s3();
     let prefix = normalised_prefix(&bucket.prefix);
     // First level: one common prefix per pipeline.
     let mut pipelines = Vec::new();
-    let mut pages = s3.list_objects_v2().bucket(&bucket.bucket).prefix(&prefix).delimiter("/").into_paginator().send();
+    let mut pages = s3
+        .list_objects_v2()
+        .bucket(&bucket.bucket)
+        .prefix(&prefix)
+        .delimiter("/")
+        .into_paginator()
+        .send();
     while let Some(page) = pages.next().await {
         match page {
-            Ok(p) => pipelines.extend(p.common_prefixes().iter().filter_map(|c| c.prefix().map(str::to_owned))),
+            Ok(p) => pipelines.extend(
+                p.common_prefixes()
+                    .iter()
+                    .filter_map(|c| c.prefix().map(str::to_owned)),
+            ),
             Err(e) => {
                 log.failed(&step, None, error_text(&e));
                 return Vec::new();
@@ -30,12 +45,25 @@ pub async fn collect(clients: &AccountClients, bucket: &BucketConfig, period: &P
     for pipeline_prefix in pipelines {
         for month in months(period) {
             let month_prefix = format!("{pipeline_prefix}{month}");
-            let mut objects = s3.list_objects_v2().bucket(&bucket.bucket).prefix(&month_prefix).into_paginator().send();
+            let mut objects = s3
+                .list_objects_v2()
+                .bucket(&bucket.bucket)
+                .prefix(&month_prefix)
+                .into_paginator()
+                .send();
             while let Some(page) = objects.next().await {
                 let page = match page {
                     Ok(p) => p,
                     Err(e) => {
-                        log.failed(&step, None, format!("{month_prefix}: {} (after {} records)", error_text(&e), records.len()));
+                        log.failed(
+                            &step,
+                            None,
+                            format!(
+                                "{month_prefix}: {} (after {} records)",
+                                error_text(&e),
+                                records.len()
+                            ),
+                        );
                         return records;
                     }
                 };
@@ -85,7 +113,9 @@ fn months(period: &Period) -> Vec<String> {
 pub fn parse_record_key(key: &str, prefix: &str) -> Option<ApprovalRecordKey> {
     let rest = key.strip_prefix(prefix)?;
     let parts: Vec<&str> = rest.split('/').collect();
-    let [pipeline, year, month, day, file] = parts.as_slice() else { return None };
+    let [pipeline, year, month, day, file] = parts.as_slice() else {
+        return None;
+    };
     let date = NaiveDate::from_ymd_opt(year.parse().ok()?, month.parse().ok()?, day.parse().ok()?)?;
     let stem = file.strip_suffix(".txt")?;
     let (rest, meridiem) = stem.rsplit_once('-')?;
@@ -124,7 +154,8 @@ mod tests {
     fn afternoon_and_midnight_use_the_12_hour_clock() {
         let pm = parse_record_key("P/x/2026/11/02/G-REJECTED-01:05:00-PM.txt", "P/").expect("pm");
         assert_eq!(pm.time.to_rfc3339(), "2026-11-02T13:05:00+00:00");
-        let midnight = parse_record_key("P/x/2026/11/02/G-APPROVED-12:00:01-AM.txt", "P/").expect("am");
+        let midnight =
+            parse_record_key("P/x/2026/11/02/G-APPROVED-12:00:01-AM.txt", "P/").expect("am");
         assert_eq!(midnight.time.to_rfc3339(), "2026-11-02T00:00:01+00:00");
     }
 
@@ -138,9 +169,18 @@ mod tests {
     #[test]
     fn months_cover_the_period() {
         let p = Period {
-            since: Utc.with_ymd_and_hms(2025, 11, 20, 0, 0, 0).single().expect("date"),
-            until: Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).single().expect("date"),
+            since: Utc
+                .with_ymd_and_hms(2025, 11, 20, 0, 0, 0)
+                .single()
+                .expect("date"),
+            until: Utc
+                .with_ymd_and_hms(2026, 2, 1, 0, 0, 0)
+                .single()
+                .expect("date"),
         };
-        assert_eq!(months(&p), vec!["2025/11/", "2025/12/", "2026/01/", "2026/02/"]);
+        assert_eq!(
+            months(&p),
+            vec!["2025/11/", "2025/12/", "2026/01/", "2026/02/"]
+        );
     }
 }

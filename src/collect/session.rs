@@ -22,7 +22,11 @@ pub struct SessionOptions {
 
 impl Default for SessionOptions {
     fn default() -> Self {
-        SessionOptions { profile: None, max_attempts: 4, endpoint_url: None }
+        SessionOptions {
+            profile: None,
+            max_attempts: 4,
+            endpoint_url: None,
+        }
     }
 }
 
@@ -46,7 +50,10 @@ impl AccountClients {
     pub fn cloudtrail(&self, region: &str) -> aws_sdk_cloudtrail::Client {
         let conf = aws_sdk_cloudtrail::config::Builder::from(&self.config)
             .region(Region::new(region.to_owned()))
-            .retry_partition(RetryPartition::new(format!("cloudtrail-{}-{region}", self.account_id)))
+            .retry_partition(RetryPartition::new(format!(
+                "cloudtrail-{}-{region}",
+                self.account_id
+            )))
             .build();
         aws_sdk_cloudtrail::Client::from_conf(conf)
     }
@@ -54,7 +61,10 @@ impl AccountClients {
     pub fn codepipeline(&self, region: &str) -> aws_sdk_codepipeline::Client {
         let conf = aws_sdk_codepipeline::config::Builder::from(&self.config)
             .region(Region::new(region.to_owned()))
-            .retry_partition(RetryPartition::new(format!("codepipeline-{}-{region}", self.account_id)))
+            .retry_partition(RetryPartition::new(format!(
+                "codepipeline-{}-{region}",
+                self.account_id
+            )))
             .build();
         aws_sdk_codepipeline::Client::from_conf(conf)
     }
@@ -70,7 +80,11 @@ impl AccountClients {
 
 /// Loads the base configuration from the standard chain (environment, profile, SSO, instance role).
 pub async fn base_config(config: &Config, options: &SessionOptions) -> SdkConfig {
-    let region = config.regions.first().cloned().unwrap_or_else(|| "us-east-1".to_owned());
+    let region = config
+        .regions
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "us-east-1".to_owned());
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(region))
         .retry_config(RetryConfig::standard().with_max_attempts(options.max_attempts.max(1)))
@@ -83,7 +97,11 @@ pub async fn base_config(config: &Config, options: &SessionOptions) -> SdkConfig
     if let Some(profile) = &options.profile {
         loader = loader.profile_name(profile);
     }
-    if let Some(endpoint) = options.endpoint_url.as_ref().or(config.endpoint_url.as_ref()) {
+    if let Some(endpoint) = options
+        .endpoint_url
+        .as_ref()
+        .or(config.endpoint_url.as_ref())
+    {
         loader = loader.endpoint_url(endpoint);
     }
     loader.load().await
@@ -108,7 +126,9 @@ pub async fn account_clients(
             }
             let provider = builder.build().await;
             base.to_builder()
-                .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
+                .credentials_provider(
+                    aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+                )
                 .build()
         }
     };
@@ -121,11 +141,18 @@ pub async fn account_clients(
     match identity.account() {
         Some(found) if found == account.id => {}
         Some(found) => {
-            return Err(format!("credentials belong to account {found}, not to {} as configured", account.id));
+            return Err(format!(
+                "credentials belong to account {found}, not to {} as configured",
+                account.id
+            ));
         }
         None => return Err("GetCallerIdentity returned no account".to_owned()),
     }
-    Ok(AccountClients { account_id: account.id.clone(), config: sdk_config, path_style_s3 })
+    Ok(AccountClients {
+        account_id: account.id.clone(),
+        config: sdk_config,
+        path_style_s3,
+    })
 }
 
 /// Renders an SDK error with its whole chain of causes (the SDK's own Display says only "service error").

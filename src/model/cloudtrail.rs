@@ -56,13 +56,16 @@ pub struct UserIdentity {
 impl UserIdentity {
     /// Builds the typed identity from CloudTrail's `userIdentity` object, keeping the original beside it.
     pub fn from_cloudtrail(raw: &serde_json::Value) -> UserIdentity {
-        let s = |v: Option<&serde_json::Value>| v.and_then(serde_json::Value::as_str).map(str::to_owned);
+        let s = |v: Option<&serde_json::Value>| {
+            v.and_then(serde_json::Value::as_str).map(str::to_owned)
+        };
         let ctx = raw.get("sessionContext");
         let issuer = ctx
             .and_then(|c| c.get("sessionIssuer"))
             .and_then(|i| serde_json::from_value::<SessionIssuer>(i.clone()).ok())
             .filter(|i| i.arn.is_some() || i.kind.is_some());
-        let source_identity = s(ctx.and_then(|c| c.get("sourceIdentity"))).or_else(|| s(raw.get("sourceIdentity")));
+        let source_identity =
+            s(ctx.and_then(|c| c.get("sourceIdentity"))).or_else(|| s(raw.get("sourceIdentity")));
         let on_behalf_of = raw.get("onBehalfOf");
         UserIdentity {
             kind: s(raw.get("type")).unwrap_or_default(),
@@ -113,9 +116,15 @@ impl ApprovalEvent {
 impl ApprovalEvent {
     /// Reads a CloudTrail record of a `PutApprovalResult` call. Errors name the missing field, so that a damaged
     /// record is reported as unreadable evidence rather than dropped.
-    pub fn from_cloudtrail(record: &serde_json::Value, origin: EventOrigin) -> Result<ApprovalEvent, String> {
+    pub fn from_cloudtrail(
+        record: &serde_json::Value,
+        origin: EventOrigin,
+    ) -> Result<ApprovalEvent, String> {
         let text = |v: &serde_json::Value, field: &str| -> Result<String, String> {
-            v.get(field).and_then(serde_json::Value::as_str).map(str::to_owned).ok_or_else(|| format!("missing {field}"))
+            v.get(field)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| format!("missing {field}"))
         };
         let event_id = text(record, "eventID")?;
         let with_id = |e: String| format!("event {event_id}: {e}");
@@ -127,8 +136,13 @@ impl ApprovalEvent {
         let event_time = DateTime::parse_from_rfc3339(&time_text)
             .map_err(|e| with_id(format!("eventTime {time_text:?}: {e}")))?
             .with_timezone(&Utc);
-        let identity = record.get("userIdentity").ok_or_else(|| with_id("missing userIdentity".into()))?;
-        let error_code = record.get("errorCode").and_then(serde_json::Value::as_str).map(str::to_owned);
+        let identity = record
+            .get("userIdentity")
+            .ok_or_else(|| with_id("missing userIdentity".into()))?;
+        let error_code = record
+            .get("errorCode")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned);
         let params = record.get("requestParameters").filter(|p| p.is_object());
         // A failed call may carry no request parameters; it is still kept as a failed attempt.
         let param = |field: &str| -> Result<String, String> {
@@ -140,7 +154,11 @@ impl ApprovalEvent {
         };
         let result = params.and_then(|p| p.get("result"));
         let result_field = |field: &str| {
-            result.and_then(|r| r.get(field)).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned()
+            result
+                .and_then(|r| r.get(field))
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
         };
         let status = result_field("status");
         if status.is_empty() && error_code.is_none() {
@@ -154,7 +172,10 @@ impl ApprovalEvent {
             action: param("actionName")?,
             status,
             summary: result_field("summary"),
-            token: params.and_then(|p| p.get("token")).and_then(serde_json::Value::as_str).map(str::to_owned),
+            token: params
+                .and_then(|p| p.get("token"))
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned),
             error_code,
             identity: UserIdentity::from_cloudtrail(identity),
             event_id,
@@ -197,13 +218,17 @@ mod tests {
 
     #[test]
     fn parses_the_event_of_the_tracking_article() {
-        let e = ApprovalEvent::from_cloudtrail(&seed_article_event(), EventOrigin::LookupEvents).expect("parses");
+        let e = ApprovalEvent::from_cloudtrail(&seed_article_event(), EventOrigin::LookupEvents)
+            .expect("parses");
         assert_eq!(e.pipeline, "testing-pipeline");
         assert_eq!(e.stage, "qa-approval");
         assert_eq!(e.summary, "I approve");
         assert!(e.is_approval());
         assert_eq!(
-            e.identity.session_issuer.as_ref().and_then(|i| i.arn.as_deref()),
+            e.identity
+                .session_issuer
+                .as_ref()
+                .and_then(|i| i.arn.as_deref()),
             Some("arn:aws:iam::12345678912:role/OrganizationAccountAccessRole")
         );
     }
@@ -211,9 +236,15 @@ mod tests {
     #[test]
     fn missing_fields_are_named() {
         let mut v = seed_article_event();
-        v["requestParameters"].as_object_mut().map(|o| o.remove("stageName"));
-        let err = ApprovalEvent::from_cloudtrail(&v, EventOrigin::LookupEvents).expect_err("damaged");
-        assert!(err.contains("12345678-123a") && err.contains("stageName"), "{err}");
+        v["requestParameters"]
+            .as_object_mut()
+            .map(|o| o.remove("stageName"));
+        let err =
+            ApprovalEvent::from_cloudtrail(&v, EventOrigin::LookupEvents).expect_err("damaged");
+        assert!(
+            err.contains("12345678-123a") && err.contains("stageName"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -2,7 +2,19 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -42,7 +54,11 @@ pub struct Evidence {
 
 impl Evidence {
     pub fn new(kind: &str, reference: impl Into<String>, detail: impl Into<String>) -> Evidence {
-        Evidence { kind: kind.to_owned(), reference: reference.into(), detail: detail.into() }
+        Evidence {
+            kind: kind.to_owned(),
+            reference: reference.into(),
+            detail: detail.into(),
+        }
     }
 }
 

@@ -55,7 +55,9 @@ pub struct IamUser {
 
 impl IamUser {
     pub fn has_active_access_key(&self) -> bool {
-        self.access_keys.iter().any(|k| k.status.eq_ignore_ascii_case("Active"))
+        self.access_keys
+            .iter()
+            .any(|k| k.status.eq_ignore_ascii_case("Active"))
     }
 }
 
@@ -84,7 +86,8 @@ pub struct IamRole {
 impl IamRole {
     /// Roles created by IAM Identity Center for permission sets.
     pub fn is_sso_role(&self) -> bool {
-        self.name.starts_with("AWSReservedSSO_") || self.path.starts_with("/aws-reserved/sso.amazonaws.com/")
+        self.name.starts_with("AWSReservedSSO_")
+            || self.path.starts_with("/aws-reserved/sso.amazonaws.com/")
     }
     pub fn is_service_linked(&self) -> bool {
         self.path.starts_with("/aws-service-role/")

@@ -11,6 +11,14 @@ mod snapshot;
 
 pub use cloudtrail::{ApprovalEvent, EventOrigin, SessionIssuer, Trail, UserIdentity};
 pub use finding::{Evidence, Finding, Severity, WaiverNote};
-pub use iam::{AccessKey, IamGroup, IamRole, IamSnapshot, IamUser, InlinePolicy, ManagedPolicy, PolicyVersion};
-pub use pipeline::{ActionExecution, ApprovalRecord, ApprovalRecordKey, Pipeline, PipelineAction, PipelineExecution, Stage};
-pub use snapshot::{AccountSnapshot, CollectionStep, Period, Snapshot, SnapshotError, StepStatus, SCHEMA_VERSION};
+pub use iam::{
+    AccessKey, IamGroup, IamRole, IamSnapshot, IamUser, InlinePolicy, ManagedPolicy, PolicyVersion,
+};
+pub use pipeline::{
+    ActionExecution, ApprovalRecord, ApprovalRecordKey, Pipeline, PipelineAction,
+    PipelineExecution, Stage,
+};
+pub use snapshot::{
+    AccountSnapshot, BucketRef, CollectionStep, Period, Snapshot, SnapshotError, StepStatus,
+    SCHEMA_VERSION,
+};

@@ -20,7 +20,10 @@ pub struct Pipeline {
 impl Pipeline {
     /// `arn:aws:codepipeline:<region>:<account>:<pipeline>/<stage>/<action>`: the resource of PutApprovalResult.
     pub fn action_arn(&self, stage: &str, action: &str) -> String {
-        format!("arn:aws:codepipeline:{}:{}:{}/{}/{}", self.region, self.account_id, self.name, stage, action)
+        format!(
+            "arn:aws:codepipeline:{}:{}:{}/{}/{}",
+            self.region, self.account_id, self.name, stage, action
+        )
     }
 }
 
@@ -50,7 +53,8 @@ pub struct PipelineAction {
 
 impl PipelineAction {
     pub fn is_manual_approval(&self) -> bool {
-        self.category.eq_ignore_ascii_case("Approval") && self.provider.eq_ignore_ascii_case("Manual")
+        self.category.eq_ignore_ascii_case("Approval")
+            && self.provider.eq_ignore_ascii_case("Manual")
     }
 }
 
@@ -98,4 +102,3 @@ pub struct ApprovalRecordKey {
     pub status: String,
     pub time: DateTime<Utc>,
 }
-

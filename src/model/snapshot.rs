@@ -13,13 +13,26 @@ pub const SCHEMA_VERSION: u32 = 1;
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
     #[error("cannot read snapshot {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("snapshot {path} is not valid: {source}")]
-    Parse { path: String, source: serde_json::Error },
+    Parse {
+        path: String,
+        source: serde_json::Error,
+    },
     #[error("snapshot {path} has schema version {found}, this gateaudit reads version {expected}")]
-    Schema { path: String, found: u32, expected: u32 },
+    Schema {
+        path: String,
+        found: u32,
+        expected: u32,
+    },
     #[error("cannot write snapshot {path}: {source}")]
-    Write { path: String, source: std::io::Error },
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// The audit period: events and executions between `since` (inclusive) and `until` (exclusive).
@@ -48,10 +61,26 @@ pub struct Snapshot {
     pub regions: Vec<String>,
     /// Name of the rule set the collection was configured with (checks may be re-run with another).
     pub rule_set: String,
+    /// The rule set's TOML text, so that an offline re-run applies exactly the same rules by default.
+    #[serde(default)]
+    pub rule_set_source: String,
     /// Roles declared in the configuration as deployment roles (besides pipeline service roles).
     #[serde(default)]
     pub declared_deployment_roles: Vec<String>,
+    /// The approval-record buckets the configuration named (empty: approval evidence cannot be checked).
+    #[serde(default)]
+    pub approval_record_buckets: Vec<BucketRef>,
+    /// The CloudTrail log-archive buckets the configuration named.
+    #[serde(default)]
+    pub trail_buckets: Vec<BucketRef>,
     pub accounts: Vec<AccountSnapshot>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketRef {
+    pub account: String,
+    pub bucket: String,
+    pub prefix: String,
 }
 
 impl Snapshot {
@@ -66,14 +95,30 @@ impl Snapshot {
 
     pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
         let shown = path.display().to_string();
-        let text = std::fs::read(path).map_err(|source| SnapshotError::Read { path: shown.clone(), source })?;
+        let text = std::fs::read(path).map_err(|source| SnapshotError::Read {
+            path: shown.clone(),
+            source,
+        })?;
         let probe: serde_json::Value =
-            serde_json::from_slice(&text).map_err(|source| SnapshotError::Parse { path: shown.clone(), source })?;
-        let found = probe.get("schema_version").and_then(serde_json::Value::as_u64).unwrap_or(0) as u32;
+            serde_json::from_slice(&text).map_err(|source| SnapshotError::Parse {
+                path: shown.clone(),
+                source,
+            })?;
+        let found = probe
+            .get("schema_version")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0) as u32;
         if found != SCHEMA_VERSION {
-            return Err(SnapshotError::Schema { path: shown, found, expected: SCHEMA_VERSION });
+            return Err(SnapshotError::Schema {
+                path: shown,
+                found,
+                expected: SCHEMA_VERSION,
+            });
         }
-        serde_json::from_value(probe).map_err(|source| SnapshotError::Parse { path: shown, source })
+        serde_json::from_value(probe).map_err(|source| SnapshotError::Parse {
+            path: shown,
+            source,
+        })
     }
 
     pub fn save(&self, path: &Path) -> Result<(), SnapshotError> {
@@ -82,7 +127,10 @@ impl Snapshot {
             path: shown.clone(),
             source: std::io::Error::other(e),
         })?;
-        std::fs::write(path, bytes).map_err(|source| SnapshotError::Write { path: shown, source })
+        std::fs::write(path, bytes).map_err(|source| SnapshotError::Write {
+            path: shown,
+            source,
+        })
     }
 }
 

@@ -143,7 +143,12 @@ class Seeder:
         iam.put_role_policy(RoleName="CICDCrossAccountRole", PolicyName="CICDCrossAccountAccess",
                             PolicyDocument=self.doc({"Effect": "Allow", "Action": "*", "Resource": "*"}))
         read_only = self.managed_policy(iam, account, "ReadOnlyAccess", self.doc({
-            "Effect": "Allow", "Action": ["*:Get*", "*:List*", "*:Describe*"], "Resource": "*"}))
+            "Effect": "Allow", "Resource": "*",
+            # Read-only by AWS's own access levels (a blanket "*:Get*" would grant actions AWS classes as Write,
+            # such as redshift:GetClusterCredentials, which gateaudit rightly reports).
+            "Action": ["cloudformation:Describe*", "cloudformation:List*", "cloudformation:Get*", "codepipeline:Get*",
+                       "codepipeline:List*", "ec2:Describe*", "logs:Describe*", "logs:Get*", "s3:List*", "s3:Get*",
+                       "cloudwatch:Get*", "cloudwatch:List*", "cloudwatch:Describe*", "iam:Get*", "iam:List*"]}))
         iam.create_group(GroupName="Engineers")
         iam.attach_group_policy(GroupName="Engineers", PolicyArn=read_only)
         iam.create_group(GroupName="Operators")
@@ -352,7 +357,7 @@ class Seeder:
 
         def release_manager(session: str) -> dict[str, str]:
             c = sts.assume_role(RoleArn=f"arn:aws:iam::{CICD}:role/ReleaseManager",
-                                RoleSessionName=session, SourceIdentity="alice")["Credentials"]
+                                RoleSessionName=session)["Credentials"]
             return {"aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretAccessKey"],
                     "aws_session_token": c["SessionToken"]}
 

@@ -1,0 +1,545 @@
+//! The access model of a snapshot: for every IAM user and role, the policies that apply to it (its own, its
+//! groups', its boundary), parsed once, and the questions the checks ask of the evaluator: who can do action A on
+//! resource R, and which mutating actions can principal P perform.
+//!
+//! Bridges snapshot data to `crate::iam` (which knows nothing of snapshots). Pure; no AWS SDK types.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+
+use crate::iam::catalog::{AccessLevel, Catalog};
+use crate::iam::policy::{ActionSpec, Effect, ResourceSpec};
+use crate::iam::{
+    evaluate, Answer, Context, Evaluation, Policy, PolicySet, PrincipalInfo, PrincipalKind, Request,
+};
+use crate::model::{AccountSnapshot, IamSnapshot, InlinePolicy, Snapshot};
+use crate::rules::{action_matches_any, RuleSet};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PrincipalType {
+    User,
+    Role,
+}
+
+/// A policy as it applies to a principal: where it came from (for evidence) and its parsed form.
+#[derive(Debug, Clone)]
+pub struct AppliedPolicy {
+    /// e.g. `arn:aws:iam::1:policy/Foo` or `user/alice inline "bar"`.
+    pub source: String,
+    /// The group it came through, if any.
+    pub via_group: Option<String>,
+    pub policy: Policy,
+}
+
+/// The parsed policies of one principal, laid out for the evaluator (which borrows slices of policies).
+#[derive(Debug, Clone, Default)]
+pub struct PolicyStack {
+    pub identity: Vec<Policy>,
+    pub boundaries: Vec<Policy>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub account_id: String,
+    pub arn: String,
+    pub name: String,
+    pub kind: PrincipalType,
+    pub groups: Vec<String>,
+    pub identity: Vec<AppliedPolicy>,
+    pub boundary: Option<AppliedPolicy>,
+    /// Console password (users).
+    pub has_login_profile: bool,
+    /// Active long-lived access keys (users).
+    pub has_access_keys: bool,
+    pub trust_policy: Option<Policy>,
+    pub service_linked: bool,
+    /// `identity` and `boundary` as plain policies, built once.
+    pub stack: PolicyStack,
+    /// IAM tags of the user or role (`aws:PrincipalTag/...` in conditions).
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Principal {
+    fn with_stack(mut self) -> Principal {
+        self.stack = PolicyStack {
+            identity: self.identity.iter().map(|a| a.policy.clone()).collect(),
+            boundaries: self.boundary.iter().map(|b| b.policy.clone()).collect(),
+        };
+        self
+    }
+}
+
+/// A policy that could not be parsed: never skipped silently, the checks report it.
+#[derive(Debug, Clone)]
+pub struct PolicyProblem {
+    pub account_id: String,
+    pub source: String,
+    pub error: String,
+}
+
+/// One principal's answer to "can it do this?", with the statements responsible.
+#[derive(Debug, Clone)]
+pub struct Grant<'a> {
+    pub principal: &'a Principal,
+    pub answer: Answer,
+    /// `policy-source#Statement[i] (Sid)` of every allowing identity statement.
+    pub statements: Vec<String>,
+    /// Groups whose policies supplied an allowing statement.
+    pub via_groups: Vec<String>,
+    /// Conditions that made the answer only "possibly".
+    pub unknowns: Vec<String>,
+}
+
+pub struct AccessModel<'a> {
+    pub snapshot: &'a Snapshot,
+    pub principals: Vec<Principal>,
+    /// Permission policies that could not be parsed (they affect every access question).
+    pub problems: Vec<PolicyProblem>,
+    /// Role trust policies that could not be parsed (they affect who can assume a role).
+    pub trust_problems: Vec<PolicyProblem>,
+    write_cache: Mutex<BTreeMap<String, Vec<MutatingGrant>>>,
+    allowlist: Vec<String>,
+}
+
+/// A mutating action a principal can perform, and how.
+#[derive(Debug, Clone)]
+pub struct MutatingGrant {
+    pub action: String,
+    pub level: AccessLevel,
+    pub answer: Answer,
+    pub statements: Vec<String>,
+    pub unknowns: Vec<String>,
+}
+
+fn parse_inline(
+    account: &str,
+    owner: &str,
+    inline: &InlinePolicy,
+    via_group: Option<&str>,
+    problems: &mut Vec<PolicyProblem>,
+) -> Option<AppliedPolicy> {
+    let source = format!("{owner} inline {:?}", inline.name);
+    match Policy::parse(&source, &inline.document) {
+        Ok(policy) => Some(AppliedPolicy {
+            source,
+            via_group: via_group.map(str::to_owned),
+            policy,
+        }),
+        Err(e) => {
+            problems.push(PolicyProblem {
+                account_id: account.to_owned(),
+                source,
+                error: e.to_string(),
+            });
+            None
+        }
+    }
+}
+
+fn parse_managed(
+    account: &str,
+    iam: &IamSnapshot,
+    arn: &str,
+    via_group: Option<&str>,
+    problems: &mut Vec<PolicyProblem>,
+) -> Option<AppliedPolicy> {
+    let Some(document) = iam.policy(arn).and_then(|p| p.default_document()) else {
+        problems.push(PolicyProblem {
+            account_id: account.to_owned(),
+            source: arn.to_owned(),
+            error: "attached policy missing from the snapshot: its grants cannot be evaluated"
+                .to_owned(),
+        });
+        return None;
+    };
+    match Policy::parse(arn, document) {
+        Ok(policy) => Some(AppliedPolicy {
+            source: arn.to_owned(),
+            via_group: via_group.map(str::to_owned),
+            policy,
+        }),
+        Err(e) => {
+            problems.push(PolicyProblem {
+                account_id: account.to_owned(),
+                source: arn.to_owned(),
+                error: e.to_string(),
+            });
+            None
+        }
+    }
+}
+
+fn principals_of(
+    account: &AccountSnapshot,
+    problems: &mut Vec<PolicyProblem>,
+    trust_problems: &mut Vec<PolicyProblem>,
+) -> Vec<Principal> {
+    let Some(iam) = &account.iam else {
+        return Vec::new();
+    };
+    let id = account.account_id.as_str();
+    let mut out = Vec::new();
+    for user in &iam.users {
+        let owner = format!("user/{}", user.name);
+        let mut identity: Vec<AppliedPolicy> = Vec::new();
+        identity.extend(
+            user.inline_policies
+                .iter()
+                .filter_map(|p| parse_inline(id, &owner, p, None, problems)),
+        );
+        identity.extend(
+            user.attached_policies
+                .iter()
+                .filter_map(|arn| parse_managed(id, iam, arn, None, problems)),
+        );
+        for group_name in &user.groups {
+            let Some(group) = iam.group(group_name) else {
+                problems.push(PolicyProblem {
+                    account_id: id.to_owned(),
+                    source: format!("group/{group_name}"),
+                    error: format!(
+                        "user {} is in group {group_name}, which is missing from the snapshot",
+                        user.name
+                    ),
+                });
+                continue;
+            };
+            let group_owner = format!("group/{}", group.name);
+            identity.extend(
+                group
+                    .inline_policies
+                    .iter()
+                    .filter_map(|p| parse_inline(id, &group_owner, p, Some(&group.name), problems)),
+            );
+            identity.extend(
+                group
+                    .attached_policies
+                    .iter()
+                    .filter_map(|arn| parse_managed(id, iam, arn, Some(&group.name), problems)),
+            );
+        }
+        out.push(
+            Principal {
+                account_id: id.to_owned(),
+                arn: user.arn.clone(),
+                name: user.name.clone(),
+                kind: PrincipalType::User,
+                groups: user.groups.clone(),
+                identity,
+                boundary: user
+                    .permissions_boundary
+                    .as_deref()
+                    .and_then(|arn| parse_managed(id, iam, arn, None, problems)),
+                has_login_profile: user.has_login_profile,
+                has_access_keys: user.has_active_access_key(),
+                trust_policy: None,
+                service_linked: false,
+                stack: PolicyStack::default(),
+                tags: user.tags.iter().cloned().collect(),
+            }
+            .with_stack(),
+        );
+    }
+    for role in &iam.roles {
+        let owner = format!("role/{}", role.name);
+        let mut identity: Vec<AppliedPolicy> = Vec::new();
+        identity.extend(
+            role.inline_policies
+                .iter()
+                .filter_map(|p| parse_inline(id, &owner, p, None, problems)),
+        );
+        identity.extend(
+            role.attached_policies
+                .iter()
+                .filter_map(|arn| parse_managed(id, iam, arn, None, problems)),
+        );
+        let trust_source = format!("{owner} trust policy");
+        let trust_policy = match Policy::parse(&trust_source, &role.trust_policy) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                trust_problems.push(PolicyProblem {
+                    account_id: id.to_owned(),
+                    source: trust_source,
+                    error: e.to_string(),
+                });
+                None
+            }
+        };
+        out.push(
+            Principal {
+                account_id: id.to_owned(),
+                arn: role.arn.clone(),
+                name: role.name.clone(),
+                kind: PrincipalType::Role,
+                groups: Vec::new(),
+                identity,
+                boundary: role
+                    .permissions_boundary
+                    .as_deref()
+                    .and_then(|arn| parse_managed(id, iam, arn, None, problems)),
+                has_login_profile: false,
+                has_access_keys: false,
+                trust_policy,
+                service_linked: role.is_service_linked(),
+                stack: PolicyStack::default(),
+                tags: role.tags.iter().cloned().collect(),
+            }
+            .with_stack(),
+        );
+    }
+    out
+}
+
+fn statement_ref(applied: &AppliedPolicy, index: usize) -> String {
+    let sid = applied
+        .policy
+        .statements
+        .iter()
+        .find(|s| s.index == index)
+        .and_then(|s| s.sid.clone())
+        .map(|s| format!(" ({s})"))
+        .unwrap_or_default();
+    format!("{}#Statement[{index}]{sid}", applied.source)
+}
+
+impl<'a> AccessModel<'a> {
+    pub fn new(snapshot: &'a Snapshot, rules: &RuleSet) -> AccessModel<'a> {
+        let mut problems = Vec::new();
+        let mut trust_problems = Vec::new();
+        let principals = snapshot
+            .accounts
+            .iter()
+            .flat_map(|a| principals_of(a, &mut problems, &mut trust_problems))
+            .collect();
+        AccessModel {
+            snapshot,
+            principals,
+            problems,
+            trust_problems,
+            write_cache: Mutex::new(BTreeMap::new()),
+            allowlist: rules.write_access.operational_allowlist.clone(),
+        }
+    }
+
+    pub fn principal(&self, arn: &str) -> Option<&Principal> {
+        self.principals.iter().find(|p| p.arn == arn)
+    }
+
+    fn request(
+        principal: &Principal,
+        action: &str,
+        resource: &str,
+        resource_account: &str,
+    ) -> Request {
+        let kind = match principal.kind {
+            PrincipalType::User => PrincipalKind::User,
+            PrincipalType::Role => PrincipalKind::Role,
+        };
+        Request {
+            action: action.to_owned(),
+            resource: resource.to_owned(),
+            resource_account: Some(resource_account.to_owned()),
+            principal: PrincipalInfo {
+                arn: principal.arn.clone(),
+                account: principal.account_id.clone(),
+                kind,
+                username: (principal.kind == PrincipalType::User).then(|| principal.name.clone()),
+                userid: None,
+                tags: principal.tags.clone(),
+            },
+            context: Context::audit(),
+        }
+    }
+
+    /// Evaluates one principal for one action and resource (same-account identity policies and boundary; the
+    /// snapshot holds no SCPs, resource policies or session policies for these resources).
+    pub fn evaluate(&self, principal: &Principal, action: &str, resource: &str) -> Evaluation {
+        let set = PolicySet {
+            identity: &principal.stack.identity,
+            boundaries: &principal.stack.boundaries,
+            ..PolicySet::default()
+        };
+        evaluate(
+            &Self::request(principal, action, resource, &principal.account_id),
+            &set,
+        )
+    }
+
+    fn grant<'p>(&self, principal: &'p Principal, evaluation: &Evaluation) -> Option<Grant<'p>> {
+        let answer = evaluation.answer();
+        if answer == Answer::No {
+            return None;
+        }
+        let mut statements = Vec::new();
+        let mut via_groups = BTreeSet::new();
+        for s in evaluation
+            .allowing
+            .iter()
+            .chain(&evaluation.possibly_allowing)
+        {
+            if let Some(applied) = principal
+                .identity
+                .iter()
+                .find(|a| a.policy.id == s.policy_id)
+            {
+                statements.push(statement_ref(applied, s.index));
+                via_groups.extend(applied.via_group.clone());
+            }
+        }
+        let unknowns = evaluation
+            .unknowns
+            .iter()
+            .map(|u| {
+                format!(
+                    "{} {} in {}#Statement[{}]",
+                    u.operator, u.key, u.statement.policy_id, u.statement.index
+                )
+            })
+            .collect();
+        Some(Grant {
+            principal,
+            answer,
+            statements,
+            via_groups: via_groups.into_iter().collect(),
+            unknowns,
+        })
+    }
+
+    /// Every user and role of `account_id` that is allowed (or possibly allowed) `action` on `resource`.
+    pub fn who_can(&self, account_id: &str, action: &str, resource: &str) -> Vec<Grant<'_>> {
+        self.principals
+            .par_iter()
+            .filter(|p| p.account_id == account_id)
+            .filter_map(|p| self.grant(p, &self.evaluate(p, action, resource)))
+            .collect()
+    }
+
+    /// The mutating actions (Write, Permissions management, Tagging) outside the operational allowlist that the
+    /// principal can perform on some resource. Exact over the action catalog: wildcards and NotAction are expanded.
+    pub fn mutating_grants(&self, principal: &Principal) -> Vec<MutatingGrant> {
+        let cache_key: String = {
+            let mut ids: Vec<&str> = principal
+                .identity
+                .iter()
+                .map(|a| a.source.as_str())
+                .collect();
+            ids.sort_unstable();
+            format!(
+                "{}|{}|{}",
+                principal.account_id,
+                ids.join(","),
+                principal
+                    .boundary
+                    .as_ref()
+                    .map(|b| b.source.as_str())
+                    .unwrap_or("")
+            )
+        };
+        let only_group_policies = principal.identity.iter().all(|a| a.via_group.is_some());
+        if only_group_policies {
+            if let Ok(cache) = self.write_cache.lock() {
+                if let Some(hit) = cache.get(&cache_key) {
+                    return hit.clone();
+                }
+            }
+        }
+        let computed = self.compute_mutating_grants(principal);
+        if only_group_policies {
+            if let Ok(mut cache) = self.write_cache.lock() {
+                cache.insert(cache_key, computed.clone());
+            }
+        }
+        computed
+    }
+
+    fn compute_mutating_grants(&self, principal: &Principal) -> Vec<MutatingGrant> {
+        let catalog = Catalog::global();
+        // Candidate (action, resource pattern) pairs from every Allow statement.
+        let mut candidates: BTreeMap<String, (AccessLevel, BTreeSet<String>)> = BTreeMap::new();
+        for applied in &principal.identity {
+            for statement in applied
+                .policy
+                .statements
+                .iter()
+                .filter(|s| s.effect == Effect::Allow)
+            {
+                let resources: Vec<String> = match &statement.resource {
+                    ResourceSpec::Resource(list) => list.clone(),
+                    ResourceSpec::NotResource(_) | ResourceSpec::Any => vec!["*".to_owned()],
+                };
+                let mut add = |service: &str, name: &str, level: AccessLevel| {
+                    if !level.is_mutating() {
+                        return;
+                    }
+                    let action = format!("{service}:{name}");
+                    if action_matches_any(&self.allowlist, &action) {
+                        return;
+                    }
+                    let entry = candidates
+                        .entry(action)
+                        .or_insert_with(|| (level, BTreeSet::new()));
+                    entry.1.extend(resources.iter().cloned());
+                };
+                match &statement.action {
+                    ActionSpec::Action(patterns) => {
+                        for pattern in patterns {
+                            let mut known = false;
+                            for info in catalog.expand(pattern) {
+                                known = true;
+                                add(info.service, info.name, info.access_level);
+                            }
+                            if !known && !pattern.contains(['*', '?']) {
+                                // Newer than the catalog: classified by its verb, never ignored.
+                                if let Some((service, name)) = pattern.split_once(':') {
+                                    add(
+                                        service,
+                                        name,
+                                        crate::iam::catalog::classify_unknown(pattern),
+                                    );
+                                }
+                            }
+                        }
+                    }
+                    ActionSpec::NotAction(patterns) => {
+                        let refs: Vec<&str> = patterns.iter().map(String::as_str).collect();
+                        for info in catalog.expand_not_action(&refs) {
+                            add(info.service, info.name, info.access_level);
+                        }
+                    }
+                }
+            }
+        }
+        let mut grants = Vec::new();
+        for (action, (level, resources)) in candidates {
+            let mut best: Option<(Answer, Evaluation)> = None;
+            for resource in &resources {
+                let evaluation = self.evaluate(principal, &action, resource);
+                let answer = evaluation.answer();
+                let better = match &best {
+                    None => answer != Answer::No,
+                    Some((current, _)) => answer == Answer::Yes && *current != Answer::Yes,
+                };
+                if better {
+                    best = Some((answer, evaluation));
+                }
+                if matches!(best, Some((Answer::Yes, _))) {
+                    break;
+                }
+            }
+            if let Some((answer, evaluation)) = best {
+                if let Some(grant) = self.grant(principal, &evaluation) {
+                    grants.push(MutatingGrant {
+                        action,
+                        level,
+                        answer,
+                        statements: grant.statements,
+                        unknowns: grant.unknowns,
+                    });
+                }
+            }
+        }
+        grants
+    }
+}

@@ -1,0 +1,283 @@
+//! write-access: humans are read-only. Every user and role that can perform a Write, Permissions-management or
+//! Tagging action outside the rule set's operational allowlist is reported, unless it is a deployment role
+//! (pipeline service and action roles, roles declared in the configuration or rule set, service-linked roles) or a
+//! declared break-glass identity. Console users and long-lived access keys with write access are high severity.
+
+use std::collections::BTreeSet;
+
+use super::{
+    Check, CheckContext, NIST_CM5, PCI_CHANGE, SOC2_ACCESS, SOC2_ACCESS_REMOVAL, SOC2_CHANGE,
+};
+use crate::access::{Principal, PrincipalType};
+use crate::iam::Answer;
+use crate::model::{Evidence, Finding, Severity};
+use crate::rules::matches_any;
+
+pub struct WriteAccess;
+
+/// How many example actions a finding lists (the CSV of all grants is a report of its own).
+const EXAMPLES: usize = 8;
+
+impl Check for WriteAccess {
+    fn id(&self) -> &'static str {
+        "write-access"
+    }
+    fn title(&self) -> &'static str {
+        "Only deployment roles can change infrastructure"
+    }
+    fn description(&self) -> &'static str {
+        "Every IAM user (with its groups) and role is evaluated over the whole IAM action catalog (wildcards and \
+         NotAction expanded). Holding any Write, Permissions-management or Tagging action outside the operational \
+         allowlist is a finding, unless the principal is a deployment role or a declared break-glass identity."
+    }
+    fn severity(&self) -> Severity {
+        Severity::High
+    }
+    fn references(&self) -> &'static [&'static str] {
+        &[
+            SOC2_CHANGE,
+            SOC2_ACCESS,
+            SOC2_ACCESS_REMOVAL,
+            NIST_CM5,
+            PCI_CHANGE,
+        ]
+    }
+
+    fn run(&self, ctx: &CheckContext) -> Vec<Finding> {
+        let deployment_roles = deployment_roles(ctx);
+        let mut findings: Vec<Finding> = ctx
+            .access
+            .problems
+            .iter()
+            .map(|problem| Finding {
+                check_id: self.id().to_owned(),
+                severity: Severity::High,
+                account_id: problem.account_id.clone(),
+                subject: problem.source.clone(),
+                principal: None,
+                message: format!(
+                    "policy cannot be evaluated, so read-only access cannot be proven: {}",
+                    problem.error
+                ),
+                evidence: vec![Evidence::new("policy", &problem.source, "")],
+                waiver: None,
+            })
+            .collect();
+        for principal in &ctx.access.principals {
+            if principal.kind == PrincipalType::Role
+                && (principal.service_linked
+                    || deployment_roles
+                        .iter()
+                        .any(|p| wildmatch::WildMatch::new(p).matches(&principal.arn)))
+            {
+                continue;
+            }
+            let grants = ctx.access.mutating_grants(principal);
+            if grants.is_empty() {
+                continue;
+            }
+            let break_glass = matches_any(&ctx.rules.write_access.break_glass, &principal.arn);
+            let certain = grants.iter().any(|g| g.answer == Answer::Yes);
+            let severity = if break_glass {
+                Severity::Info
+            } else {
+                severity_for(principal, certain)
+            };
+            let mut statements: BTreeSet<&String> = BTreeSet::new();
+            for g in &grants {
+                statements.extend(g.statements.iter());
+            }
+            let examples: Vec<String> = grants
+                .iter()
+                .take(EXAMPLES)
+                .map(|g| format!("{} ({})", g.action, g.level))
+                .collect();
+            let mut evidence: Vec<Evidence> = statements
+                .iter()
+                .map(|s| Evidence::new("policy-statement", *s, "grants mutating actions"))
+                .collect();
+            let unknowns: BTreeSet<&String> =
+                grants.iter().flat_map(|g| g.unknowns.iter()).collect();
+            evidence.extend(
+                unknowns
+                    .iter()
+                    .map(|u| Evidence::new("condition", *u, "decided at request time")),
+            );
+            findings.push(Finding {
+                check_id: self.id().to_owned(),
+                severity,
+                account_id: principal.account_id.clone(),
+                subject: principal.arn.clone(),
+                principal: Some(principal.arn.clone()),
+                message: format!(
+                    "{}{} can perform {} mutating action(s) outside the allowlist{}, e.g. {}",
+                    if break_glass { "break-glass " } else { "" },
+                    describe(principal),
+                    grants.len(),
+                    if certain {
+                        ""
+                    } else {
+                        " (possibly, depending on request conditions)"
+                    },
+                    examples.join(", ")
+                ),
+                evidence,
+                waiver: None,
+            });
+        }
+        findings
+    }
+}
+
+fn describe(p: &Principal) -> String {
+    match p.kind {
+        PrincipalType::User => {
+            let mut creds = Vec::new();
+            if p.has_login_profile {
+                creds.push("console password");
+            }
+            if p.has_access_keys {
+                creds.push("active access key");
+            }
+            if creds.is_empty() {
+                "user (no console password or access key)".to_owned()
+            } else {
+                format!("user with {}", creds.join(" and "))
+            }
+        }
+        PrincipalType::Role if trusted_by_services_only(p) => "service role".to_owned(),
+        PrincipalType::Role => "role assumable by people".to_owned(),
+    }
+}
+
+fn trusted_by_services_only(p: &Principal) -> bool {
+    p.trust_policy.as_ref().is_some_and(|t| {
+        !t.statements.is_empty()
+            && t.statements.iter().all(|s| match &s.principal {
+                Some(crate::iam::policy::PrincipalSpec::Principal(who)) => {
+                    !who.any
+                        && who.aws.is_empty()
+                        && who.federated.is_empty()
+                        && !who.service.is_empty()
+                }
+                _ => false,
+            })
+    })
+}
+
+fn severity_for(p: &Principal, certain: bool) -> Severity {
+    let base = match p.kind {
+        PrincipalType::User if p.has_login_profile || p.has_access_keys => Severity::High,
+        PrincipalType::User => Severity::Medium,
+        PrincipalType::Role if trusted_by_services_only(p) => Severity::Low,
+        PrincipalType::Role => Severity::High,
+    };
+    if certain || base <= Severity::Medium {
+        base
+    } else {
+        Severity::Medium
+    }
+}
+
+/// Role ARN patterns that deploy: pipeline service roles and action roles found in the snapshot, and the
+/// patterns declared in the configuration and the rule set.
+fn deployment_roles(ctx: &CheckContext) -> Vec<String> {
+    let mut roles: Vec<String> = ctx.rules.write_access.deployment_roles.clone();
+    roles.extend(ctx.snapshot.declared_deployment_roles.iter().cloned());
+    for account in &ctx.snapshot.accounts {
+        for pipeline in &account.pipelines {
+            roles.push(pipeline.role_arn.clone());
+            for stage in &pipeline.stages {
+                roles.extend(stage.actions.iter().filter_map(|a| a.role_arn.clone()));
+            }
+        }
+    }
+    roles.sort();
+    roles.dedup();
+    roles
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::{policy, trust_account, Org};
+
+    #[test]
+    fn read_only_and_operational_users_pass() {
+        let mut org = Org::two_person_pipeline();
+        org.add_group("Engineers", policy(serde_json::json!([{"Effect": "Allow", "Action": ["ec2:Describe*", "s3:Get*", "s3:List*"], "Resource": "*"}])));
+        org.add_group("Operators", policy(serde_json::json!([{"Effect": "Allow", "Action": ["ec2:StartInstances", "ec2:StopInstances", "cloudfront:CreateInvalidation"], "Resource": "*"}])));
+        org.add_user("erin", &["Engineers"], None).has_login_profile = true;
+        org.add_user("oscar", &["Operators"], None)
+            .has_login_profile = true;
+        assert!(org.run(&WriteAccess).is_empty());
+    }
+
+    #[test]
+    fn not_action_policy_on_a_console_user_is_high_with_examples_and_statement() {
+        let mut org = Org::two_person_pipeline();
+        let arn = org.add_policy("PowerUserPolicy", policy(serde_json::json!([{"Sid": "Power", "Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"}])));
+        let mallory = org.add_user("mallory", &[], None);
+        mallory.has_login_profile = true;
+        mallory.attached_policies.push(arn.clone());
+        let findings = org.run(&WriteAccess);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        let f = &findings[0];
+        assert_eq!(f.severity, Severity::High);
+        assert!(f.message.contains("console password"));
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.reference == format!("{arn}#Statement[0] (Power)")),
+            "{:?}",
+            f.evidence
+        );
+        assert!(
+            !f.message.contains("iam:"),
+            "NotAction iam:* must not grant iam actions: {}",
+            f.message
+        );
+    }
+
+    #[test]
+    fn deployment_roles_and_break_glass_are_exempt_or_informational() {
+        let mut org = Org::two_person_pipeline();
+        let admin =
+            policy(serde_json::json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]));
+        org.add_role("CodePipelineServiceRole", trust_account(), admin.clone());
+        org.add_role("CICDCrossAccountRole", trust_account(), admin.clone());
+        org.add_role("BreakGlass", serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "sts:AssumeRole"}]}), admin);
+        org.rules.write_access.break_glass = vec!["arn:aws:iam::*:role/BreakGlass".into()];
+        let findings = org.run(&WriteAccess);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(findings[0].severity, Severity::Info);
+        assert!(findings[0].message.starts_with("break-glass"));
+    }
+
+    #[test]
+    fn a_permissions_boundary_can_remove_write_access() {
+        let mut org = Org::two_person_pipeline();
+        let boundary = org.add_policy("ReadOnlyBoundary", policy(serde_json::json!([{"Effect": "Allow", "Action": ["s3:Get*", "ec2:Describe*"], "Resource": "*"}])));
+        let user = org.add_user(
+            "bounded",
+            &[],
+            Some(policy(
+                serde_json::json!([{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]),
+            )),
+        );
+        user.permissions_boundary = Some(boundary);
+        user.has_login_profile = true;
+        assert!(org.run(&WriteAccess).is_empty());
+    }
+
+    #[test]
+    fn a_role_trusted_only_by_a_service_is_low() {
+        let mut org = Org::two_person_pipeline();
+        org.add_role("LambdaWriter", serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
+            policy(serde_json::json!([{"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": "*"}])));
+        let findings = org.run(&WriteAccess);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].severity, Severity::Low);
+        assert!(findings[0].message.contains("service role"));
+    }
+}

@@ -1,0 +1,216 @@
+//! CSV reports: findings.csv, approvals.csv (the ledger) and accounts.csv (what was collected from each account).
+//!
+//! RFC 4180, UTF-8, ISO 8601 UTC times, fixed column order (documented in the README). Cells that a spreadsheet
+//! would run as a formula (starting with `=`, `+`, `-`, `@`, tab or carriage return) are prefixed with `'`.
+
+use std::path::{Path, PathBuf};
+
+use super::{LedgerRow, ReportError, ReportInput};
+use crate::model::Snapshot;
+
+pub const FINDINGS_COLUMNS: &[&str] = &[
+    "check_id",
+    "severity",
+    "account_id",
+    "subject",
+    "principal",
+    "message",
+    "evidence",
+    "waived",
+    "waiver_reason",
+    "waiver_expires",
+];
+pub const LEDGER_COLUMNS: &[&str] = &[
+    "account_id",
+    "account_name",
+    "environment",
+    "region",
+    "pipeline",
+    "execution_id",
+    "stage",
+    "action",
+    "approver_recorded",
+    "person",
+    "normalisation",
+    "time",
+    "status",
+    "summary",
+    "event_id",
+    "record",
+];
+pub const ACCOUNTS_COLUMNS: &[&str] = &[
+    "account_id",
+    "name",
+    "environment",
+    "role_arn",
+    "complete",
+    "step",
+    "region",
+    "status",
+    "items",
+    "error",
+];
+
+/// Neutralises spreadsheet formula injection.
+pub fn safe_cell(value: &str) -> String {
+    match value.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}"),
+        _ => value.to_owned(),
+    }
+}
+
+fn write_rows<I>(path: &Path, header: &[&str], rows: I) -> Result<PathBuf, ReportError>
+where
+    I: IntoIterator<Item = Vec<String>>,
+{
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_path(path)
+        .map_err(|e| ReportError::format(path, e))?;
+    writer
+        .write_record(header)
+        .map_err(|e| ReportError::format(path, e))?;
+    for row in rows {
+        writer
+            .write_record(row.iter().map(|c| safe_cell(c)))
+            .map_err(|e| ReportError::format(path, e))?;
+    }
+    writer.flush().map_err(|e| ReportError::io(path, e))?;
+    Ok(path.to_path_buf())
+}
+
+pub fn write_findings(input: &ReportInput, path: &Path) -> Result<PathBuf, ReportError> {
+    let rows = input.findings.iter().map(|f| {
+        let evidence = f
+            .evidence
+            .iter()
+            .map(|e| {
+                if e.detail.is_empty() {
+                    format!("{}:{}", e.kind, e.reference)
+                } else {
+                    format!("{}:{} ({})", e.kind, e.reference, e.detail)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" | ");
+        vec![
+            f.check_id.clone(),
+            f.severity.to_string(),
+            f.account_id.clone(),
+            f.subject.clone(),
+            f.principal.clone().unwrap_or_default(),
+            f.message.clone(),
+            evidence,
+            f.is_waived().to_string(),
+            f.waiver
+                .as_ref()
+                .map(|w| w.reason.clone())
+                .unwrap_or_default(),
+            f.waiver
+                .as_ref()
+                .map(|w| w.expires.clone())
+                .unwrap_or_default(),
+        ]
+    });
+    write_rows(path, FINDINGS_COLUMNS, rows)
+}
+
+pub fn write_ledger(ledger: &[LedgerRow], path: &Path) -> Result<PathBuf, ReportError> {
+    let rows = ledger.iter().map(|r| {
+        vec![
+            r.account_id.clone(),
+            r.account_name.clone(),
+            r.environment.clone(),
+            r.region.clone(),
+            r.pipeline.clone(),
+            r.execution_id.clone().unwrap_or_default(),
+            r.stage.clone(),
+            r.action.clone(),
+            r.approver_recorded.clone(),
+            r.person.clone(),
+            r.normalisation.clone(),
+            r.time.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            r.status.clone(),
+            r.summary.clone(),
+            r.event_id.clone(),
+            r.record_key.clone().unwrap_or_default(),
+        ]
+    });
+    write_rows(path, LEDGER_COLUMNS, rows)
+}
+
+pub fn write_accounts(snapshot: &Snapshot, path: &Path) -> Result<PathBuf, ReportError> {
+    let rows = snapshot.accounts.iter().flat_map(|a| {
+        a.steps.iter().map(move |s| {
+            vec![
+                a.account_id.clone(),
+                a.name.clone(),
+                a.environment.clone(),
+                a.role_arn.clone().unwrap_or_default(),
+                a.is_complete().to_string(),
+                s.step.clone(),
+                s.region.clone().unwrap_or_default(),
+                format!("{:?}", s.status).to_lowercase(),
+                s.items.to_string(),
+                s.error.clone().unwrap_or_default(),
+            ]
+        })
+    });
+    write_rows(path, ACCOUNTS_COLUMNS, rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        assert_eq!(safe_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(safe_cell("+1"), "'+1");
+        assert_eq!(safe_cell("-2"), "'-2");
+        assert_eq!(safe_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(safe_cell("arn:aws:iam::1:user/a"), "arn:aws:iam::1:user/a");
+    }
+
+    #[test]
+    fn ledger_round_trips_through_a_csv_reader() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("approvals.csv");
+        let row = LedgerRow {
+            account_id: "111111111111".into(),
+            account_name: "cicd".into(),
+            environment: "cicd".into(),
+            region: "us-east-1".into(),
+            pipeline: "webapp".into(),
+            execution_id: Some("e-1".into()),
+            stage: "ProdGate".into(),
+            action: "ApprovalA".into(),
+            approver_recorded: "arn:aws:iam::111111111111:user/zoë".into(),
+            person: "arn:aws:iam::111111111111:user/zoë".into(),
+            normalisation: "IAM user ARN".into(),
+            time: chrono::DateTime::parse_from_rfc3339("2026-11-02T10:05:00Z")
+                .expect("time")
+                .with_timezone(&chrono::Utc),
+            status: "Approved".into(),
+            summary: "=cmd|' /C calc'!A0, and \"quotes\"\nnew line".into(),
+            event_id: "ev-1".into(),
+            record_key: None,
+        };
+        write_ledger(&[row], &path).expect("written");
+        let mut reader = csv::Reader::from_path(&path).expect("readable");
+        let header: Vec<String> = reader
+            .headers()
+            .expect("header")
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(header, LEDGER_COLUMNS);
+        let records: Vec<csv::StringRecord> =
+            reader.records().collect::<Result<_, _>>().expect("rows");
+        assert_eq!(records.len(), 1);
+        assert_eq!(&records[0][8], "arn:aws:iam::111111111111:user/zoë");
+        assert_eq!(&records[0][11], "2026-11-02T10:05:00Z");
+        assert!(records[0][13].starts_with("'=cmd"), "{}", &records[0][13]);
+        assert!(records[0][13].contains("\"quotes\"\nnew line"));
+    }
+}

@@ -1,0 +1,134 @@
+//! Reports: turn a snapshot and its findings into files for auditors (PDF, CSV), machines (JSON) and CI (JUnit).
+//!
+//! One file per format. Reports never call AWS and never re-run checks: they render what they are given.
+
+pub mod csv_files;
+pub mod json;
+pub mod pdf;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::model::{Finding, Severity, Snapshot};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("cannot write {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {message}")]
+    Format { path: String, message: String },
+}
+
+impl ReportError {
+    pub fn io(path: &Path, source: std::io::Error) -> ReportError {
+        ReportError::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+    pub fn format(path: &Path, message: impl std::fmt::Display) -> ReportError {
+        ReportError::Format {
+            path: path.display().to_string(),
+            message: message.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckStatus {
+    Passed,
+    Failed,
+    /// Every finding of the check is waived.
+    Waived,
+}
+
+impl CheckStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckStatus::Passed => "passed",
+            CheckStatus::Failed => "failed",
+            CheckStatus::Waived => "waived",
+        }
+    }
+}
+
+/// What a check is and how it fared in this run.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckSummary {
+    pub id: String,
+    pub title: String,
+    /// What the check verifies, in a sentence or two an auditor can read.
+    pub description: String,
+    pub severity: Severity,
+    pub references: Vec<String>,
+    pub findings: usize,
+    pub waived: usize,
+    pub status: CheckStatus,
+}
+
+/// One row of the approval ledger: who approved (or rejected) what, when, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct LedgerRow {
+    pub account_id: String,
+    pub account_name: String,
+    pub environment: String,
+    pub region: String,
+    pub pipeline: String,
+    /// None when the approval could not be tied to an execution.
+    pub execution_id: Option<String>,
+    pub stage: String,
+    pub action: String,
+    /// The identity as CloudTrail recorded it (an ARN).
+    pub approver_recorded: String,
+    /// The person the identity was normalised to.
+    pub person: String,
+    /// Why the identity was normalised that way (e.g. "role ARN: session names ignored").
+    pub normalisation: String,
+    pub time: DateTime<Utc>,
+    /// Approved, Rejected, or the error code of a failed attempt.
+    pub status: String,
+    pub summary: String,
+    pub event_id: String,
+    /// The approval record found in S3 for this approval, if any.
+    pub record_key: Option<String>,
+}
+
+/// Everything a report renders.
+pub struct ReportInput<'a> {
+    pub snapshot: &'a Snapshot,
+    pub findings: &'a [Finding],
+    pub checks: &'a [CheckSummary],
+    pub ledger: &'a [LedgerRow],
+    /// Hex SHA-256 of the snapshot.json the report was built from, printed on every PDF page.
+    pub snapshot_sha256: String,
+    pub rule_set: String,
+}
+
+/// The files a full report run writes, in a fixed order.
+pub struct WrittenReport {
+    pub dir: PathBuf,
+    pub files: Vec<PathBuf>,
+}
+
+/// Writes every format into `dir` (created if needed): findings.csv, approvals.csv, accounts.csv, findings.json,
+/// report.pdf. The snapshot itself is written by the caller before, so its hash is known.
+pub fn write_all(input: &ReportInput, dir: &Path) -> Result<WrittenReport, ReportError> {
+    std::fs::create_dir_all(dir).map_err(|e| ReportError::io(dir, e))?;
+    let files = vec![
+        csv_files::write_findings(input, &dir.join("findings.csv"))?,
+        csv_files::write_ledger(input.ledger, &dir.join("approvals.csv"))?,
+        csv_files::write_accounts(input.snapshot, &dir.join("accounts.csv"))?,
+        json::write_findings(input, &dir.join("findings.json"))?,
+        pdf::write_pdf(input, &dir.join("report.pdf"))?,
+    ];
+    Ok(WrittenReport {
+        dir: dir.to_path_buf(),
+        files,
+    })
+}

@@ -1,0 +1,194 @@
+//! Rule sets (`policies/*.toml`): what the checks treat as allowed, who deploys, who is one person.
+//!
+//! Parsing and matching helpers only. `policies/default.toml` documents every field line by line.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use wildmatch::WildMatch;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    #[error("cannot read rule set {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("rule set {path} is not valid: {message}")]
+    Parse { path: String, message: String },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSet {
+    pub name: String,
+    #[serde(default)]
+    pub identity: IdentityRules,
+    #[serde(default)]
+    pub approvals: ApprovalRules,
+    #[serde(default)]
+    pub write_access: WriteAccessRules,
+    #[serde(default)]
+    pub cross_account: CrossAccountRules,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityRules {
+    /// Role ARN patterns whose session name is a trusted per-person identifier (e.g. a SAML federation role that
+    /// sets the session name to the user's e-mail): approvals under them are told apart by session name.
+    #[serde(default)]
+    pub trusted_session_name_roles: Vec<String>,
+    /// Several identities that are one person.
+    #[serde(default)]
+    pub aliases: Vec<Alias>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Alias {
+    pub person: String,
+    /// ARNs (patterns allowed) or person keys that all stand for `person`.
+    pub identities: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalRules {
+    /// `pipeline/stage` patterns that must be two-person gates even with fewer than two approval actions.
+    #[serde(default)]
+    pub two_person_stages: Vec<String>,
+    /// Summaries that explain nothing (compared case-insensitively, after trimming).
+    #[serde(default = "default_trivial_summaries")]
+    pub trivial_summaries: Vec<String>,
+    /// How far an approval record's time may be from the CloudTrail event time.
+    #[serde(default = "default_record_tolerance")]
+    pub record_time_tolerance_seconds: i64,
+    /// Stages deploying into a prod account must be preceded by a stage with two manual approval actions.
+    #[serde(default)]
+    pub require_two_person_for_prod: bool,
+}
+
+impl Default for ApprovalRules {
+    fn default() -> Self {
+        ApprovalRules {
+            two_person_stages: Vec::new(),
+            trivial_summaries: default_trivial_summaries(),
+            record_time_tolerance_seconds: default_record_tolerance(),
+            require_two_person_for_prod: false,
+        }
+    }
+}
+
+fn default_trivial_summaries() -> Vec<String> {
+    [
+        "", "ok", "okay", "approve", "approved", "yes", "y", "lgtm", "go", ".", "-", "done",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect()
+}
+
+fn default_record_tolerance() -> i64 {
+    300
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriteAccessRules {
+    /// Mutating actions tolerated for humans (patterns, case-insensitive).
+    #[serde(default)]
+    pub operational_allowlist: Vec<String>,
+    /// Role ARN patterns that deploy (besides pipeline service roles, action roles and the configuration's list).
+    #[serde(default)]
+    pub deployment_roles: Vec<String>,
+    /// Break-glass identities (ARN patterns), allowed to hold write access and reported as information.
+    #[serde(default)]
+    pub break_glass: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrossAccountRules {
+    /// The cross-account role's trust must also be limited by a condition (`aws:PrincipalArn`,
+    /// `aws:PrincipalServiceName`...) to the CI/CD account's CodeBuild/CodePipeline roles.
+    #[serde(default)]
+    pub require_service_condition: bool,
+}
+
+impl RuleSet {
+    pub fn load(path: &Path) -> Result<RuleSet, RulesError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| RulesError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        RuleSet::parse(&text, &shown)
+    }
+
+    pub fn parse(text: &str, shown: &str) -> Result<RuleSet, RulesError> {
+        toml::from_str(text).map_err(|e| RulesError::Parse {
+            path: shown.to_owned(),
+            message: e.to_string(),
+        })
+    }
+
+    /// The built-in defaults, identical to `policies/default.toml`.
+    pub fn builtin_default() -> RuleSet {
+        // The shipped file is the single source of truth; a unit test guarantees it parses.
+        RuleSet::parse(
+            include_str!("../policies/default.toml"),
+            "policies/default.toml",
+        )
+        .unwrap_or_else(|e| panic!("the built-in rule set must parse: {e}"))
+    }
+}
+
+/// Case-sensitive `*`/`?` match, as IAM matches ARNs in rule sets.
+pub fn matches_any(patterns: &[String], value: &str) -> bool {
+    patterns.iter().any(|p| WildMatch::new(p).matches(value))
+}
+
+/// Case-insensitive match, for action names.
+pub fn action_matches_any(patterns: &[String], action: &str) -> bool {
+    let lower = action.to_ascii_lowercase();
+    patterns
+        .iter()
+        .any(|p| WildMatch::new(&p.to_ascii_lowercase()).matches(&lower))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_default_parses_and_tolerates_approvals() {
+        let r = RuleSet::builtin_default();
+        assert_eq!(r.name, "default");
+        assert!(action_matches_any(
+            &r.write_access.operational_allowlist,
+            "codepipeline:PutApprovalResult"
+        ));
+        assert!(action_matches_any(
+            &r.write_access.operational_allowlist,
+            "EC2:StopInstances"
+        ));
+        assert!(!action_matches_any(
+            &r.write_access.operational_allowlist,
+            "ec2:TerminateInstances"
+        ));
+        assert!(matches_any(
+            &r.write_access.deployment_roles,
+            "arn:aws:iam::444444444444:role/CICDCrossAccountRole"
+        ));
+        assert!(r.approvals.trivial_summaries.iter().any(|s| s == "ok"));
+    }
+
+    #[test]
+    fn unknown_field_is_named() {
+        let err = RuleSet::parse("name = \"x\"\n[approvals]\ntwo_person = []\n", "r.toml")
+            .expect_err("bad")
+            .to_string();
+        assert!(err.contains("two_person"), "{err}");
+    }
+}

@@ -1,0 +1,315 @@
+//! End-to-end: the real binary audits the seeded, emulated demo organisation through the AWS SDK.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+use common::{read_json, run_dir, text, Demo};
+
+fn demo() -> &'static Demo {
+    static DEMO: OnceLock<Demo> = OnceLock::new();
+    DEMO.get_or_init(|| Demo::seed(false))
+}
+
+/// Runs `gateaudit audit` into a fresh directory; returns (exit code, run directory, output text).
+fn audit(
+    config: &std::path::Path,
+    extra: &[&str],
+) -> (i32, std::path::PathBuf, String, tempfile::TempDir) {
+    let out = tempfile::tempdir().expect("tempdir");
+    let mut args = vec![
+        "audit",
+        "--config",
+        config.to_str().expect("utf-8 path"),
+        "--out",
+        out.path().to_str().expect("utf-8"),
+    ];
+    args.extend_from_slice(extra);
+    let output = demo().gateaudit(&args);
+    let code = output.status.code().unwrap_or(-1);
+    let dir = run_dir(out.path());
+    (code, dir, text(&output), out)
+}
+
+fn finding_keys(findings: &serde_json::Value) -> BTreeSet<(String, String, String, String)> {
+    findings
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .map(|f| {
+            (
+                f["check_id"].as_str().unwrap_or_default().to_owned(),
+                f["account_id"].as_str().unwrap_or_default().to_owned(),
+                f["subject"].as_str().unwrap_or_default().to_owned(),
+                f["principal"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn audit_reports_every_planted_violation_and_nothing_else() {
+    let demo = demo();
+    let (code, dir, output, _keep) = audit(&demo.config(), &[]);
+    assert_eq!(code, 3, "violations must exit 3\n{output}");
+    let findings = read_json(&dir.join("findings.json"));
+    let found = finding_keys(&findings["findings"]);
+    let expected: BTreeSet<(String, String, String, String)> = demo.expected["violations"]
+        .as_array()
+        .expect("violations")
+        .iter()
+        .map(|v| {
+            (
+                v["check"].as_str().unwrap_or_default().to_owned(),
+                v["account"].as_str().unwrap_or_default().to_owned(),
+                v["subject"].as_str().unwrap_or_default().to_owned(),
+                v["principal"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found, expected,
+        "findings differ from the planted violations\n{output}"
+    );
+    for name in [
+        "snapshot.json",
+        "findings.json",
+        "findings.csv",
+        "approvals.csv",
+        "accounts.csv",
+        "report.pdf",
+    ] {
+        assert!(
+            dir.join(name).exists(),
+            "{name} missing in {}",
+            dir.display()
+        );
+    }
+    assert!(
+        output.contains("distinct-approvers") && output.contains("result: FAILED"),
+        "{output}"
+    );
+}
+
+#[test]
+fn roles_are_assumed_in_the_three_environment_accounts() {
+    let demo = demo();
+    let (_, dir, output, _keep) = audit(&demo.config(), &[]);
+    let snapshot = read_json(&dir.join("snapshot.json"));
+    for (id, user) in [
+        ("222222222222", "erin"),
+        ("333333333333", "oscar"),
+        ("444444444444", "mallory"),
+    ] {
+        let account = snapshot["accounts"]
+            .as_array()
+            .expect("accounts")
+            .iter()
+            .find(|a| a["account_id"] == id)
+            .unwrap_or_else(|| panic!("account {id} missing\n{output}"));
+        assert_eq!(
+            account["role_arn"],
+            format!("arn:aws:iam::{id}:role/CICDCrossAccountRole")
+        );
+        let steps = account["steps"].as_array().expect("steps");
+        assert!(
+            steps
+                .iter()
+                .any(|s| s["step"] == "sts:AssumeRole" && s["status"] == "ok"),
+            "{steps:?}"
+        );
+        assert!(steps.iter().all(|s| s["status"] != "failed"), "{steps:?}");
+        let users = account["iam"]["users"].as_array().expect("users");
+        assert!(users.iter().any(|u| u["name"] == user), "{id} lacks {user}");
+    }
+}
+
+#[test]
+fn the_ledger_lists_every_approval_with_normalised_approvers() {
+    let demo = demo();
+    let (_, dir, _, _keep) = audit(&demo.config(), &[]);
+    let mut reader = csv::Reader::from_path(dir.join("approvals.csv")).expect("approvals.csv");
+    let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().expect("rows");
+    assert_eq!(
+        rows.len() as u64,
+        demo.expected["approvals"]
+            .as_u64()
+            .expect("approvals count")
+    );
+    let headers = reader.headers().expect("headers").clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name}"))
+    };
+    let rm: Vec<&csv::StringRecord> = rows
+        .iter()
+        .filter(|r| r[col("approver_recorded")].contains("assumed-role/ReleaseManager/"))
+        .collect();
+    assert_eq!(rm.len(), 2);
+    assert!(rm
+        .iter()
+        .all(|r| &r[col("person")] == "arn:aws:iam::111111111111:role/ReleaseManager"));
+    assert!(rows.iter().any(|r| &r[col("status")] == "Rejected"));
+    assert!(
+        rows.iter().all(|r| !r[col("execution_id")].is_empty()),
+        "every demo approval is tied to its execution"
+    );
+    let with_record = rows.iter().filter(|r| !r[col("record")].is_empty()).count() as u64;
+    assert_eq!(
+        with_record,
+        demo.expected["approval_records"].as_u64().expect("records")
+    );
+}
+
+#[test]
+fn offline_check_of_the_saved_snapshot_gives_the_same_findings() {
+    let demo = demo();
+    let (_, dir, _, _keep) = audit(&demo.config(), &[]);
+    let out = tempfile::tempdir().expect("tempdir");
+    let snapshot = dir.join("snapshot.json");
+    // No AWS at all: the check must not need the emulator or credentials.
+    let output = common::gateaudit_with_env(
+        &[
+            "check",
+            "--snapshot",
+            snapshot.to_str().expect("utf-8"),
+            "--out",
+            out.path().to_str().expect("utf-8"),
+        ],
+        &[("AWS_ENDPOINT_URL".into(), "http://127.0.0.1:9".into())],
+        out.path(),
+    );
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+    let offline = read_json(&run_dir(out.path()).join("findings.json"));
+    let online = read_json(&dir.join("findings.json"));
+    assert_eq!(
+        finding_keys(&offline["findings"]),
+        finding_keys(&online["findings"])
+    );
+}
+
+#[test]
+fn a_denied_role_assumption_makes_the_account_incomplete_and_the_run_fail() {
+    let demo = demo();
+    let config = demo.dir.path().join("with-unreachable.toml");
+    let base = std::fs::read_to_string(demo.config()).expect("config");
+    std::fs::write(&config, format!("{base}\n[[accounts]]\nid = \"555555555555\"\nname = \"sandbox\"\nenvironment = \"dev\"\n"))
+        .expect("write config");
+    let (code, dir, output, _keep) = audit(&config, &[]);
+    assert_eq!(code, 1, "an incomplete collection must exit 1\n{output}");
+    assert!(
+        output.contains("INCOMPLETE account 555555555555"),
+        "{output}"
+    );
+    let snapshot = read_json(&dir.join("snapshot.json"));
+    let sandbox = snapshot["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .find(|a| a["account_id"] == "555555555555")
+        .expect("sandbox kept");
+    let step = &sandbox["steps"][0];
+    assert_eq!(step["step"], "sts:AssumeRole");
+    assert_eq!(step["status"], "failed");
+    assert!(
+        step["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("AccessDenied"),
+        "{step}"
+    );
+    // The other accounts were still collected and checked, and reports were written.
+    assert!(dir.join("report.pdf").exists() && dir.join("accounts.csv").exists());
+    let (code, _, output, _keep2) = audit(&config, &["--allow-incomplete"]);
+    assert_eq!(
+        code, 3,
+        "--allow-incomplete leaves the violations to decide\n{output}"
+    );
+}
+
+#[test]
+fn the_threshold_decides_the_exit_code() {
+    let demo = demo();
+    let (code, _, output, _keep) = audit(&demo.config(), &["--fail-on", "critical"]);
+    assert_eq!(code, 0, "no critical findings in the demo\n{output}");
+}
+
+#[test]
+fn the_auditor_only_reads() {
+    // The emulator records every call as CloudTrail would; read back what the auditor's identities did.
+    let demo = demo();
+    let (_, _, output, _keep) = audit(&demo.config(), &[]);
+    let script = r#"
+import json, sys, boto3
+endpoint = sys.argv[1]
+events = []
+for account in ["111111111111", "222222222222", "333333333333", "444444444444"]:
+    client = boto3.client("cloudtrail", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id="test", aws_secret_access_key="test")
+    client.meta.events.register("before-sign.*.*", lambda request, **kw: request.headers.__setitem__("x-moto-account-id", account))
+    for page in client.get_paginator("lookup_events").paginate():
+        for e in page["Events"]:
+            events.append(json.loads(e["CloudTrailEvent"]))
+print(json.dumps(events))
+"#;
+    let python = common::repo().join(".venv/bin/python");
+    let out = std::process::Command::new(python)
+        .args(["-c", script, &demo.emulator.endpoint])
+        .output()
+        .expect("python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let events: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("events json");
+    let by_auditor: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| {
+            let arn = e["userIdentity"]["arn"].as_str().unwrap_or_default();
+            arn.ends_with(":user/gateaudit-auditor")
+                || arn.contains(":assumed-role/CICDCrossAccountRole/gateaudit")
+        })
+        .collect();
+    assert!(
+        by_auditor.len() > 20,
+        "the audit's own calls must be recorded ({} found)\n{output}",
+        by_auditor.len()
+    );
+    let read_prefixes = ["Get", "List", "Describe", "Lookup", "Head"];
+    let writes: Vec<String> = by_auditor
+        .iter()
+        .map(|e| e["eventName"].as_str().unwrap_or_default().to_owned())
+        .filter(|name| name != "AssumeRole" && !read_prefixes.iter().any(|p| name.starts_with(p)))
+        .collect();
+    assert!(
+        writes.is_empty(),
+        "the auditor called mutating APIs: {writes:?}"
+    );
+    // Every call is covered by the auditor's published IAM policy, so the policy users deploy is enough.
+    let policy = read_json(&common::repo().join("policies/auditor-iam-policy.json"));
+    let allowed: BTreeSet<String> = policy["Statement"]
+        .as_array()
+        .expect("statements")
+        .iter()
+        .flat_map(|s| s["Action"].as_array().cloned().unwrap_or_default())
+        .filter_map(|a| a.as_str().map(str::to_lowercase))
+        .collect();
+    for e in &by_auditor {
+        let service = e["eventSource"]
+            .as_str()
+            .unwrap_or_default()
+            .split('.')
+            .next()
+            .unwrap_or_default();
+        let name = e["eventName"].as_str().unwrap_or_default();
+        let action = format!("{service}:{name}").to_lowercase();
+        assert!(
+            allowed.contains(&action),
+            "{action} is not in policies/auditor-iam-policy.json"
+        );
+    }
+}
