@@ -313,3 +313,52 @@ print(json.dumps(events))
         );
     }
 }
+
+#[test]
+fn who_can_names_the_approvers_of_a_gate_with_their_statements() {
+    let demo = demo();
+    let (_, dir, _, _keep) = audit(&demo.config(), &[]);
+    let snapshot = dir.join("snapshot.json");
+    let output = demo.gateaudit(&[
+        "who-can",
+        "--snapshot",
+        snapshot.to_str().expect("utf-8"),
+        "--action",
+        "codepipeline:PutApprovalResult",
+        "--resource",
+        "arn:aws:codepipeline:us-east-1:111111111111:webapp/ProdGate/ApprovalB",
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).expect("json");
+    let principals: BTreeSet<&str> = rows
+        .iter()
+        .filter_map(|r| r["principal"].as_str())
+        .collect();
+    for expected in [
+        "arn:aws:iam::111111111111:user/bob",
+        "arn:aws:iam::111111111111:user/dave",
+        "arn:aws:iam::111111111111:role/ReleaseManager",
+    ] {
+        assert!(
+            principals.contains(expected),
+            "{expected} missing from {principals:?}"
+        );
+    }
+    assert!(
+        !principals.contains("arn:aws:iam::111111111111:user/alice"),
+        "alice may approve only ApprovalA"
+    );
+    let bob = rows
+        .iter()
+        .find(|r| r["principal"] == "arn:aws:iam::111111111111:user/bob")
+        .expect("bob");
+    assert_eq!(bob["via_groups"][0], "ApprovalB");
+    assert!(
+        bob["statements"][0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Statement[0]"),
+        "{bob}"
+    );
+}

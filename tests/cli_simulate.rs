@@ -1,0 +1,78 @@
+//! `gateaudit simulate`: the offline policy simulator's command line (exit 0 whatever the decision, 2 on bad input).
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn simulate(args: &[&str], input: &str) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gateaudit"))
+        .arg("simulate")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start gateaudit");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write input");
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const REQUEST: &str = r#"{"request": {"action": "s3:GetObject",
+  "resource": {"resource": "arn:aws:s3:::bucket/key", "accountId": "111111111111"},
+  "principal": "arn:aws:iam::111111111111:user/alice",
+  "context": {"aws:MultiFactorAuthPresent": "true"}},
+ "identityPolicies": [{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:Get*", "Resource": "*",
+   "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}}]"#;
+
+#[test]
+fn allowed_request() {
+    let (code, out, err) = simulate(&[], &format!("{REQUEST}}}"));
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json answer");
+    assert_eq!(v["result"], "Allowed", "{out}");
+}
+
+#[test]
+fn scp_level_without_allow_denies_and_exits_zero() {
+    let input = format!(
+        r#"{REQUEST}, "serviceControlPolicies": [
+            {{"orgIdentifier": "r-root", "policies": [{{"Version": "2012-10-17", "Statement": {{"Effect": "Allow", "Action": "*", "Resource": "*"}}}}]}},
+            {{"orgIdentifier": "ou-1", "policies": [{{"Version": "2012-10-17", "Statement": {{"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}}}}]}}]}}"#
+    );
+    let (code, out, err) = simulate(&[], &input);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json answer");
+    assert_eq!(v["result"], "ImplicitlyDenied", "{out}");
+}
+
+#[test]
+fn json_lines_answer_line_by_line_and_bad_input_exits_2_naming_the_path() {
+    let allowed = format!("{REQUEST}}}").replace('\n', " ");
+    let denied = allowed.replacen("\"true\"}}", "\"false\"}}", 1);
+    let (code, out, err) = simulate(&["--jsonl"], &format!("{allowed}\n{denied}\n"));
+    assert_eq!(code, 0, "{err}");
+    let answers: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("answer line"))
+        .collect();
+    assert_eq!(answers.len(), 2);
+    assert_eq!(answers[0]["result"], "Allowed");
+    assert_eq!(answers[1]["result"], "ImplicitlyDenied");
+
+    let bad = allowed.replace("\"Effect\": \"Allow\"", "\"Effect\": \"Permit\"");
+    let (code, _, err) = simulate(&["--jsonl"], &format!("{allowed}\n{bad}\n"));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("line 2") && err.contains("identityPolicies[0]") && err.contains("Effect"),
+        "{err}"
+    );
+}
