@@ -101,6 +101,25 @@ pub struct AccessModel<'a> {
     pub trust_problems: Vec<PolicyProblem>,
     write_cache: Mutex<BTreeMap<String, Vec<MutatingGrant>>>,
     allowlist: Vec<String>,
+    deployment_roles: Vec<String>,
+}
+
+/// Role ARN patterns that deploy: pipeline service roles and action roles found in the snapshot, and the
+/// patterns declared in the configuration and the rule set.
+fn deployment_role_patterns(snapshot: &Snapshot, rules: &RuleSet) -> Vec<String> {
+    let mut roles: Vec<String> = rules.write_access.deployment_roles.clone();
+    roles.extend(snapshot.declared_deployment_roles.iter().cloned());
+    for account in &snapshot.accounts {
+        for pipeline in &account.pipelines {
+            roles.push(pipeline.role_arn.clone());
+            for stage in &pipeline.stages {
+                roles.extend(stage.actions.iter().filter_map(|a| a.role_arn.clone()));
+            }
+        }
+    }
+    roles.sort();
+    roles.dedup();
+    roles
 }
 
 /// A mutating action a principal can perform, and how.
@@ -320,7 +339,15 @@ impl<'a> AccessModel<'a> {
             trust_problems,
             write_cache: Mutex::new(BTreeMap::new()),
             allowlist: rules.write_access.operational_allowlist.clone(),
+            deployment_roles: deployment_role_patterns(snapshot, rules),
         }
+    }
+
+    /// Service-linked roles, pipeline service and action roles, and roles declared as deploying.
+    pub fn is_deployment_role(&self, principal: &Principal) -> bool {
+        principal.kind == PrincipalType::Role
+            && (principal.service_linked
+                || crate::rules::matches_any(&self.deployment_roles, &principal.arn))
     }
 
     pub fn principal(&self, arn: &str) -> Option<&Principal> {
@@ -419,39 +446,95 @@ impl<'a> AccessModel<'a> {
     /// The mutating actions (Write, Permissions management, Tagging) outside the operational allowlist that the
     /// principal can perform on some resource. Exact over the action catalog: wildcards and NotAction are expanded.
     pub fn mutating_grants(&self, principal: &Principal) -> Vec<MutatingGrant> {
-        let cache_key: String = {
-            let mut ids: Vec<&str> = principal
-                .identity
-                .iter()
-                .map(|a| a.source.as_str())
-                .collect();
-            ids.sort_unstable();
-            format!(
-                "{}|{}|{}",
-                principal.account_id,
-                ids.join(","),
-                principal
-                    .boundary
-                    .as_ref()
-                    .map(|b| b.source.as_str())
-                    .unwrap_or("")
-            )
+        let mut ids: Vec<&str> = principal
+            .identity
+            .iter()
+            .map(|a| a.source.as_str())
+            .collect();
+        ids.sort_unstable();
+        let boundary = principal
+            .boundary
+            .as_ref()
+            .map(|b| b.source.as_str())
+            .unwrap_or("");
+        // Policy variables (`${aws:username}`) make the answer depend on the principal itself.
+        let personal = if self.uses_variables(principal) {
+            principal.arn.as_str()
+        } else {
+            ""
         };
-        let only_group_policies = principal.identity.iter().all(|a| a.via_group.is_some());
-        if only_group_policies {
-            if let Ok(cache) = self.write_cache.lock() {
-                if let Some(hit) = cache.get(&cache_key) {
-                    return hit.clone();
-                }
+        let cache_key = format!(
+            "{}|{}|{boundary}|{personal}",
+            principal.account_id,
+            ids.join(",")
+        );
+        // Principals with the same policies (members of the same groups) share the answer; the checks and the
+        // write-access report ask for the same principal twice.
+        if let Ok(cache) = self.write_cache.lock() {
+            if let Some(hit) = cache.get(&cache_key) {
+                return hit.clone();
             }
         }
         let computed = self.compute_mutating_grants(principal);
-        if only_group_policies {
-            if let Ok(mut cache) = self.write_cache.lock() {
-                cache.insert(cache_key, computed.clone());
-            }
+        if let Ok(mut cache) = self.write_cache.lock() {
+            cache.insert(cache_key, computed.clone());
         }
         computed
+    }
+
+    fn uses_variables(&self, principal: &Principal) -> bool {
+        principal
+            .stack
+            .identity
+            .iter()
+            .chain(&principal.stack.boundaries)
+            .any(|p| {
+                p.statements.iter().any(|s| match &s.resource {
+                    ResourceSpec::Resource(list) | ResourceSpec::NotResource(list) => {
+                        list.iter().any(|r| r.contains("${"))
+                    }
+                    ResourceSpec::Any => false,
+                })
+            })
+    }
+
+    /// A resource pattern from a statement, as a concrete-enough resource to ask the evaluator about: variables
+    /// the snapshot knows (user name, principal tags) are filled in, the others become `*`.
+    fn candidate_resource(principal: &Principal, pattern: &str) -> String {
+        if !pattern.contains("${") {
+            return pattern.to_owned();
+        }
+        let mut out = String::new();
+        let mut rest = pattern;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let Some(end) = rest[start..].find('}') else {
+                out.push_str(&rest[start..]);
+                return out;
+            };
+            let key = rest[start + 2..start + end]
+                .split(',')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase();
+            let value = match key.as_str() {
+                "aws:username" if principal.kind == PrincipalType::User => {
+                    Some(principal.name.clone())
+                }
+                k => k.strip_prefix("aws:principaltag/").and_then(|tag| {
+                    principal
+                        .tags
+                        .iter()
+                        .find(|(t, _)| t.eq_ignore_ascii_case(tag))
+                        .map(|(_, v)| v.clone())
+                }),
+            };
+            out.push_str(value.as_deref().unwrap_or("*"));
+            rest = &rest[start + end + 1..];
+        }
+        out.push_str(rest);
+        out
     }
 
     fn compute_mutating_grants(&self, principal: &Principal) -> Vec<MutatingGrant> {
@@ -466,7 +549,10 @@ impl<'a> AccessModel<'a> {
                 .filter(|s| s.effect == Effect::Allow)
             {
                 let resources: Vec<String> = match &statement.resource {
-                    ResourceSpec::Resource(list) => list.clone(),
+                    ResourceSpec::Resource(list) => list
+                        .iter()
+                        .map(|r| Self::candidate_resource(principal, r))
+                        .collect(),
                     ResourceSpec::NotResource(_) | ResourceSpec::Any => vec!["*".to_owned()],
                 };
                 let mut add = |service: &str, name: &str, level: AccessLevel| {

@@ -7,7 +7,10 @@ use sha2::{Digest, Sha256};
 
 use crate::checks::{self, CheckContext};
 use crate::model::{Finding, Severity, Snapshot};
-use crate::report::{self, CheckStatus, CheckSummary, LedgerRow, ReportError, ReportInput};
+use crate::report::{
+    self, ApproverRow, CheckStatus, CheckSummary, LedgerRow, ReportError, ReportInput,
+    WriteGrantRow,
+};
 use crate::rules::RuleSet;
 
 /// The outcome of a run, for the console summary and the exit code.
@@ -30,15 +33,21 @@ impl Outcome {
     }
 }
 
+/// Everything a run computes from a snapshot, before anything is written.
+pub struct Evaluated {
+    pub checks: Vec<CheckSummary>,
+    pub findings: Vec<Finding>,
+    pub ledger: Vec<LedgerRow>,
+    pub approvers: Vec<ApproverRow>,
+    pub write_grants: Vec<WriteGrantRow>,
+}
+
 /// Runs the checks and summarises them. Pure: no I/O.
-pub fn evaluate(
-    snapshot: &Snapshot,
-    rules: &RuleSet,
-) -> (Vec<CheckSummary>, Vec<Finding>, Vec<LedgerRow>) {
+pub fn evaluate(snapshot: &Snapshot, rules: &RuleSet) -> Evaluated {
     let ctx = CheckContext::new(snapshot, rules);
     let all = checks::all();
     let findings = checks::run_all(&ctx, &all);
-    let summaries = all
+    let checks = all
         .iter()
         .map(|c| {
             let mine: Vec<&Finding> = findings.iter().filter(|f| f.check_id == c.id()).collect();
@@ -60,8 +69,13 @@ pub fn evaluate(
             }
         })
         .collect();
-    let ledger = crate::ledger::rows(&ctx.approvals);
-    (summaries, findings, ledger)
+    Evaluated {
+        checks,
+        ledger: crate::ledger::rows(&ctx.approvals),
+        approvers: crate::exposure::approvers(&ctx.access),
+        write_grants: crate::exposure::write_grants(&ctx.access, rules),
+        findings,
+    }
 }
 
 pub fn sha256_file(path: &Path) -> Result<String, ReportError> {
@@ -73,24 +87,75 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Writes `snapshot.json` into `dir`, runs the checks, writes every report. Returns what was written.
-pub fn run(snapshot: &Snapshot, rules: &RuleSet, dir: &Path) -> Result<Outcome, anyhow::Error> {
+/// Where the snapshot of a run comes from.
+pub enum SnapshotSource<'a> {
+    /// Collected in this run: written to snapshot.json.
+    Collected,
+    /// Read from a file (offline check): copied byte for byte, so its hash matches the auditor's copy.
+    File(&'a Path),
+}
+
+pub struct RunOptions<'a> {
+    pub fail_on: Severity,
+    pub snapshot_source: SnapshotSource<'a>,
+    /// Files the run read (configuration, rule set, waivers): copied into `inputs/` and listed in the manifest.
+    pub inputs: Vec<PathBuf>,
+    pub signing_key: Option<&'a aws_lc_rs::signature::Ed25519KeyPair>,
+}
+
+/// Writes `snapshot.json` into `dir`, runs the checks, writes every report and the manifest.
+pub fn run(
+    snapshot: &Snapshot,
+    rules: &RuleSet,
+    dir: &Path,
+    options: &RunOptions,
+) -> Result<Outcome, anyhow::Error> {
     std::fs::create_dir_all(dir).map_err(|e| ReportError::io(dir, e))?;
     let snapshot_path = dir.join("snapshot.json");
-    snapshot.save(&snapshot_path)?;
+    match options.snapshot_source {
+        SnapshotSource::Collected => snapshot.save(&snapshot_path)?,
+        SnapshotSource::File(source) => {
+            std::fs::copy(source, &snapshot_path).map_err(|e| ReportError::io(source, e))?;
+        }
+    }
+    let mut inputs = vec![snapshot_path.clone()];
+    if !options.inputs.is_empty() {
+        let inputs_dir = dir.join("inputs");
+        std::fs::create_dir_all(&inputs_dir).map_err(|e| ReportError::io(&inputs_dir, e))?;
+        for source in &options.inputs {
+            let name = source
+                .file_name()
+                .map(|n| n.to_os_string())
+                .unwrap_or_else(|| "input".into());
+            let copy = inputs_dir.join(name);
+            std::fs::copy(source, &copy).map_err(|e| ReportError::io(source, e))?;
+            inputs.push(copy);
+        }
+    }
     let snapshot_sha256 = sha256_file(&snapshot_path)?;
-    let (checks, findings, ledger) = evaluate(snapshot, rules);
+    let evaluated = evaluate(snapshot, rules);
     let input = ReportInput {
         snapshot,
-        findings: &findings,
-        checks: &checks,
-        ledger: &ledger,
+        findings: &evaluated.findings,
+        checks: &evaluated.checks,
+        ledger: &evaluated.ledger,
+        approvers: &evaluated.approvers,
+        write_grants: &evaluated.write_grants,
+        fail_on: options.fail_on,
         snapshot_sha256,
         rule_set: rules.name.clone(),
     };
     let written = report::write_all(&input, dir)?;
-    let mut files = vec![snapshot_path];
+    let manifest = report::manifest::write_manifest(
+        dir,
+        &snapshot.run_id,
+        &inputs,
+        &written.files,
+        options.signing_key,
+    )?;
+    let mut files = inputs;
     files.extend(written.files);
+    files.extend(manifest);
     let incomplete_accounts = snapshot
         .accounts
         .iter()
@@ -106,9 +171,9 @@ pub fn run(snapshot: &Snapshot, rules: &RuleSet, dir: &Path) -> Result<Outcome, 
     Ok(Outcome {
         dir: dir.to_path_buf(),
         files,
-        checks,
-        ledger_rows: ledger.len(),
-        findings,
+        ledger_rows: evaluated.ledger.len(),
+        checks: evaluated.checks,
+        findings: evaluated.findings,
         incomplete_accounts,
     })
 }

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod checks;
 pub mod collect;
 pub mod config;
+pub mod exposure;
 pub mod iam;
 pub mod identity;
 pub mod ledger;

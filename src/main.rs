@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand};
 
-use gateaudit::audit::{self, Outcome};
+use gateaudit::audit::{self, Outcome, RunOptions, SnapshotSource};
 use gateaudit::collect::{self, SessionOptions};
 use gateaudit::config::Config;
 use gateaudit::model::{Period, Severity, Snapshot};
@@ -72,6 +72,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Recompute the SHA-256 of every file in a report directory against its manifest (and check the signature).
+    VerifyReport {
+        dir: PathBuf,
+        /// The Ed25519 public key the manifest must be signed with (PEM or 64 hex characters).
+        #[arg(long)]
+        public_key: Option<PathBuf>,
+    },
     /// Offline IAM policy simulator: reads one JSON request (or JSON Lines with --jsonl) from FILE or stdin.
     Simulate {
         /// Input file, or - for standard input.
@@ -116,6 +123,10 @@ struct RunArgs {
     /// Do not fail (exit 1) when an account could not be collected completely.
     #[arg(long)]
     allow_incomplete: bool,
+    /// Sign manifest.json with this Ed25519 key (PKCS#8 PEM from `openssl genpkey -algorithm ed25519`, or a
+    /// 32-byte seed in hex); verify with `gateaudit verify-report DIR --public-key KEY.pub`.
+    #[arg(long)]
+    signing_key: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -143,7 +154,7 @@ fn init_logging(level: &str) {
 fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Collect { source, out } => {
-            let (snapshot, _) = collect_snapshot(&source, None)?;
+            let (snapshot, _, _) = collect_snapshot(&source, None)?;
             snapshot.save(&out)?;
             println!("snapshot written to {}", out.display());
             for a in snapshot.accounts.iter().filter(|a| !a.is_complete()) {
@@ -156,11 +167,19 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             })
         }
         Command::Audit { source, run } => {
-            let (snapshot, rules) = collect_snapshot(&source, run.policy.as_deref())?;
+            let (snapshot, rules, policy_path) = collect_snapshot(&source, run.policy.as_deref())?;
             let dir = run.out.join(&snapshot.run_id);
-            let outcome = audit::run(&snapshot, &rules, &dir)?;
+            let key = signing_key(&run)?;
+            let options = RunOptions {
+                fail_on: run.fail_on,
+                snapshot_source: SnapshotSource::Collected,
+                inputs: vec![source.config.clone(), policy_path],
+                signing_key: key.as_ref(),
+            };
+            let outcome = audit::run(&snapshot, &rules, &dir, &options)?;
             Ok(finish(&outcome, &run, &rules))
         }
+        Command::VerifyReport { dir, public_key } => verify_report(&dir, public_key.as_deref()),
         Command::WhoCan {
             snapshot,
             action,
@@ -179,7 +198,14 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             };
             let stamp = Utc::now().format("%Y%m%dT%H%M%SZ");
             let dir = run.out.join(format!("{}-offline-{stamp}", snap.run_id));
-            let outcome = audit::run(&snap, &rules, &dir)?;
+            let key = signing_key(&run)?;
+            let options = RunOptions {
+                fail_on: run.fail_on,
+                snapshot_source: SnapshotSource::File(&snapshot),
+                inputs: run.policy.iter().cloned().collect(),
+                signing_key: key.as_ref(),
+            };
+            let outcome = audit::run(&snap, &rules, &dir, &options)?;
             Ok(finish(&outcome, &run, &rules))
         }
     }
@@ -270,10 +296,41 @@ fn simulate(input: &str, jsonl: bool) -> anyhow::Result<u8> {
     }
 }
 
+fn signing_key(run: &RunArgs) -> anyhow::Result<Option<aws_lc_rs::signature::Ed25519KeyPair>> {
+    Ok(match &run.signing_key {
+        Some(path) => Some(gateaudit::report::manifest::load_signing_key(path)?),
+        None => None,
+    })
+}
+
+fn verify_report(dir: &Path, public_key: Option<&Path>) -> anyhow::Result<u8> {
+    let key = public_key
+        .map(gateaudit::report::manifest::load_public_key)
+        .transpose()?;
+    let result = gateaudit::report::manifest::verify(dir, key.as_deref())?;
+    for problem in &result.problems {
+        println!("ALTERED: {problem}");
+    }
+    if let Some(signature) = &result.signature {
+        println!("signature: {signature}");
+    }
+    if result.problems.is_empty() {
+        println!(
+            "verified: {} files match manifest.json in {}",
+            result.files_checked,
+            dir.display()
+        );
+        Ok(EXIT_OK)
+    } else {
+        println!("verification FAILED: {} problem(s)", result.problems.len());
+        Ok(EXIT_VIOLATIONS)
+    }
+}
+
 fn collect_snapshot(
     args: &CollectArgs,
     policy: Option<&Path>,
-) -> anyhow::Result<(Snapshot, RuleSet)> {
+) -> anyhow::Result<(Snapshot, RuleSet, PathBuf)> {
     let config = Config::load(&args.config)?;
     let policy_path = policy
         .map(Path::to_path_buf)
@@ -296,7 +353,7 @@ fn collect_snapshot(
         &options,
         (&rules.name, &policy_text),
     ));
-    Ok((snapshot, rules))
+    Ok((snapshot, rules, policy_path))
 }
 
 fn parse_time(text: &str, what: &str) -> anyhow::Result<DateTime<Utc>> {

@@ -306,7 +306,14 @@ print(json.dumps(events))
             .next()
             .unwrap_or_default();
         let name = e["eventName"].as_str().unwrap_or_default();
-        let action = format!("{service}:{name}").to_lowercase();
+        let operation = format!("{service}:{name}").to_lowercase();
+        // S3 operations whose IAM action has another name (AWS Service Authorization Reference).
+        let action = match operation.as_str() {
+            "s3:getbucketencryption" => "s3:getencryptionconfiguration".to_owned(),
+            "s3:getpublicaccessblock" => "s3:getbucketpublicaccessblock".to_owned(),
+            "s3:getobjectlockconfiguration" => "s3:getbucketobjectlockconfiguration".to_owned(),
+            _ => operation,
+        };
         assert!(
             allowed.contains(&action),
             "{action} is not in policies/auditor-iam-policy.json"
@@ -360,5 +367,166 @@ fn who_can_names_the_approvers_of_a_gate_with_their_statements() {
             .unwrap_or_default()
             .contains("Statement[0]"),
         "{bob}"
+    );
+}
+
+#[test]
+fn junit_and_csv_reports_parse_back_with_the_findings() {
+    let demo = demo();
+    let (_, dir, _, _keep) = audit(&demo.config(), &[]);
+    let xml = std::fs::read_to_string(dir.join("junit.xml")).expect("junit.xml");
+    let doc = roxmltree::Document::parse(&xml).expect("junit.xml is well-formed XML");
+    let cases: Vec<roxmltree::Node> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    let failing: BTreeSet<&str> = cases
+        .iter()
+        .filter(|c| c.children().any(|n| n.has_tag_name("failure")))
+        .filter_map(|c| c.attribute("name"))
+        .collect();
+    assert!(
+        failing.contains("distinct-approvers [111111111111 cicd]"),
+        "{failing:?}"
+    );
+    assert!(
+        failing.contains("write-access [444444444444 prod]"),
+        "{failing:?}"
+    );
+    assert!(
+        !failing.contains("write-access [222222222222 dev]"),
+        "{failing:?}"
+    );
+    let root = doc.root_element();
+    assert_eq!(
+        root.attribute("failures")
+            .and_then(|f| f.parse::<usize>().ok()),
+        Some(failing.len())
+    );
+
+    let mut findings = csv::Reader::from_path(dir.join("findings.csv")).expect("findings.csv");
+    let rows: Vec<csv::StringRecord> = findings.records().collect::<Result<_, _>>().expect("rows");
+    assert_eq!(
+        rows.len(),
+        demo.expected["violations"]
+            .as_array()
+            .map(Vec::len)
+            .unwrap_or(0)
+    );
+    assert!(rows
+        .iter()
+        .any(|r| &r[0] == "write-access" && r[6].contains("PowerUserPolicy#Statement[0]")));
+
+    let mut matrix =
+        csv::Reader::from_path(dir.join("who-can-approve.csv")).expect("who-can-approve.csv");
+    let cells: Vec<csv::StringRecord> = matrix.records().collect::<Result<_, _>>().expect("rows");
+    let approvers_of = |action: &str| -> BTreeSet<String> {
+        cells
+            .iter()
+            .filter(|r| &r[3] == action && &r[2] == "ProdGate")
+            .map(|r| r[5].to_owned())
+            .collect()
+    };
+    assert!(approvers_of("ApprovalA").contains("arn:aws:iam::111111111111:user/alice"));
+    assert!(!approvers_of("ApprovalA").contains("arn:aws:iam::111111111111:user/bob"));
+    assert!(approvers_of("ApprovalB").contains("arn:aws:iam::111111111111:user/dave"));
+
+    let mut grants =
+        csv::Reader::from_path(dir.join("write-access.csv")).expect("write-access.csv");
+    let grants: Vec<csv::StringRecord> = grants.records().collect::<Result<_, _>>().expect("rows");
+    assert!(grants.iter().any(|r| r[1].ends_with(":user/mallory")
+        && &r[3] == "ec2:RunInstances"
+        && r[6].is_empty()));
+    assert!(grants
+        .iter()
+        .any(|r| r[1].ends_with(":role/CICDCrossAccountRole") && &r[6] == "deployment role"));
+    assert!(
+        !grants.iter().any(|r| r[1].ends_with(":user/erin")),
+        "the read-only engineer holds no write action"
+    );
+}
+
+#[test]
+fn a_signed_report_verifies_and_any_edit_is_detected() {
+    let demo = demo();
+    let keys = tempfile::tempdir().expect("tempdir");
+    let private = keys.path().join("report.key");
+    let public = keys.path().join("report.pub");
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .output()
+            .expect("openssl");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "ed25519",
+        "-out",
+        private.to_str().expect("utf-8"),
+    ]);
+    openssl(&[
+        "pkey",
+        "-in",
+        private.to_str().expect("utf-8"),
+        "-pubout",
+        "-out",
+        public.to_str().expect("utf-8"),
+    ]);
+    let (_, dir, output, _keep) = audit(
+        &demo.config(),
+        &["--signing-key", private.to_str().expect("utf-8")],
+    );
+    assert!(dir.join("manifest.sig").exists(), "{output}");
+    let manifest = read_json(&dir.join("manifest.json"));
+    let listed: BTreeSet<&str> = manifest["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter_map(|f| f["path"].as_str())
+        .collect();
+    for name in [
+        "snapshot.json",
+        "inputs/gateaudit.toml",
+        "inputs/default.toml",
+        "report.pdf",
+        "junit.xml",
+        "approvals.csv",
+    ] {
+        assert!(
+            listed.contains(name),
+            "{name} not in the manifest: {listed:?}"
+        );
+    }
+    let verify = |dir: &std::path::Path| {
+        demo.gateaudit(&[
+            "verify-report",
+            dir.to_str().expect("utf-8"),
+            "--public-key",
+            public.to_str().expect("utf-8"),
+        ])
+    };
+    let ok = verify(&dir);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+    // An auditor's worst case: someone removes an inconvenient approval from the ledger.
+    let ledger = dir.join("approvals.csv");
+    let edited: String = std::fs::read_to_string(&ledger)
+        .expect("ledger")
+        .lines()
+        .filter(|l| !l.contains("rm-alice-2"))
+        .map(|l| format!("{l}\r\n"))
+        .collect();
+    std::fs::write(&ledger, edited).expect("edit");
+    let bad = verify(&dir);
+    assert_eq!(bad.status.code(), Some(3), "{}", text(&bad));
+    assert!(
+        String::from_utf8_lossy(&bad.stdout).contains("approvals.csv"),
+        "{}",
+        text(&bad)
     );
 }

@@ -44,7 +44,6 @@ impl Check for WriteAccess {
     }
 
     fn run(&self, ctx: &CheckContext) -> Vec<Finding> {
-        let deployment_roles = deployment_roles(ctx);
         let mut findings: Vec<Finding> = ctx
             .access
             .problems
@@ -64,12 +63,7 @@ impl Check for WriteAccess {
             })
             .collect();
         for principal in &ctx.access.principals {
-            if principal.kind == PrincipalType::Role
-                && (principal.service_linked
-                    || deployment_roles
-                        .iter()
-                        .any(|p| wildmatch::WildMatch::new(p).matches(&principal.arn)))
-            {
+            if ctx.access.is_deployment_role(principal) {
                 continue;
             }
             let grants = ctx.access.mutating_grants(principal);
@@ -179,24 +173,6 @@ fn severity_for(p: &Principal, certain: bool) -> Severity {
     }
 }
 
-/// Role ARN patterns that deploy: pipeline service roles and action roles found in the snapshot, and the
-/// patterns declared in the configuration and the rule set.
-fn deployment_roles(ctx: &CheckContext) -> Vec<String> {
-    let mut roles: Vec<String> = ctx.rules.write_access.deployment_roles.clone();
-    roles.extend(ctx.snapshot.declared_deployment_roles.iter().cloned());
-    for account in &ctx.snapshot.accounts {
-        for pipeline in &account.pipelines {
-            roles.push(pipeline.role_arn.clone());
-            for stage in &pipeline.stages {
-                roles.extend(stage.actions.iter().filter_map(|a| a.role_arn.clone()));
-            }
-        }
-    }
-    roles.sort();
-    roles.dedup();
-    roles
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,6 +244,27 @@ mod tests {
         user.permissions_boundary = Some(boundary);
         user.has_login_profile = true;
         assert!(org.run(&WriteAccess).is_empty());
+    }
+
+    #[test]
+    fn a_policy_variable_scoping_writes_to_the_users_own_resources_is_still_write_access() {
+        let mut org = Org::two_person_pipeline();
+        org.add_group(
+            "SelfService",
+            policy(
+                serde_json::json!([{"Effect": "Allow", "Action": "iam:CreateAccessKey",
+            "Resource": "arn:aws:iam::111111111111:user/${aws:username}"}]),
+            ),
+        );
+        org.add_user("alice", &["SelfService"], None)
+            .has_login_profile = true;
+        org.add_user("bob", &["SelfService"], None)
+            .has_login_profile = true;
+        let findings = org.run(&WriteAccess);
+        assert_eq!(findings.len(), 2, "{findings:#?}");
+        assert!(findings.iter().all(|f| f
+            .message
+            .contains("iam:CreateAccessKey (Permissions management)")));
     }
 
     #[test]

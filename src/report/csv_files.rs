@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{LedgerRow, ReportError, ReportInput};
+use super::{ApproverRow, LedgerRow, ReportError, ReportInput, WriteGrantRow};
 use crate::model::Snapshot;
 
 pub const FINDINGS_COLUMNS: &[&str] = &[
@@ -49,6 +49,30 @@ pub const ACCOUNTS_COLUMNS: &[&str] = &[
     "status",
     "items",
     "error",
+];
+
+pub const APPROVERS_COLUMNS: &[&str] = &[
+    "account_id",
+    "pipeline",
+    "stage",
+    "action",
+    "action_arn",
+    "principal",
+    "principal_type",
+    "answer",
+    "via_groups",
+    "statements",
+    "conditions",
+];
+pub const WRITE_GRANTS_COLUMNS: &[&str] = &[
+    "account_id",
+    "principal",
+    "principal_type",
+    "action",
+    "access_level",
+    "answer",
+    "exemption",
+    "statements",
 ];
 
 /// Neutralises spreadsheet formula injection.
@@ -137,6 +161,41 @@ pub fn write_ledger(ledger: &[LedgerRow], path: &Path) -> Result<PathBuf, Report
         ]
     });
     write_rows(path, LEDGER_COLUMNS, rows)
+}
+
+pub fn write_approvers(rows: &[ApproverRow], path: &Path) -> Result<PathBuf, ReportError> {
+    let rows = rows.iter().map(|r| {
+        vec![
+            r.account_id.clone(),
+            r.pipeline.clone(),
+            r.stage.clone(),
+            r.action.clone(),
+            r.action_arn.clone(),
+            r.principal.clone(),
+            r.principal_type.clone(),
+            r.answer.clone(),
+            r.via_groups.join(" | "),
+            r.statements.join(" | "),
+            r.conditions.join(" | "),
+        ]
+    });
+    write_rows(path, APPROVERS_COLUMNS, rows)
+}
+
+pub fn write_write_grants(rows: &[WriteGrantRow], path: &Path) -> Result<PathBuf, ReportError> {
+    let rows = rows.iter().map(|r| {
+        vec![
+            r.account_id.clone(),
+            r.principal.clone(),
+            r.principal_type.clone(),
+            r.action.clone(),
+            r.access_level.clone(),
+            r.answer.clone(),
+            r.exemption.clone(),
+            r.statements.join(" | "),
+        ]
+    });
+    write_rows(path, WRITE_GRANTS_COLUMNS, rows)
 }
 
 pub fn write_accounts(snapshot: &Snapshot, path: &Path) -> Result<PathBuf, ReportError> {

@@ -4,6 +4,8 @@
 
 pub mod csv_files;
 pub mod json;
+pub mod junit;
+pub mod manifest;
 pub mod pdf;
 
 use std::path::{Path, PathBuf};
@@ -99,12 +101,47 @@ pub struct LedgerRow {
     pub record_key: Option<String>,
 }
 
+/// One cell of the gate x principal matrix: a principal allowed (or possibly allowed) to approve an action.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApproverRow {
+    pub account_id: String,
+    pub pipeline: String,
+    pub stage: String,
+    pub action: String,
+    pub action_arn: String,
+    pub principal: String,
+    pub principal_type: String,
+    /// `yes` or `possibly` (depends on request-time conditions).
+    pub answer: String,
+    pub via_groups: Vec<String>,
+    pub statements: Vec<String>,
+    pub conditions: Vec<String>,
+}
+
+/// One mutating action a principal can perform, and the statements that grant it.
+#[derive(Debug, Clone, Serialize)]
+pub struct WriteGrantRow {
+    pub account_id: String,
+    pub principal: String,
+    pub principal_type: String,
+    pub action: String,
+    pub access_level: String,
+    pub answer: String,
+    /// Why the grant is not a finding, if it is not (deployment role, break-glass); empty otherwise.
+    pub exemption: String,
+    pub statements: Vec<String>,
+}
+
 /// Everything a report renders.
 pub struct ReportInput<'a> {
     pub snapshot: &'a Snapshot,
     pub findings: &'a [Finding],
     pub checks: &'a [CheckSummary],
     pub ledger: &'a [LedgerRow],
+    pub approvers: &'a [ApproverRow],
+    pub write_grants: &'a [WriteGrantRow],
+    /// Findings at or above this severity fail the run (JUnit failures, console result).
+    pub fail_on: Severity,
     /// Hex SHA-256 of the snapshot.json the report was built from, printed on every PDF page.
     pub snapshot_sha256: String,
     pub rule_set: String,
@@ -116,15 +153,24 @@ pub struct WrittenReport {
     pub files: Vec<PathBuf>,
 }
 
-/// Writes every format into `dir` (created if needed): findings.csv, approvals.csv, accounts.csv, findings.json,
-/// report.pdf. The snapshot itself is written by the caller before, so its hash is known.
+/// Writes every format into `dir` (created if needed): findings.csv, approvals.csv, accounts.csv,
+/// who-can-approve.csv, write-access.csv, findings.json, junit.xml, report.pdf. The snapshot itself is written by the caller before, so its hash is known.
 pub fn write_all(input: &ReportInput, dir: &Path) -> Result<WrittenReport, ReportError> {
     std::fs::create_dir_all(dir).map_err(|e| ReportError::io(dir, e))?;
     let files = vec![
         csv_files::write_findings(input, &dir.join("findings.csv"))?,
         csv_files::write_ledger(input.ledger, &dir.join("approvals.csv"))?,
         csv_files::write_accounts(input.snapshot, &dir.join("accounts.csv"))?,
+        csv_files::write_approvers(input.approvers, &dir.join("who-can-approve.csv"))?,
+        csv_files::write_write_grants(input.write_grants, &dir.join("write-access.csv"))?,
         json::write_findings(input, &dir.join("findings.json"))?,
+        junit::write_junit(
+            input.snapshot,
+            input.checks,
+            input.findings,
+            input.fail_on,
+            &dir.join("junit.xml"),
+        )?,
         pdf::write_pdf(input, &dir.join("report.pdf"))?,
     ];
     Ok(WrittenReport {

@@ -388,6 +388,33 @@ fn wrap(text: &str, style: Style, width: f32, max_lines: usize) -> Vec<String> {
     lines
 }
 
+/// Like `wrap`, but when the text needs more than `max_lines` lines its end is kept, not its middle: the last
+/// line becomes "…" and the tail of the text. For identities, where the session name at the end matters most.
+fn wrap_keep_end(text: &str, style: Style, width: f32, max_lines: usize) -> Vec<String> {
+    let max_lines = max_lines.max(2);
+    let mut lines = wrap(text, style, width, max_lines + 1);
+    if lines.len() <= max_lines {
+        return lines;
+    }
+    lines.truncate(max_lines - 1);
+    let text = printable(text);
+    let m = metrics(style.bold);
+    let scale = style.size * style.stretch;
+    let budget = width - m.char_em(ELLIPSIS) * scale;
+    let mut w = 0.0;
+    let mut start = text.len();
+    for (i, c) in text.char_indices().rev() {
+        let cw = m.char_em(c) * scale;
+        if w + cw > budget || c == '\n' {
+            break;
+        }
+        w += cw;
+        start = i;
+    }
+    lines.push(format!("{ELLIPSIS}{}", text[start..].trim_start()));
+    lines
+}
+
 /// `s` shortened (if needed) so that `s…` fits in `width`.
 fn with_ellipsis(s: &str, style: Style, width: f32) -> String {
     let m = metrics(style.bold);
@@ -457,6 +484,8 @@ struct Column {
 struct Cell {
     text: String,
     style: Style,
+    /// When the text is too long, keep its end (see `wrap_keep_end`).
+    keep_end: bool,
 }
 
 impl Cell {
@@ -464,12 +493,20 @@ impl Cell {
         Cell {
             text: text.into(),
             style: CELL_STYLE,
+            keep_end: false,
         }
     }
     fn styled(text: impl Into<String>, style: Style) -> Cell {
         Cell {
             text: text.into(),
             style,
+            keep_end: false,
+        }
+    }
+    fn keep_end(text: impl Into<String>) -> Cell {
+        Cell {
+            keep_end: true,
+            ..Cell::plain(text)
         }
     }
 }
@@ -719,10 +756,13 @@ impl Layout {
                     stretch: t.style.stretch,
                     ..cell.style
                 };
-                (
-                    wrap(&cell.text, style, col.width - 2.0 * PAD, col.max_lines),
-                    style,
-                )
+                let width = col.width - 2.0 * PAD;
+                let lines = if cell.keep_end {
+                    wrap_keep_end(&cell.text, style, width, col.max_lines)
+                } else {
+                    wrap(&cell.text, style, width, col.max_lines)
+                };
+                (lines, style)
             })
             .collect();
         let lh = t.style.line_height();
@@ -1270,7 +1310,7 @@ fn finding_block(l: &mut Layout, ctx: &Context, f: &Finding) {
                 &cols,
                 &[
                     Cell::plain(e.kind.clone()),
-                    Cell::plain(e.reference.clone()),
+                    Cell::keep_end(e.reference.clone()),
                     Cell::plain(e.detail.clone()),
                 ],
                 i,
@@ -1347,7 +1387,7 @@ fn ledger(l: &mut Layout, rows: &[LedgerRow]) {
                         .map_or_else(|| "—".to_owned(), |e| shorten(e, 8)),
                 ),
                 Cell::plain(format!("{} / {}", r.stage, r.action)),
-                Cell::plain(r.approver_recorded.clone()),
+                Cell::keep_end(r.approver_recorded.clone()),
                 Cell::plain(r.person.clone()),
                 Cell::styled(r.status.clone(), status_style),
                 Cell::plain(r.summary.clone()),
@@ -1724,6 +1764,9 @@ mod tests {
             findings: &findings,
             checks: &checks,
             ledger,
+            approvers: &[],
+            write_grants: &[],
+            fail_on: crate::model::Severity::High,
             snapshot_sha256: SHA.into(),
             rule_set: "soc2-default".into(),
         };
@@ -1796,6 +1839,19 @@ mod tests {
         );
         assert_eq!(wrap("", CELL_STYLE, 50.0, 2), vec![String::new()]);
         assert_eq!(shorten("3f2a9c1e-7b4d-4e8a", 8), "3f2a9c1e…");
+        let kept = wrap_keep_end(arn, CELL_STYLE, 80.0, 3);
+        assert_eq!(kept.len(), 3);
+        assert!(
+            kept[2].starts_with(ELLIPSIS) && kept[2].ends_with("example.com"),
+            "{kept:?}"
+        );
+        assert!(
+            kept.iter()
+                .all(|l| metrics(false).width(l, SMALL) <= 80.0 + 0.01),
+            "{kept:?}"
+        );
+        // Characters the font lacks are spelled out rather than drawn as empty boxes.
+        assert_eq!(printable("李雷 (Zoë)"), "[U+674E U+96F7] (Zoë)");
         assert_eq!(shorten("abc", 8), "abc");
         // Non-ASCII is measured with real glyph widths; characters outside the font still take room.
         assert!(metrics(false).width("Zoë Ångström", BODY) > 40.0);

@@ -1,0 +1,80 @@
+//! Who could do what, as tables for the reports: the gate x principal matrix (who-can-approve.csv) and every
+//! mutating action each principal holds (write-access.csv). Computed from the access model; pure.
+
+use crate::access::{AccessModel, Principal, PrincipalType};
+use crate::iam::Answer;
+use crate::report::{ApproverRow, WriteGrantRow};
+use crate::rules::{matches_any, RuleSet};
+
+fn principal_type(p: &Principal) -> &'static str {
+    match p.kind {
+        PrincipalType::User => "user",
+        PrincipalType::Role => "role",
+    }
+}
+
+fn answer(a: Answer) -> &'static str {
+    match a {
+        Answer::Yes => "yes",
+        Answer::Possibly => "possibly",
+        Answer::No => "no",
+    }
+}
+
+/// Every principal allowed (or possibly allowed) to approve each manual approval action in the snapshot.
+pub fn approvers(access: &AccessModel) -> Vec<ApproverRow> {
+    let mut rows = Vec::new();
+    for account in &access.snapshot.accounts {
+        for pipeline in &account.pipelines {
+            for stage in &pipeline.stages {
+                for action in stage.approval_actions() {
+                    let arn = pipeline.action_arn(&stage.name, &action.name);
+                    let mut grants =
+                        access.who_can(&account.account_id, "codepipeline:PutApprovalResult", &arn);
+                    grants.sort_by(|a, b| a.principal.arn.cmp(&b.principal.arn));
+                    rows.extend(grants.into_iter().map(|g| ApproverRow {
+                        account_id: account.account_id.clone(),
+                        pipeline: pipeline.name.clone(),
+                        stage: stage.name.clone(),
+                        action: action.name.clone(),
+                        action_arn: arn.clone(),
+                        principal: g.principal.arn.clone(),
+                        principal_type: principal_type(g.principal).to_owned(),
+                        answer: answer(g.answer).to_owned(),
+                        via_groups: g.via_groups,
+                        statements: g.statements,
+                        conditions: g.unknowns,
+                    }));
+                }
+            }
+        }
+    }
+    rows
+}
+
+/// Every mutating action outside the operational allowlist that each principal holds, marking the exempt ones.
+pub fn write_grants(access: &AccessModel, rules: &RuleSet) -> Vec<WriteGrantRow> {
+    let mut rows = Vec::new();
+    for principal in &access.principals {
+        let exemption = if access.is_deployment_role(principal) {
+            "deployment role"
+        } else if matches_any(&rules.write_access.break_glass, &principal.arn) {
+            "break-glass"
+        } else {
+            ""
+        };
+        for grant in access.mutating_grants(principal) {
+            rows.push(WriteGrantRow {
+                account_id: principal.account_id.clone(),
+                principal: principal.arn.clone(),
+                principal_type: principal_type(principal).to_owned(),
+                action: grant.action,
+                access_level: grant.level.to_string(),
+                answer: answer(grant.answer).to_owned(),
+                exemption: exemption.to_owned(),
+                statements: grant.statements,
+            });
+        }
+    }
+    rows
+}
