@@ -12,6 +12,7 @@ use crate::report::{
     WriteGrantRow,
 };
 use crate::rules::RuleSet;
+use crate::waivers::Waivers;
 
 /// The outcome of a run, for the console summary and the exit code.
 pub struct Outcome {
@@ -43,11 +44,14 @@ pub struct Evaluated {
 }
 
 /// Runs the checks and summarises them. Pure: no I/O.
-pub fn evaluate(snapshot: &Snapshot, rules: &RuleSet) -> Evaluated {
+pub fn evaluate(snapshot: &Snapshot, rules: &RuleSet, waivers: &Waivers) -> Evaluated {
     let ctx = CheckContext::new(snapshot, rules);
     let all = checks::all();
-    let findings = checks::run_all(&ctx, &all);
-    let checks = all
+    let mut findings = checks::run_all(&ctx, &all);
+    // Waivers are judged as of collection, so an offline re-run gives the same answer.
+    let expired = crate::waivers::apply(&mut findings, waivers, snapshot.collected_at.date_naive());
+    findings.extend(expired);
+    let mut checks: Vec<CheckSummary> = all
         .iter()
         .map(|c| {
             let mine: Vec<&Finding> = findings.iter().filter(|f| f.check_id == c.id()).collect();
@@ -69,6 +73,24 @@ pub fn evaluate(snapshot: &Snapshot, rules: &RuleSet) -> Evaluated {
             }
         })
         .collect();
+    let expired_waivers = findings
+        .iter()
+        .filter(|f| f.check_id == crate::waivers::WAIVERS_CHECK_ID)
+        .count();
+    if expired_waivers > 0 || !waivers.entries.is_empty() {
+        checks.push(CheckSummary {
+            id: crate::waivers::WAIVERS_CHECK_ID.to_owned(),
+            title: "Waivers are current".to_owned(),
+            description: "Every waiver in the waivers file names its reason, approver and expiry; an expired waiver \
+                          stops applying and is reported with the findings it would have covered."
+                .to_owned(),
+            severity: Severity::Medium,
+            references: vec!["SOC 2 CC8.1".to_owned(), "ISO/IEC 27001:2022 A.8.32".to_owned()],
+            findings: expired_waivers,
+            waived: 0,
+            status: if expired_waivers > 0 { CheckStatus::Failed } else { CheckStatus::Passed },
+        });
+    }
     Evaluated {
         checks,
         ledger: crate::ledger::rows(&ctx.approvals),
@@ -101,6 +123,7 @@ pub struct RunOptions<'a> {
     /// Files the run read (configuration, rule set, waivers): copied into `inputs/` and listed in the manifest.
     pub inputs: Vec<PathBuf>,
     pub signing_key: Option<&'a aws_lc_rs::signature::Ed25519KeyPair>,
+    pub waivers: &'a Waivers,
 }
 
 /// Writes `snapshot.json` into `dir`, runs the checks, writes every report and the manifest.
@@ -133,7 +156,7 @@ pub fn run(
         }
     }
     let snapshot_sha256 = sha256_file(&snapshot_path)?;
-    let evaluated = evaluate(snapshot, rules);
+    let evaluated = evaluate(snapshot, rules, options.waivers);
     let input = ReportInput {
         snapshot,
         findings: &evaluated.findings,

@@ -72,6 +72,35 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The approval ledger (CSV and PDF) for exactly the scope an auditor asks for, from a saved snapshot.
+    Evidence {
+        #[arg(long)]
+        snapshot: PathBuf,
+        /// Start of the scope (YYYY-MM-DD or RFC 3339, UTC).
+        #[arg(long)]
+        since: String,
+        /// End of the scope (exclusive).
+        #[arg(long)]
+        until: String,
+        /// Account id or name (repeatable).
+        #[arg(long)]
+        account: Vec<String>,
+        /// Pipeline name pattern with * and ? (repeatable).
+        #[arg(long)]
+        pipeline: Vec<String>,
+        /// Environment label, e.g. prod (repeatable).
+        #[arg(long)]
+        environment: Vec<String>,
+        /// Rule set for identity normalisation; default: the one stored in the snapshot.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// Parent directory; the evidence goes into <out>/evidence-<time>/.
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+        /// Sign the evidence manifest with this Ed25519 key.
+        #[arg(long)]
+        signing_key: Option<PathBuf>,
+    },
     /// Recompute the SHA-256 of every file in a report directory against its manifest (and check the signature).
     VerifyReport {
         dir: PathBuf,
@@ -123,6 +152,9 @@ struct RunArgs {
     /// Do not fail (exit 1) when an account could not be collected completely.
     #[arg(long)]
     allow_incomplete: bool,
+    /// Waivers file (default: policies/waivers.toml when it exists).
+    #[arg(long)]
+    waivers: Option<PathBuf>,
     /// Sign manifest.json with this Ed25519 key (PKCS#8 PEM from `openssl genpkey -algorithm ed25519`, or a
     /// 32-byte seed in hex); verify with `gateaudit verify-report DIR --public-key KEY.pub`.
     #[arg(long)]
@@ -170,14 +202,47 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let (snapshot, rules, policy_path) = collect_snapshot(&source, run.policy.as_deref())?;
             let dir = run.out.join(&snapshot.run_id);
             let key = signing_key(&run)?;
+            let (waivers, waivers_path) = load_waivers(&run)?;
             let options = RunOptions {
                 fail_on: run.fail_on,
                 snapshot_source: SnapshotSource::Collected,
-                inputs: vec![source.config.clone(), policy_path],
+                inputs: [Some(source.config.clone()), Some(policy_path), waivers_path]
+                    .into_iter()
+                    .flatten()
+                    .collect(),
                 signing_key: key.as_ref(),
+                waivers: &waivers,
             };
             let outcome = audit::run(&snapshot, &rules, &dir, &options)?;
             Ok(finish(&outcome, &run, &rules))
+        }
+        Command::Evidence {
+            snapshot,
+            since,
+            until,
+            account,
+            pipeline,
+            environment,
+            policy,
+            out,
+            signing_key,
+        } => {
+            let scope = gateaudit::evidence::EvidenceScope {
+                period: Period {
+                    since: parse_time(&since, "--since")?,
+                    until: parse_time(&until, "--until")?,
+                },
+                accounts: account,
+                pipelines: pipeline,
+                environments: environment,
+            };
+            evidence(
+                &snapshot,
+                scope,
+                policy.as_deref(),
+                &out,
+                signing_key.as_deref(),
+            )
         }
         Command::VerifyReport { dir, public_key } => verify_report(&dir, public_key.as_deref()),
         Command::WhoCan {
@@ -189,21 +254,17 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Simulate { input, jsonl } => simulate(&input, jsonl),
         Command::Check { snapshot, run } => {
             let snap = Snapshot::load(&snapshot)?;
-            let rules = match &run.policy {
-                Some(path) => RuleSet::load(path)?,
-                None if !snap.rule_set_source.is_empty() => {
-                    RuleSet::parse(&snap.rule_set_source, "snapshot rule set")?
-                }
-                None => RuleSet::builtin_default(),
-            };
+            let rules = snapshot_rules(&snap, run.policy.as_deref())?;
             let stamp = Utc::now().format("%Y%m%dT%H%M%SZ");
             let dir = run.out.join(format!("{}-offline-{stamp}", snap.run_id));
             let key = signing_key(&run)?;
+            let (waivers, waivers_path) = load_waivers(&run)?;
             let options = RunOptions {
                 fail_on: run.fail_on,
                 snapshot_source: SnapshotSource::File(&snapshot),
-                inputs: run.policy.iter().cloned().collect(),
+                inputs: run.policy.iter().cloned().chain(waivers_path).collect(),
                 signing_key: key.as_ref(),
+                waivers: &waivers,
             };
             let outcome = audit::run(&snap, &rules, &dir, &options)?;
             Ok(finish(&outcome, &run, &rules))
@@ -294,6 +355,93 @@ fn simulate(input: &str, jsonl: bool) -> anyhow::Result<u8> {
             Ok(EXIT_USAGE)
         }
     }
+}
+
+fn snapshot_rules(snapshot: &Snapshot, policy: Option<&Path>) -> anyhow::Result<RuleSet> {
+    Ok(match policy {
+        Some(path) => RuleSet::load(path)?,
+        None if !snapshot.rule_set_source.is_empty() => {
+            RuleSet::parse(&snapshot.rule_set_source, "snapshot rule set")?
+        }
+        None => RuleSet::builtin_default(),
+    })
+}
+
+fn evidence(
+    snapshot_path: &Path,
+    scope: gateaudit::evidence::EvidenceScope,
+    policy: Option<&Path>,
+    out: &Path,
+    signing_key: Option<&Path>,
+) -> anyhow::Result<u8> {
+    let snapshot = Snapshot::load(snapshot_path)?;
+    let rules = snapshot_rules(&snapshot, policy)?;
+    let ledger = gateaudit::ledger::rows(&gateaudit::approvals::index(&snapshot, &rules));
+    let (rows, completeness) = gateaudit::evidence::select(&snapshot, &ledger, &scope)?;
+    let dir = out.join(format!("evidence-{}", Utc::now().format("%Y%m%dT%H%M%SZ")));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let snapshot_copy = dir.join("snapshot.json");
+    std::fs::copy(snapshot_path, &snapshot_copy)
+        .with_context(|| format!("cannot copy {}", snapshot_path.display()))?;
+    let snapshot_sha256 = audit::sha256_file(&snapshot_copy)?;
+    let scope_path = dir.join("scope.json");
+    let scope_doc = serde_json::json!({
+        "scope": scope, "description": scope.describe(), "completeness": completeness,
+        "snapshot": {"run_id": snapshot.run_id, "collected_at": snapshot.collected_at, "period": snapshot.period, "sha256": snapshot_sha256},
+    });
+    std::fs::write(&scope_path, serde_json::to_vec_pretty(&scope_doc)?)?;
+    let csv = gateaudit::report::csv_files::write_ledger(&rows, &dir.join("evidence.csv"))?;
+    let pdf = gateaudit::report::pdf::write_evidence_pdf(
+        &gateaudit::report::pdf::EvidenceDocument {
+            snapshot: &snapshot,
+            scope: &scope.describe(),
+            completeness: &completeness,
+            rows: &rows,
+            snapshot_sha256: &snapshot_sha256,
+        },
+        &dir.join("evidence.pdf"),
+    )?;
+    let key = signing_key
+        .map(gateaudit::report::manifest::load_signing_key)
+        .transpose()?;
+    let outputs = vec![scope_path, csv, pdf];
+    let manifest = gateaudit::report::manifest::write_manifest(
+        &dir,
+        &snapshot.run_id,
+        &[snapshot_copy],
+        &outputs,
+        key.as_ref(),
+    )?;
+    println!("evidence: {}", scope.describe());
+    println!(
+        "{} approval(s); {} without an S3 record; {} not tied to an execution",
+        completeness.rows, completeness.without_record, completeness.unattributed
+    );
+    for account in &completeness.incomplete_accounts {
+        println!("INCOMPLETE account in scope: {account} (the list may miss approvals there)");
+    }
+    for f in outputs.iter().chain(&manifest) {
+        println!("  {}", f.display());
+    }
+    Ok(if completeness.incomplete_accounts.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_ERROR
+    })
+}
+
+/// The waivers to apply, and the file they came from (an input of the run).
+fn load_waivers(run: &RunArgs) -> anyhow::Result<(gateaudit::waivers::Waivers, Option<PathBuf>)> {
+    let default = Path::new("policies/waivers.toml");
+    let path = match &run.waivers {
+        Some(p) => Some(p.clone()),
+        None if default.exists() => Some(default.to_path_buf()),
+        None => None,
+    };
+    Ok(match path {
+        Some(p) => (gateaudit::waivers::Waivers::load(&p)?, Some(p)),
+        None => (gateaudit::waivers::Waivers::default(), None),
+    })
 }
 
 fn signing_key(run: &RunArgs) -> anyhow::Result<Option<aws_lc_rs::signature::Ed25519KeyPair>> {

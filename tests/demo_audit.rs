@@ -530,3 +530,79 @@ fn a_signed_report_verifies_and_any_edit_is_detected() {
         text(&bad)
     );
 }
+
+#[test]
+fn an_evidence_request_lists_exactly_the_scope_from_the_saved_snapshot() {
+    let demo = demo();
+    let (_, dir, _, _keep) = audit(&demo.config(), &[]);
+    let snapshot = read_json(&dir.join("snapshot.json"));
+    let until = snapshot["period"]["until"]
+        .as_str()
+        .expect("until")
+        .to_owned();
+    let since = (chrono::Utc::now() - chrono::Duration::days(17)).to_rfc3339();
+    let out = tempfile::tempdir().expect("tempdir");
+    let snapshot_path = dir.join("snapshot.json");
+    let args = |extra: &[&str]| {
+        let mut a = vec![
+            "evidence",
+            "--snapshot",
+            snapshot_path.to_str().expect("utf-8"),
+            "--since",
+            &since,
+            "--until",
+            &until,
+            "--out",
+            out.path().to_str().expect("utf-8"),
+        ];
+        a.extend_from_slice(extra);
+        a.into_iter().map(str::to_owned).collect::<Vec<String>>()
+    };
+    // No AWS: the request is cut from the snapshot.
+    let run = |a: Vec<String>| {
+        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+        common::gateaudit_with_env(
+            &refs,
+            &[("AWS_ENDPOINT_URL".into(), "http://127.0.0.1:9".into())],
+            out.path(),
+        )
+    };
+    let output = run(args(&["--pipeline", "web*", "--account", "cicd"]));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let evidence_dir = run_dir(out.path());
+    let mut reader =
+        csv::Reader::from_path(evidence_dir.join("evidence.csv")).expect("evidence.csv");
+    let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().expect("rows");
+    // Executions 2 (14 days ago: three approvals) and 3 (7 days ago: one rejection) are in scope; 1 is not.
+    assert_eq!(rows.len(), 4, "{}", text(&output));
+    assert!(rows.iter().any(|r| &r[12] == "Rejected"));
+    assert!(rows
+        .iter()
+        .all(|r| !r[8].ends_with(":user/alice") && !r[8].ends_with(":user/bob")));
+    for name in [
+        "evidence.pdf",
+        "scope.json",
+        "manifest.json",
+        "snapshot.json",
+    ] {
+        assert!(evidence_dir.join(name).exists(), "{name} missing");
+    }
+    let verify = demo.gateaudit(&["verify-report", evidence_dir.to_str().expect("utf-8")]);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
+    // A period the snapshot does not cover cannot be proven complete: refused.
+    let refused = run(vec![
+        "evidence".into(),
+        "--snapshot".into(),
+        snapshot_path.to_str().expect("utf-8").into(),
+        "--since".into(),
+        "2020-01-01".into(),
+        "--until".into(),
+        "2020-03-01".into(),
+    ]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("not inside the snapshot's period"),
+        "{}",
+        text(&refused)
+    );
+}

@@ -3,8 +3,12 @@
 //! audit re-run from a saved snapshot gives the same answer.
 
 mod approval_evidence;
+mod approver_reach;
 mod approver_separation;
+mod cross_account_trust;
 mod distinct_approvers;
+mod evidence_hygiene;
+mod gate_coverage;
 #[cfg(test)]
 pub(crate) mod testkit;
 mod write_access;
@@ -51,8 +55,12 @@ pub fn all() -> Vec<Box<dyn Check>> {
     vec![
         Box::new(distinct_approvers::DistinctApprovers),
         Box::new(approver_separation::ApproverSeparation),
+        Box::new(approver_reach::ApproverReach),
         Box::new(write_access::WriteAccess),
+        Box::new(gate_coverage::GateCoverage),
+        Box::new(cross_account_trust::CrossAccountTrust),
         Box::new(approval_evidence::ApprovalEvidence),
+        Box::new(evidence_hygiene::EvidenceHygiene),
     ]
 }
 

@@ -2,6 +2,7 @@
 //! returns a [`Snapshot`]. Every call is a List/Get/Describe/LookupEvents call: the auditor never changes an
 //! audited account. A failure is recorded in the account's steps; it never makes an account disappear.
 
+mod buckets;
 mod cloudtrail;
 mod codepipeline;
 mod iam;
@@ -174,6 +175,22 @@ async fn collect_account(
         snapshot
             .approval_records
             .extend(records::collect(&clients, bucket, period, &mut log).await);
+    }
+    for bucket in config
+        .approval_record_buckets
+        .iter()
+        .chain(&config.trail_buckets)
+        .filter(|b| b.account == account.id)
+    {
+        if !snapshot
+            .buckets
+            .iter()
+            .any(|known| known.bucket == bucket.bucket)
+        {
+            snapshot
+                .buckets
+                .push(buckets::collect(&clients, bucket, &mut log).await);
+        }
     }
     snapshot.steps = log.into_steps();
     snapshot

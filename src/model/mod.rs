@@ -3,12 +3,16 @@
 //! The snapshot is the only thing checks and reports read, so an audit can be re-run offline from a saved file.
 //! This module holds data and small pure helpers only: no AWS SDK types, no I/O beyond (de)serialising a file.
 
+mod bucket;
 mod cloudtrail;
 mod finding;
 mod iam;
 mod pipeline;
 mod snapshot;
 
+pub use bucket::{
+    BucketSettings, EncryptionRule, ObjectLock, PublicAccessBlock, Setting, Versioning,
+};
 pub use cloudtrail::{ApprovalEvent, EventOrigin, SessionIssuer, Trail, UserIdentity};
 pub use finding::{Evidence, Finding, Severity, WaiverNote};
 pub use iam::{

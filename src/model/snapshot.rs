@@ -5,7 +5,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{ApprovalEvent, ApprovalRecord, IamSnapshot, Pipeline, Trail};
+use super::{ApprovalEvent, ApprovalRecord, BucketSettings, IamSnapshot, Pipeline, Trail};
 
 /// Bumped whenever a field changes meaning; readers refuse snapshots of another schema.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -168,6 +168,9 @@ pub struct AccountSnapshot {
     pub pipelines: Vec<Pipeline>,
     pub approval_events: Vec<ApprovalEvent>,
     pub approval_records: Vec<ApprovalRecord>,
+    /// Protection settings of the evidence buckets (trail archive, approval records) this account owns.
+    #[serde(default)]
+    pub buckets: Vec<BucketSettings>,
 }
 
 impl AccountSnapshot {

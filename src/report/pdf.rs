@@ -22,7 +22,7 @@ use printpdf::{
 };
 
 use super::{CheckStatus, CheckSummary, LedgerRow, ReportError, ReportInput};
-use crate::model::{AccountSnapshot, Finding, Severity, StepStatus};
+use crate::model::{AccountSnapshot, Finding, Severity, Snapshot, StepStatus};
 
 const REGULAR_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 const BOLD_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
@@ -903,6 +903,99 @@ fn render(input: &ReportInput) -> Vec<u8> {
     }
     doc.with_pages(pages);
     doc.save(&PdfSaveOptions::default(), &mut Vec::new())
+}
+
+/// An evidence request: the ledger cut to the scope an auditor asked for (`gateaudit evidence`).
+pub struct EvidenceDocument<'a> {
+    pub snapshot: &'a Snapshot,
+    /// The scope in words ("approvals from ... to ...; accounts: ...").
+    pub scope: &'a str,
+    pub completeness: &'a crate::evidence::Completeness,
+    pub rows: &'a [LedgerRow],
+    pub snapshot_sha256: &'a str,
+}
+
+/// Renders an evidence request: a cover stating scope, source and completeness, then the ledger table.
+pub fn write_evidence_pdf(
+    evidence: &EvidenceDocument,
+    path: &Path,
+) -> Result<PathBuf, ReportError> {
+    let snapshot = evidence.snapshot;
+    let mut doc = PdfDocument::new(&format!("Approval evidence — {}", snapshot.organisation));
+    let when = printpdf::OffsetDateTime::from_unix_timestamp(snapshot.collected_at.timestamp())
+        .unwrap_or_else(|_| printpdf::OffsetDateTime::epoch());
+    let info = &mut doc.metadata.info;
+    info.creation_date = when;
+    info.modification_date = when;
+    info.metadata_date = when;
+    info.author = snapshot.organisation.clone();
+    info.creator = format!("gateaudit {}", snapshot.tool_version);
+    info.producer = format!("gateaudit {} (printpdf)", env!("CARGO_PKG_VERSION"));
+    info.subject = format!(
+        "evidence request; snapshot sha256 {}",
+        evidence.snapshot_sha256
+    );
+    let f = faces();
+    let regular = doc.add_font(&f.regular.font);
+    let bold = doc.add_font(&f.bold.font);
+    let mut l = Layout::new(regular, bold, String::new());
+    l.bookmark("Scope");
+    l.gap(40.0);
+    l.paragraph("Approval evidence", Style::new(20.0).bold().colour(ACCENT));
+    l.gap(4.0);
+    l.paragraph(&snapshot.organisation, Style::new(13.0));
+    l.gap(20.0);
+    let c = evidence.completeness;
+    let incomplete = if c.incomplete_accounts.is_empty() {
+        "none: every account in scope was collected completely".to_owned()
+    } else {
+        c.incomplete_accounts.join(", ")
+    };
+    l.key_values(
+        &[
+            ("Scope", evidence.scope.to_owned()),
+            ("Approvals", c.rows.to_string()),
+            ("Without S3 record", c.without_record.to_string()),
+            ("Not tied to an execution", c.unattributed.to_string()),
+            ("Incomplete accounts", incomplete),
+            ("Snapshot run id", snapshot.run_id.clone()),
+            (
+                "Collected at",
+                format!("{} (UTC)", iso(snapshot.collected_at)),
+            ),
+            (
+                "Snapshot period",
+                format!(
+                    "{}  to  {}",
+                    iso(snapshot.period.since),
+                    iso(snapshot.period.until)
+                ),
+            ),
+            ("Snapshot sha256", evidence.snapshot_sha256.to_owned()),
+        ],
+        120.0,
+        BODY_STYLE,
+    );
+    l.gap(10.0);
+    l.paragraph(
+        "Every PutApprovalResult that CloudTrail recorded in the snapshot and that falls in the scope is listed \
+         below: approvals, rejections and failed attempts. The snapshot's SHA-256, printed on every page, \
+         identifies the data; manifest.json beside this file lists the hashes of every file of the request.",
+        BODY_STYLE.colour(GREY),
+    );
+    l.running_header = format!(
+        "Approval evidence · {} · run {}",
+        snapshot.organisation, snapshot.run_id
+    );
+    ledger(&mut l, evidence.rows);
+    let (pages, bookmarks) = l.finish(&snapshot.run_id, evidence.snapshot_sha256);
+    for (name, page) in bookmarks {
+        doc.add_bookmark(&name, page);
+    }
+    doc.with_pages(pages);
+    let bytes = doc.save(&PdfSaveOptions::default(), &mut Vec::new());
+    std::fs::write(path, bytes).map_err(|e| ReportError::io(path, e))?;
+    Ok(path.to_path_buf())
 }
 
 fn cover(l: &mut Layout, ctx: &Context) {

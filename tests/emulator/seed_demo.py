@@ -23,6 +23,20 @@ Planted findings (listed in DIR/expected.json):
   approver-separation  ReleaseManager may approve both ProdGate actions
   write-access         mallory (prod) has PowerUserPolicy (NotAction iam/orgs)
   approval-evidence    no approval record for bob's ApprovalB in execution 1
+  approver-reach       group Developers (4 of the 6 CI/CD users) can approve
+                       TestGate/TestApproval
+  approver-reach       frank may assume ProdApproverA and ProdApproverB, which
+                       approve ApprovalA and ApprovalB respectively
+  gate-coverage        pipeline infra deploys a CloudFormation stack into prod
+                       (action role in 444444444444) without any approval stage
+  cross-account-trust  test's CICDCrossAccountRole also trusts 999999999999
+  cross-account-trust  prod's CICDCrossAccountRole allows Action * on Resource *
+                       (the article's setup; dev and test are scoped)
+  evidence-hygiene     the approval-record bucket has no default encryption
+Clean counterparts: webapp's DeployProd (CodeBuild with ASSUME_ROLE_ARN into
+prod after the two-person ProdGate), dev's CICDCrossAccountRole, every trail
+(multi-region, logging, validated), the trail bucket (versioned, encrypted,
+public access blocked, object lock), the separated approver groups.
 
 Writes DIR/gateaudit.toml, DIR/credentials.env, DIR/expected.json.
 """
@@ -43,12 +57,14 @@ from botocore.config import Config
 REGION = "us-east-1"
 CICD, DEV, TEST, PROD, SANDBOX = (
     "111111111111", "222222222222", "333333333333", "444444444444", "555555555555")
+VENDOR = "999999999999"  # an outside account, trusted by mistake (not part of the organisation)
 ENV_ACCOUNTS = {DEV: "dev", TEST: "test", PROD: "prod"}
 TRAIL_BUCKET = f"cloudtrail-logs-{CICD}"
 RECORD_BUCKET = f"approval-records-{CICD}"
 SOURCE_BUCKET = f"webapp-source-{CICD}"
 RECORD_PREFIX = "PipelineApprovalGateActions/"
 PIPELINE = "webapp"
+INFRA_PIPELINE = "infra"
 
 
 class Seeder:
@@ -108,8 +124,16 @@ class Seeder:
 
     def seed_buckets_and_trails(self) -> None:
         s3 = self.client("s3", CICD)
-        for bucket in (TRAIL_BUCKET, RECORD_BUCKET, SOURCE_BUCKET):
-            s3.create_bucket(Bucket=bucket)
+        # The evidence buckets are write-once (object lock), versioned and private; the approval-record bucket
+        # lacks default encryption (evidence-hygiene's planted finding), the trail bucket is the clean counterpart.
+        for bucket in (TRAIL_BUCKET, RECORD_BUCKET):
+            s3.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
+            s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True, "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+        s3.put_bucket_encryption(Bucket=TRAIL_BUCKET, ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+        s3.create_bucket(Bucket=SOURCE_BUCKET)
         s3.put_bucket_versioning(Bucket=TRAIL_BUCKET,
                                  VersioningConfiguration={"Status": "Enabled"})
         s3.put_bucket_versioning(Bucket=RECORD_BUCKET,
@@ -135,13 +159,22 @@ class Seeder:
 
     def seed_environment_account(self, account: str) -> dict[str, str]:
         iam = self.client("iam", account)
+        # The test account's role also trusts a vendor account (cross-account-trust's planted finding).
+        trusted = [f"arn:aws:iam::{CICD}:root"] + ([f"arn:aws:iam::{VENDOR}:root"] if account == TEST else [])
         iam.create_role(
             RoleName="CICDCrossAccountRole", Path="/",
             AssumeRolePolicyDocument=self.doc({
                 "Effect": "Allow", "Action": ["sts:AssumeRole"],
-                "Principal": {"AWS": f"arn:aws:iam::{CICD}:root"}}))
+                "Principal": {"AWS": trusted if len(trusted) > 1 else trusted[0]}}))
+        # Prod keeps the cross-account article's `Action: "*"` (reported for scoping); dev and test are scoped to
+        # what the pipeline deploys and what the auditor reads.
+        access = ({"Effect": "Allow", "Action": "*", "Resource": "*"} if account == PROD else
+                  {"Effect": "Allow", "Resource": "*",
+                   "Action": ["cloudformation:*", "s3:*", "codedeploy:*", "ecs:*", "iam:Get*", "iam:List*",
+                              "iam:PassRole", "cloudtrail:Describe*", "cloudtrail:Get*", "cloudtrail:List*",
+                              "cloudtrail:LookupEvents", "codepipeline:Get*", "codepipeline:List*"]})
         iam.put_role_policy(RoleName="CICDCrossAccountRole", PolicyName="CICDCrossAccountAccess",
-                            PolicyDocument=self.doc({"Effect": "Allow", "Action": "*", "Resource": "*"}))
+                            PolicyDocument=self.doc(access))
         read_only = self.managed_policy(iam, account, "ReadOnlyAccess", self.doc({
             "Effect": "Allow", "Resource": "*",
             # Read-only by AWS's own access levels (a blanket "*:Get*" would grant actions AWS classes as Write,
@@ -215,6 +248,24 @@ class Seeder:
         creds["bob"] = self.user(iam, "bob", ["ApprovalB"])
         creds["carol"] = self.user(iam, "carol", ["TestApprovers"])
         creds["dave"] = self.user(iam, "dave", ["ApprovalA", "ApprovalB"])
+        # A broad group: 4 of the account's 6 users can approve the test gate (approver-reach).
+        approval_group("Developers", f"arn:aws:codepipeline:{REGION}:{CICD}:{PIPELINE}/TestGate/*")
+        for name in ("alice", "bob", "carol", "dave"):
+            iam.add_user_to_group(GroupName="Developers", UserName=name)
+
+        # One role per production gate, each approving one action only (no approver-separation finding), and
+        # frank, who may assume both (approver-reach).
+        for gate in ("ApprovalA", "ApprovalB"):
+            role = f"ProdApprover{gate[-1]}"
+            iam.create_role(RoleName=role, AssumeRolePolicyDocument=self.doc({
+                "Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": f"arn:aws:iam::{CICD}:root"}}))
+            iam.put_role_policy(RoleName=role, PolicyName=f"Approve{gate}", PolicyDocument=self.doc({
+                "Effect": "Allow", "Action": "codepipeline:PutApprovalResult",
+                "Resource": f"arn:aws:codepipeline:{REGION}:{CICD}:{PIPELINE}/ProdGate/{gate}"}))
+        creds["frank"] = self.user(iam, "frank")
+        iam.put_user_policy(UserName="frank", PolicyName="EnterApproverRoles", PolicyDocument=self.doc({
+            "Effect": "Allow", "Action": "sts:AssumeRole",
+            "Resource": [f"arn:aws:iam::{CICD}:role/ProdApproverA", f"arn:aws:iam::{CICD}:role/ProdApproverB"]}))
 
         iam.create_role(RoleName="ReleaseManager", AssumeRolePolicyDocument=self.doc({
             "Effect": "Allow", "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
@@ -274,6 +325,33 @@ class Seeder:
             "version": 1,
         }
         self.client("codepipeline", CICD).create_pipeline(pipeline=pipeline)
+
+        # infra: deploys a CloudFormation stack straight into prod, with no approval stage (gate-coverage).
+        prod_role = f"arn:aws:iam::{PROD}:role/CICDCrossAccountRole"
+        infra = {
+            "name": INFRA_PIPELINE,
+            "roleArn": f"arn:aws:iam::{CICD}:role/CodePipelineServiceRole",
+            "artifactStore": {"type": "S3", "location": SOURCE_BUCKET},
+            "stages": [
+                {"name": "Source", "actions": [{
+                    "name": "Source", "runOrder": 1,
+                    "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"},
+                    "configuration": {"S3Bucket": SOURCE_BUCKET, "S3ObjectKey": "infra/template.zip",
+                                      "PollForSourceChanges": "false"},
+                    "outputArtifacts": [{"name": "Template"}]}]},
+                {"name": "DeployProd", "actions": [{
+                    "name": "CreateStack", "runOrder": 1,
+                    "actionTypeId": {"category": "Deploy", "owner": "AWS", "provider": "CloudFormation",
+                                     "version": "1"},
+                    "roleArn": prod_role,
+                    "configuration": {"ActionMode": "CREATE_UPDATE", "StackName": "network",
+                                      "TemplatePath": "Template::network.yaml", "RoleArn": prod_role,
+                                      "Capabilities": "CAPABILITY_NAMED_IAM"},
+                    "inputArtifacts": [{"name": "Template"}]}]},
+            ],
+            "version": 1,
+        }
+        self.client("codepipeline", CICD).create_pipeline(pipeline=infra)
 
     # -- executions and approvals -------------------------------------------
 
@@ -462,6 +540,20 @@ class Seeder:
                 {"check": "approval-evidence", "account": CICD,
                  "subject": f"{PIPELINE}/{executions['clean']}/ProdGate/ApprovalB",
                  "principal": f"arn:aws:iam::{CICD}:user/bob"},
+                {"check": "approver-reach", "account": CICD, "subject": f"{PIPELINE}/TestGate/TestApproval",
+                 "principal": f"arn:aws:iam::{CICD}:group/Developers"},
+                {"check": "approver-reach", "account": CICD, "subject": f"{PIPELINE}/ProdGate",
+                 "principal": f"arn:aws:iam::{CICD}:user/frank"},
+                {"check": "gate-coverage", "account": CICD, "subject": f"{INFRA_PIPELINE}/DeployProd",
+                 "principal": ""},
+                {"check": "cross-account-trust", "account": TEST,
+                 "subject": f"arn:aws:iam::{TEST}:role/CICDCrossAccountRole",
+                 "principal": f"arn:aws:iam::{VENDOR}:root"},
+                {"check": "cross-account-trust", "account": PROD,
+                 "subject": f"arn:aws:iam::{PROD}:role/CICDCrossAccountRole",
+                 "principal": f"arn:aws:iam::{PROD}:role/CICDCrossAccountRole"},
+                {"check": "evidence-hygiene", "account": CICD, "subject": f"arn:aws:s3:::{RECORD_BUCKET}",
+                 "principal": ""},
             ],
             "clean_executions": [f"{PIPELINE}/{executions['clean']}"],
             "rejected_executions": [f"{PIPELINE}/{executions['rejected']}"],

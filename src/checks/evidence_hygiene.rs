@@ -1,0 +1,634 @@
+//! evidence-hygiene: the evidence itself must be trustworthy. Every CloudTrail trail of every account is
+//! multi-region, logging, and has log-file validation on; every configured evidence bucket (the trail archive and
+//! the approval-record buckets, `Snapshot.trail_buckets` / `Snapshot.approval_record_buckets`) has versioning,
+//! default encryption, the whole public access block, and no bucket policy statement letting anyone but the
+//! deployment roles and AWS services delete objects or replace the policy. Object lock is preferred: its absence is
+//! information.
+//!
+//! Reads the snapshot (trails, and the `BucketSettings` that `collect::buckets` gathered) only; must not do I/O.
+
+use std::collections::BTreeSet;
+
+use wildmatch::WildMatch;
+
+use super::cross_account_trust::statement_ref;
+use super::{Check, CheckContext, ISO_CHANGE, NIST_CM3, PCI_CHANGE, SOC2_CHANGE};
+use crate::iam::matching::action_matches;
+use crate::iam::policy::{ActionSpec, Effect, PrincipalSpec};
+use crate::iam::{Policy, Statement};
+use crate::model::{
+    AccountSnapshot, BucketRef, BucketSettings, Evidence, Finding, Setting, Severity, StepStatus,
+    Trail,
+};
+
+pub struct EvidenceHygiene;
+
+/// Bucket actions that destroy evidence or its protection.
+const DESTRUCTIVE_ACTIONS: [&str; 3] = [
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:PutBucketPolicy",
+];
+
+impl Check for EvidenceHygiene {
+    fn id(&self) -> &'static str {
+        "evidence-hygiene"
+    }
+    fn title(&self) -> &'static str {
+        "Audit evidence is complete, tamper-evident and protected"
+    }
+    fn description(&self) -> &'static str {
+        "Every CloudTrail trail is multi-region, logging and validates its log files. The trail archive and the \
+         approval-record buckets have versioning, default encryption and the full public access block, and no \
+         bucket policy lets anyone other than deployment roles and AWS services delete objects or replace the \
+         policy. Object lock (write once, read many) is preferred and reported as information when absent."
+    }
+    fn severity(&self) -> Severity {
+        Severity::High
+    }
+    fn references(&self) -> &'static [&'static str] {
+        &[SOC2_CHANGE, ISO_CHANGE, NIST_CM3, PCI_CHANGE]
+    }
+
+    fn run(&self, ctx: &CheckContext) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        for account in &ctx.snapshot.accounts {
+            findings.extend(self.trail_findings(account));
+        }
+        let deployment_roles = deployment_roles(ctx);
+        let mut seen = BTreeSet::new();
+        let configured = ctx
+            .snapshot
+            .trail_buckets
+            .iter()
+            .map(|b| (b, "CloudTrail archive"))
+            .chain(
+                ctx.snapshot
+                    .approval_record_buckets
+                    .iter()
+                    .map(|b| (b, "approval-record")),
+            );
+        for (bucket, role) in configured {
+            if !seen.insert((bucket.account.as_str(), bucket.bucket.as_str())) {
+                continue;
+            }
+            let settings = ctx
+                .snapshot
+                .account(&bucket.account)
+                .and_then(|a| a.buckets.iter().find(|s| s.bucket == bucket.bucket));
+            match settings {
+                Some(settings) => {
+                    findings.extend(self.bucket_findings(settings, role, &deployment_roles))
+                }
+                None => findings.push(self.not_collected(bucket, role)),
+            }
+        }
+        findings
+    }
+}
+
+impl EvidenceHygiene {
+    fn finding(
+        &self,
+        severity: Severity,
+        account: &str,
+        subject: &str,
+        principal: Option<&str>,
+        message: String,
+        evidence: Vec<Evidence>,
+    ) -> Finding {
+        Finding {
+            check_id: self.id().to_owned(),
+            severity,
+            account_id: account.to_owned(),
+            subject: subject.to_owned(),
+            principal: principal.map(str::to_owned),
+            message,
+            evidence,
+            waiver: None,
+        }
+    }
+
+    fn trail_findings(&self, account: &AccountSnapshot) -> Vec<Finding> {
+        let id = account.account_id.as_str();
+        // "No trail" is a finding only when the trails were read in every region without failing.
+        let describe_steps: Vec<_> = account
+            .steps
+            .iter()
+            .filter(|s| s.step.starts_with("cloudtrail:DescribeTrails"))
+            .collect();
+        let trails_read = !describe_steps.is_empty()
+            && describe_steps
+                .iter()
+                .all(|s| s.status != StepStatus::Failed);
+        if account.trails.is_empty() {
+            if trails_read {
+                return vec![self.finding(
+                    Severity::High,
+                    id,
+                    &format!("account {id}"),
+                    None,
+                    "no CloudTrail trail records this account's management events, so approvals and changes leave no \
+                     lasting evidence"
+                        .to_owned(),
+                    vec![Evidence::new("collection-step", "cloudtrail:DescribeTrails", "no trail in any region")],
+                )];
+            }
+            return Vec::new();
+        }
+        let mut findings = Vec::new();
+        for trail in &account.trails {
+            let evidence = || vec![trail_evidence(trail)];
+            if !trail.log_file_validation {
+                findings.push(self.finding(
+                    Severity::High,
+                    id,
+                    &trail.arn,
+                    None,
+                    format!("trail {} has log-file validation off: altered or deleted log files cannot be detected", trail.name),
+                    evidence(),
+                ));
+            }
+            if !trail.is_multi_region {
+                findings.push(self.finding(
+                    Severity::Medium,
+                    id,
+                    &trail.arn,
+                    None,
+                    format!("trail {} records only its home region {}: changes in other regions leave no trace", trail.name, trail.home_region),
+                    evidence(),
+                ));
+            }
+            match trail.is_logging {
+                Some(true) => {}
+                Some(false) => findings.push(self.finding(
+                    Severity::High,
+                    id,
+                    &trail.arn,
+                    None,
+                    format!("trail {} is not logging", trail.name),
+                    evidence(),
+                )),
+                None => findings.push(self.finding(
+                    Severity::Low,
+                    id,
+                    &trail.arn,
+                    None,
+                    format!(
+                        "whether trail {} is logging could not be read (GetTrailStatus)",
+                        trail.name
+                    ),
+                    evidence(),
+                )),
+            }
+        }
+        findings
+    }
+
+    fn not_collected(&self, bucket: &BucketRef, role: &str) -> Finding {
+        self.finding(
+            Severity::Medium,
+            &bucket.account,
+            &format!("arn:aws:s3:::{}", bucket.bucket),
+            None,
+            format!(
+                "the protection settings of {role} bucket {} were not collected (is its account {} configured and \
+                 readable?), so the evidence's integrity cannot be shown",
+                bucket.bucket, bucket.account
+            ),
+            vec![],
+        )
+    }
+
+    fn bucket_findings(
+        &self,
+        settings: &BucketSettings,
+        role: &str,
+        deployment_roles: &[String],
+    ) -> Vec<Finding> {
+        let account = settings.account_id.as_str();
+        let subject = settings.arn();
+        let name = &settings.bucket;
+        let mut findings = Vec::new();
+        let mut push = |severity: Severity,
+                        principal: Option<&str>,
+                        message: String,
+                        evidence: Vec<Evidence>| {
+            findings.push(self.finding(severity, account, &subject, principal, message, evidence));
+        };
+        let setting = |call: &str, detail: String| {
+            vec![Evidence::new(
+                "bucket-setting",
+                format!("s3:{call}({name})"),
+                detail,
+            )]
+        };
+        let unknown = |what: &str, error: &str| {
+            format!("the {what} of {role} bucket {name} could not be read: {error}")
+        };
+
+        match &settings.versioning {
+            Setting::Present(v) if v.is_enabled() => {}
+            Setting::Present(v) => push(
+                Severity::High,
+                None,
+                format!(
+                    "{role} bucket {name} has versioning {}: evidence can be overwritten or deleted without a trace",
+                    v.status.as_deref().map(str::to_lowercase).unwrap_or_else(|| "never enabled".to_owned())
+                ),
+                setting("GetBucketVersioning", format!("Status={}", v.status.as_deref().unwrap_or("(none)"))),
+            ),
+            Setting::Absent => push(
+                Severity::High,
+                None,
+                format!("{role} bucket {name} has versioning never enabled: evidence can be overwritten or deleted without a trace"),
+                setting("GetBucketVersioning", "Status=(none)".to_owned()),
+            ),
+            Setting::Unknown(e) => push(Severity::Medium, None, unknown("versioning", e), setting("GetBucketVersioning", e.clone())),
+        }
+        match &settings.encryption {
+            Setting::Present(rules) if !rules.is_empty() => {}
+            Setting::Present(_) | Setting::Absent => push(
+                Severity::Medium,
+                None,
+                format!("{role} bucket {name} has no default encryption"),
+                setting(
+                    "GetBucketEncryption",
+                    "ServerSideEncryptionConfigurationNotFoundError".to_owned(),
+                ),
+            ),
+            Setting::Unknown(e) => push(
+                Severity::Medium,
+                None,
+                unknown("default encryption", e),
+                setting("GetBucketEncryption", e.clone()),
+            ),
+        }
+        match &settings.public_access_block {
+            Setting::Present(pab) if pab.blocks_everything() => {}
+            Setting::Present(pab) => push(
+                Severity::High,
+                None,
+                format!(
+                    "{role} bucket {name} does not block all public access: {} off",
+                    pab.missing_flags().join(", ")
+                ),
+                setting(
+                    "GetPublicAccessBlock",
+                    format!("off: {}", pab.missing_flags().join(", ")),
+                ),
+            ),
+            Setting::Absent => push(
+                Severity::High,
+                None,
+                format!("{role} bucket {name} has no public access block"),
+                setting(
+                    "GetPublicAccessBlock",
+                    "NoSuchPublicAccessBlockConfiguration".to_owned(),
+                ),
+            ),
+            Setting::Unknown(e) => push(
+                Severity::Medium,
+                None,
+                unknown("public access block", e),
+                setting("GetPublicAccessBlock", e.clone()),
+            ),
+        }
+        match &settings.policy {
+            Setting::Present(document) => {
+                let source = format!("{subject} bucket policy");
+                match Policy::parse(&source, document) {
+                    Ok(policy) => {
+                        for (statement, principal) in destructive_grants(&policy, deployment_roles) {
+                            push(
+                                Severity::High,
+                                Some(&principal),
+                                format!(
+                                    "the policy of {role} bucket {name} lets {principal} delete evidence or replace the policy"
+                                ),
+                                vec![Evidence::new("policy-statement", statement_ref(&source, statement), actions_text(statement))],
+                            );
+                        }
+                    }
+                    Err(e) => push(
+                        Severity::High,
+                        None,
+                        format!("the policy of {role} bucket {name} cannot be parsed, so who may delete evidence cannot be proven: {e}"),
+                        setting("GetBucketPolicy", String::new()),
+                    ),
+                }
+            }
+            Setting::Absent => {}
+            Setting::Unknown(e) => push(
+                Severity::Medium,
+                None,
+                unknown("bucket policy", e),
+                setting("GetBucketPolicy", e.clone()),
+            ),
+        }
+        match &settings.object_lock {
+            Setting::Present(lock) if lock.enabled => {}
+            Setting::Present(_) | Setting::Absent => push(
+                Severity::Info,
+                None,
+                format!("{role} bucket {name} has no object lock; write-once retention would make the evidence tamper-proof"),
+                setting("GetObjectLockConfiguration", "ObjectLockConfigurationNotFoundError".to_owned()),
+            ),
+            Setting::Unknown(e) => push(Severity::Low, None, unknown("object lock configuration", e), setting("GetObjectLockConfiguration", e.clone())),
+        }
+        findings
+    }
+}
+
+fn trail_evidence(trail: &Trail) -> Evidence {
+    Evidence::new(
+        "trail",
+        &trail.arn,
+        format!(
+            "multi-region={} log-file-validation={} logging={} bucket={}",
+            trail.is_multi_region,
+            trail.log_file_validation,
+            trail
+                .is_logging
+                .map(|l| l.to_string())
+                .unwrap_or_else(|| "unknown".to_owned()),
+            trail.s3_bucket.as_deref().unwrap_or("-")
+        ),
+    )
+}
+
+/// `Allow` statements granting a destructive action, with each principal that is neither an AWS service nor a
+/// deployment role.
+fn destructive_grants<'p>(
+    policy: &'p Policy,
+    deployment_roles: &[String],
+) -> Vec<(&'p Statement, String)> {
+    let mut out = Vec::new();
+    for statement in policy
+        .statements
+        .iter()
+        .filter(|s| s.effect == Effect::Allow)
+    {
+        let destructive = DESTRUCTIVE_ACTIONS
+            .iter()
+            .any(|action| match &statement.action {
+                ActionSpec::Action(patterns) => patterns.iter().any(|p| action_matches(p, action)),
+                ActionSpec::NotAction(patterns) => {
+                    !patterns.iter().any(|p| action_matches(p, action))
+                }
+            });
+        if !destructive {
+            continue;
+        }
+        let principals: Vec<String> = match &statement.principal {
+            None | Some(PrincipalSpec::NotPrincipal(_)) => vec!["*".to_owned()],
+            Some(PrincipalSpec::Principal(who)) => {
+                let mut list: Vec<String> = Vec::new();
+                if who.any {
+                    list.push("*".to_owned());
+                }
+                list.extend(
+                    who.aws
+                        .iter()
+                        .filter(|arn| {
+                            !deployment_roles
+                                .iter()
+                                .any(|p| WildMatch::new(p).matches(arn))
+                        })
+                        .cloned(),
+                );
+                list.extend(who.federated.iter().cloned());
+                list.extend(
+                    who.canonical_user
+                        .iter()
+                        .map(|c| format!("CanonicalUser:{c}")),
+                );
+                list
+            }
+        };
+        out.extend(principals.into_iter().map(|p| (statement, p)));
+    }
+    out
+}
+
+fn actions_text(statement: &Statement) -> String {
+    match &statement.action {
+        ActionSpec::Action(a) => format!("Allow {}", a.join(", ")),
+        ActionSpec::NotAction(a) => format!("Allow NotAction {}", a.join(", ")),
+    }
+}
+
+/// Role ARN patterns that deploy: the rule set's and the configuration's, and the pipelines' service and action
+/// roles.
+fn deployment_roles(ctx: &CheckContext) -> Vec<String> {
+    let mut roles: Vec<String> = ctx.rules.write_access.deployment_roles.clone();
+    roles.extend(ctx.snapshot.declared_deployment_roles.iter().cloned());
+    for pipeline in ctx
+        .snapshot
+        .accounts
+        .iter()
+        .flat_map(|a| a.pipelines.iter())
+    {
+        roles.push(pipeline.role_arn.clone());
+        roles.extend(
+            pipeline
+                .stages
+                .iter()
+                .flat_map(|s| s.actions.iter())
+                .filter_map(|a| a.role_arn.clone()),
+        );
+    }
+    roles.sort();
+    roles.dedup();
+    roles
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::{Org, ACCOUNT};
+    use crate::model::{CollectionStep, EncryptionRule, ObjectLock, PublicAccessBlock, Versioning};
+
+    const BUCKET: &str = "approval-records-111111111111";
+
+    fn good_trail() -> Trail {
+        Trail {
+            name: "management-events".into(),
+            arn: format!("arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/management-events"),
+            home_region: "us-east-1".into(),
+            s3_bucket: Some("cloudtrail-logs".into()),
+            is_multi_region: true,
+            log_file_validation: true,
+            is_logging: Some(true),
+            ..Trail::default()
+        }
+    }
+
+    fn good_bucket() -> BucketSettings {
+        BucketSettings {
+            bucket: BUCKET.into(),
+            account_id: ACCOUNT.into(),
+            versioning: Setting::Present(Versioning {
+                status: Some("Enabled".into()),
+                mfa_delete: None,
+            }),
+            encryption: Setting::Present(vec![EncryptionRule {
+                algorithm: "aws:kms".into(),
+                ..EncryptionRule::default()
+            }]),
+            public_access_block: Setting::Present(PublicAccessBlock {
+                block_public_acls: true,
+                ignore_public_acls: true,
+                block_public_policy: true,
+                restrict_public_buckets: true,
+            }),
+            policy: Setting::Absent,
+            object_lock: Setting::Present(ObjectLock {
+                enabled: true,
+                mode: Some("COMPLIANCE".into()),
+                days: Some(365),
+                years: None,
+            }),
+        }
+    }
+
+    /// The testkit account with one good trail and one good approval-record bucket.
+    fn hygienic_org() -> Org {
+        let mut org = Org::two_person_pipeline();
+        org.snapshot.approval_record_buckets = vec![BucketRef {
+            account: ACCOUNT.into(),
+            bucket: BUCKET.into(),
+            prefix: "PipelineApprovalGateActions/".into(),
+        }];
+        let account = org.account();
+        account.steps.push(CollectionStep {
+            step: "cloudtrail:DescribeTrails+GetTrailStatus".into(),
+            region: None,
+            status: StepStatus::Ok,
+            items: 1,
+            error: None,
+        });
+        account.trails.push(good_trail());
+        account.buckets.push(good_bucket());
+        org
+    }
+
+    #[test]
+    fn protected_trails_and_buckets_pass() {
+        let findings = hygienic_org().run(&EvidenceHygiene);
+        assert!(findings.is_empty(), "{findings:#?}");
+    }
+
+    #[test]
+    fn a_trail_without_log_file_validation_is_high() {
+        let mut org = hygienic_org();
+        org.account().trails[0].log_file_validation = false;
+        let findings = org.run(&EvidenceHygiene);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(findings[0].severity, Severity::High);
+        assert_eq!(findings[0].subject, good_trail().arn);
+        assert!(findings[0].message.contains("log-file validation off"));
+    }
+
+    #[test]
+    fn single_region_and_stopped_trails_are_reported() {
+        let mut org = hygienic_org();
+        org.account().trails[0].is_multi_region = false;
+        org.account().trails[0].is_logging = Some(false);
+        let findings = org.run(&EvidenceHygiene);
+        assert_eq!(findings.len(), 2, "{findings:#?}");
+    }
+
+    #[test]
+    fn an_account_without_any_trail_is_reported() {
+        let mut org = hygienic_org();
+        org.account().trails.clear();
+        let findings = org.run(&EvidenceHygiene);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert!(findings[0].message.contains("no CloudTrail trail"));
+    }
+
+    #[test]
+    fn a_bucket_without_versioning_is_high() {
+        let mut org = hygienic_org();
+        org.account().buckets[0].versioning = Setting::Present(Versioning::default());
+        let findings = org.run(&EvidenceHygiene);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(findings[0].severity, Severity::High);
+        assert_eq!(findings[0].subject, format!("arn:aws:s3:::{BUCKET}"));
+        assert!(
+            findings[0].message.contains("versioning never enabled"),
+            "{}",
+            findings[0].message
+        );
+    }
+
+    #[test]
+    fn missing_encryption_public_access_block_and_object_lock_are_graded() {
+        let mut org = hygienic_org();
+        let bucket = &mut org.account().buckets[0];
+        bucket.encryption = Setting::Absent;
+        bucket.public_access_block = Setting::Absent;
+        bucket.object_lock = Setting::Absent;
+        let severities: Vec<Severity> = org
+            .run(&EvidenceHygiene)
+            .iter()
+            .map(|f| f.severity)
+            .collect();
+        assert_eq!(
+            severities,
+            vec![Severity::Medium, Severity::High, Severity::Info]
+        );
+    }
+
+    #[test]
+    fn an_unreadable_setting_is_not_mistaken_for_an_absent_one() {
+        let mut org = hygienic_org();
+        org.account().buckets[0].encryption = Setting::Unknown("AccessDenied".into());
+        let findings = org.run(&EvidenceHygiene);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert!(findings[0]
+            .message
+            .contains("could not be read: AccessDenied"));
+    }
+
+    #[test]
+    fn a_policy_letting_a_user_delete_evidence_names_the_user_but_services_and_deployers_pass() {
+        let mut org = hygienic_org();
+        org.rules
+            .write_access
+            .deployment_roles
+            .push(format!("arn:aws:iam::{ACCOUNT}:role/Deployer"));
+        org.account().buckets[0].policy = Setting::Present(
+            serde_json::json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject", "Resource": "*"},
+                {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:role/Deployer")}, "Action": "s3:*", "Resource": "*"},
+                {"Sid": "Cleanup", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:user/mallory")},
+                 "Action": "s3:DeleteObject*", "Resource": format!("arn:aws:s3:::{BUCKET}/*")},
+                {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+            ]}),
+        );
+        let findings = org.run(&EvidenceHygiene);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(
+            findings[0].principal.as_deref(),
+            Some("arn:aws:iam::111111111111:user/mallory")
+        );
+        assert!(
+            findings[0].evidence[0]
+                .reference
+                .ends_with("bucket policy#Statement[2] (Cleanup)"),
+            "{:?}",
+            findings[0].evidence
+        );
+    }
+
+    #[test]
+    fn a_configured_bucket_that_was_not_collected_is_reported() {
+        let mut org = hygienic_org();
+        org.account().buckets.clear();
+        let findings = org.run(&EvidenceHygiene);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert!(findings[0].message.contains("were not collected"));
+    }
+}
