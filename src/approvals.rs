@@ -3,6 +3,8 @@
 //!
 //! Shared by the checks and the ledger so that both tell the same story. Pure.
 
+use std::collections::HashMap;
+
 use chrono::Duration;
 
 use crate::identity::{person_of, Person};
@@ -52,16 +54,37 @@ pub struct ApprovalIndex<'a> {
     pub orphan_records: Vec<&'a ApprovalRecord>,
 }
 
+/// The action executions of one pipeline, grouped by (stage, action).
+type ActionIndex<'a> = HashMap<(&'a str, &'a str), Vec<&'a ActionExecution>>;
+
+fn action_index(pipeline: &Pipeline) -> ActionIndex<'_> {
+    let mut index: ActionIndex = HashMap::new();
+    for a in &pipeline.action_executions {
+        index
+            .entry((a.stage.as_str(), a.action.as_str()))
+            .or_default()
+            .push(a);
+    }
+    index
+}
+
 pub fn index<'a>(snapshot: &'a Snapshot, rules: &RuleSet) -> ApprovalIndex<'a> {
     let mut approvals: Vec<Approval<'a>> = Vec::new();
     for account in &snapshot.accounts {
+        let pipelines: HashMap<(&str, &str), (&Pipeline, ActionIndex)> = account
+            .pipelines
+            .iter()
+            .map(|p| ((p.name.as_str(), p.region.as_str()), (p, action_index(p))))
+            .collect();
         for event in &account.approval_events {
-            let pipeline = account
-                .pipelines
-                .iter()
-                .find(|p| p.name == event.pipeline && p.region == event.region);
+            let pipeline = pipelines.get(&(event.pipeline.as_str(), event.region.as_str()));
             let attribution = match (pipeline, event.succeeded()) {
-                (Some(p), true) => attribute(p, event),
+                (Some((p, actions)), true) => {
+                    let executions = actions
+                        .get(&(event.stage.as_str(), event.action.as_str()))
+                        .map(Vec::as_slice);
+                    attribute(p, executions.unwrap_or_default(), event)
+                }
                 _ => Attribution::Unattributed,
             };
             approvals.push(Approval {
@@ -86,10 +109,33 @@ pub fn index<'a>(snapshot: &'a Snapshot, rules: &RuleSet) -> ApprovalIndex<'a> {
         .collect();
     let mut used = vec![false; records.len()];
     let tolerance = rules.approvals.record_time_tolerance_seconds;
+    // Records by pipeline, so matching stays linear in the number of approvals of each pipeline.
+    let mut by_pipeline: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, r) in records.iter().enumerate() {
+        if let Some(key) = &r.parsed {
+            by_pipeline
+                .entry(key.pipeline.as_str())
+                .or_default()
+                .push(i);
+        }
+    }
+    let record_time = |i: usize| records[i].parsed.as_ref().map(|k| k.time);
+    for list in by_pipeline.values_mut() {
+        list.sort_by_key(|&i| record_time(i));
+    }
     for approval in approvals.iter_mut().filter(|a| a.event.succeeded()) {
-        let best = records
+        let candidates = by_pipeline
+            .get(approval.event.pipeline.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        // Only records within the tolerance window of the event can match.
+        let earliest = approval.event.event_time - Duration::seconds(tolerance);
+        let first = candidates.partition_point(|&i| record_time(i).is_some_and(|t| t < earliest));
+        let latest = approval.event.event_time + Duration::seconds(tolerance);
+        let best = candidates[first..]
             .iter()
-            .enumerate()
+            .take_while(|&&i| record_time(i).is_some_and(|t| t <= latest))
+            .map(|&i| (i, records[i]))
             .filter(|(i, _)| !used[*i])
             .filter_map(|(i, r)| {
                 let key = r.parsed.as_ref()?;
@@ -128,13 +174,16 @@ fn within(action: &ActionExecution, t: chrono::DateTime<chrono::Utc>) -> bool {
     starts_before && ends_after
 }
 
-fn attribute(pipeline: &Pipeline, event: &ApprovalEvent) -> Attribution {
-    let candidates: Vec<&ActionExecution> = pipeline
-        .action_executions
+/// `actions`: the executions of the event's stage and action in this pipeline.
+fn attribute(
+    pipeline: &Pipeline,
+    actions: &[&ActionExecution],
+    event: &ApprovalEvent,
+) -> Attribution {
+    let candidates: Vec<&ActionExecution> = actions
         .iter()
-        .filter(|a| {
-            a.stage == event.stage && a.action == event.action && within(a, event.event_time)
-        })
+        .copied()
+        .filter(|a| within(a, event.event_time))
         .collect();
     let by_updater: Vec<&&ActionExecution> = candidates
         .iter()

@@ -533,46 +533,42 @@ fn period(args: &CollectArgs, config: &Config) -> anyhow::Result<Period> {
 
 /// Prints the console summary and returns the exit code.
 fn finish(outcome: &Outcome, run: &RunArgs, rules: &RuleSet) -> u8 {
-    println!(
-        "gateaudit: rule set {:?}, {} approvals in the ledger",
-        rules.name, outcome.ledger_rows
-    );
-    println!(
-        "{:<22} {:<8} {:>8} {:>7}  title",
-        "check", "status", "findings", "waived"
-    );
-    for c in &outcome.checks {
-        println!(
-            "{:<22} {:<8} {:>8} {:>7}  {}",
-            c.id,
-            c.status.as_str(),
-            c.findings,
-            c.waived,
-            c.title
-        );
-    }
-    for (account, errors) in &outcome.incomplete_accounts {
-        println!("INCOMPLETE account {account}: {errors}");
-    }
-    println!("reports in {}:", outcome.dir.display());
-    for f in &outcome.files {
-        println!("  {}", f.display());
-    }
     let violations = outcome.violations(run.fail_on);
-    if !outcome.incomplete_accounts.is_empty() && !run.allow_incomplete {
-        println!("result: FAILED, collection incomplete (use --allow-incomplete to accept)");
-        return EXIT_ERROR;
-    }
-    if violations > 0 {
-        println!(
-            "result: FAILED, {violations} violation(s) at or above {}",
-            run.fail_on
-        );
-        return EXIT_VIOLATIONS;
-    }
-    println!(
-        "result: passed (no unwaived finding at or above {})",
-        run.fail_on
-    );
-    EXIT_OK
+    let (code, result) = if !outcome.incomplete_accounts.is_empty() && !run.allow_incomplete {
+        (
+            EXIT_ERROR,
+            "result: FAILED, collection incomplete (use --allow-incomplete to accept)".to_owned(),
+        )
+    } else if violations > 0 {
+        (
+            EXIT_VIOLATIONS,
+            format!(
+                "result: FAILED, {violations} violation(s) at or above {}",
+                run.fail_on
+            ),
+        )
+    } else {
+        (
+            EXIT_OK,
+            format!(
+                "result: passed (no unwaived finding at or above {})",
+                run.fail_on
+            ),
+        )
+    };
+    let summary = gateaudit::report::console::Summary {
+        rule_set: &rules.name,
+        ledger_rows: outcome.ledger_rows,
+        checks: &outcome.checks,
+        findings: &outcome.findings,
+        incomplete_accounts: &outcome.incomplete_accounts,
+        dir: &outcome.dir,
+        files: &outcome.files,
+        fail_on: run.fail_on,
+        result: &result,
+        failed: code != EXIT_OK,
+    };
+    let colour = gateaudit::report::console::use_colour(std::io::stdout().is_terminal());
+    print!("{}", gateaudit::report::console::render(&summary, colour));
+    code
 }

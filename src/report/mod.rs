@@ -2,6 +2,7 @@
 //!
 //! One file per format. Reports never call AWS and never re-run checks: they render what they are given.
 
+pub mod console;
 pub mod csv_files;
 pub mod json;
 pub mod junit;

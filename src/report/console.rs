@@ -1,0 +1,162 @@
+//! The console summary: a compact table of checks with their status, incomplete accounts, the result and where
+//! the reports are. Coloured on a terminal (unless NO_COLOR is set), plain text when piped. Renders only.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use super::{CheckStatus, CheckSummary};
+use crate::model::{Finding, Severity};
+
+const RESET: &str = "\x1b[0m";
+const RED: &str = "\x1b[31m";
+const GREEN: &str = "\x1b[32m";
+const YELLOW: &str = "\x1b[33m";
+const BOLD: &str = "\x1b[1m";
+const DIM: &str = "\x1b[2m";
+
+/// Everything the summary shows.
+pub struct Summary<'a> {
+    pub rule_set: &'a str,
+    pub ledger_rows: usize,
+    pub checks: &'a [CheckSummary],
+    pub findings: &'a [Finding],
+    pub incomplete_accounts: &'a [(String, String)],
+    pub dir: &'a std::path::Path,
+    pub files: &'a [PathBuf],
+    pub fail_on: Severity,
+    /// The result line, decided by the caller (it owns the exit code).
+    pub result: &'a str,
+    pub failed: bool,
+}
+
+/// Whether to colour: a terminal, and NO_COLOR unset (https://no-color.org).
+pub fn use_colour(is_terminal: bool) -> bool {
+    is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+pub fn render(s: &Summary, colour: bool) -> String {
+    let paint = |code: &str, text: &str| {
+        if colour {
+            format!("{code}{text}{RESET}")
+        } else {
+            text.to_owned()
+        }
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "gateaudit: rule set {:?}, {} approvals in the ledger",
+        s.rule_set, s.ledger_rows
+    );
+    let _ = writeln!(
+        out,
+        "{}",
+        paint(
+            BOLD,
+            &format!(
+                "{:<22} {:<8} {:>8} {:>7} {:>9}  title",
+                "check", "status", "findings", "waived", "≥ fail-on"
+            )
+        )
+    );
+    for c in s.checks {
+        let at_threshold = s
+            .findings
+            .iter()
+            .filter(|f| f.check_id == c.id && !f.is_waived() && f.severity >= s.fail_on)
+            .count();
+        let status = format!("{:<8}", c.status.as_str());
+        let status = match c.status {
+            CheckStatus::Passed => paint(GREEN, &status),
+            CheckStatus::Failed if at_threshold > 0 => paint(RED, &status),
+            CheckStatus::Failed | CheckStatus::Waived => paint(YELLOW, &status),
+        };
+        let _ = writeln!(
+            out,
+            "{:<22} {status} {:>8} {:>7} {:>9}  {}",
+            c.id, c.findings, c.waived, at_threshold, c.title
+        );
+    }
+    for (account, errors) in s.incomplete_accounts {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint(RED, &format!("INCOMPLETE account {account}: {errors}"))
+        );
+    }
+    let _ = writeln!(out, "reports in {}:", s.dir.display());
+    for f in s.files {
+        let _ = writeln!(out, "  {}", paint(DIM, &f.display().to_string()));
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        paint(if s.failed { RED } else { GREEN }, s.result)
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(id: &str, status: CheckStatus, findings: usize) -> CheckSummary {
+        CheckSummary {
+            id: id.into(),
+            title: format!("title of {id}"),
+            description: String::new(),
+            severity: Severity::High,
+            references: vec![],
+            findings,
+            waived: 0,
+            status,
+        }
+    }
+
+    #[test]
+    fn plain_when_piped_and_coloured_on_a_terminal() {
+        let checks = vec![
+            check("distinct-approvers", CheckStatus::Failed, 1),
+            check("write-access", CheckStatus::Passed, 0),
+        ];
+        let findings = vec![Finding {
+            check_id: "distinct-approvers".into(),
+            severity: Severity::High,
+            account_id: "1".into(),
+            subject: "s".into(),
+            principal: None,
+            message: "m".into(),
+            evidence: vec![],
+            waiver: None,
+        }];
+        let incomplete = vec![(
+            "555555555555 (sandbox)".to_owned(),
+            "sts:AssumeRole: AccessDenied".to_owned(),
+        )];
+        let files = vec![PathBuf::from("reports/r/report.pdf")];
+        let s = Summary {
+            rule_set: "default",
+            ledger_rows: 7,
+            checks: &checks,
+            findings: &findings,
+            incomplete_accounts: &incomplete,
+            dir: std::path::Path::new("reports/r"),
+            files: &files,
+            fail_on: Severity::High,
+            result: "result: FAILED",
+            failed: true,
+        };
+        let plain = render(&s, false);
+        assert!(!plain.contains('\x1b'), "{plain}");
+        assert!(plain.contains("distinct-approvers     failed          1       0         1  title of distinct-approvers"), "{plain}");
+        assert!(plain.contains("INCOMPLETE account 555555555555 (sandbox)"));
+        assert!(plain.contains("reports/r/report.pdf"));
+        let coloured = render(&s, true);
+        assert!(
+            coloured.contains(&format!("{RED}failed  {RESET}")),
+            "{coloured:?}"
+        );
+        assert!(coloured.contains(&format!("{GREEN}passed  {RESET}")));
+        assert!(coloured.contains(&format!("{RED}result: FAILED{RESET}")));
+    }
+}
