@@ -343,6 +343,12 @@ impl<'a> AccessModel<'a> {
         }
     }
 
+    /// Whether a role ARN is a pipeline service or action role, or declared as deploying.
+    pub fn is_deployment_role_arn(&self, role_arn: &str) -> bool {
+        role_arn.contains(":role/aws-service-role/")
+            || crate::rules::matches_any(&self.deployment_roles, role_arn)
+    }
+
     /// Service-linked roles, pipeline service and action roles, and roles declared as deploying.
     pub fn is_deployment_role(&self, principal: &Principal) -> bool {
         principal.kind == PrincipalType::Role

@@ -9,6 +9,7 @@ mod cross_account_trust;
 mod distinct_approvers;
 mod evidence_hygiene;
 mod gate_coverage;
+mod out_of_band_change;
 #[cfg(test)]
 pub(crate) mod testkit;
 mod write_access;
@@ -59,6 +60,7 @@ pub fn all() -> Vec<Box<dyn Check>> {
         Box::new(write_access::WriteAccess),
         Box::new(gate_coverage::GateCoverage),
         Box::new(cross_account_trust::CrossAccountTrust),
+        Box::new(out_of_band_change::OutOfBandChange),
         Box::new(approval_evidence::ApprovalEvidence),
         Box::new(evidence_hygiene::EvidenceHygiene),
     ]

@@ -9,7 +9,8 @@ use chrono::Utc;
 
 use super::session::{error_text, AccountClients};
 use super::{to_smithy, StepLog};
-use crate::model::{ApprovalEvent, EventOrigin, Period, Trail};
+use crate::model::{ApprovalEvent, EventOrigin, Period, Trail, UserIdentity, WriteEvent};
+use crate::rules::IdentityRules;
 
 /// How far back LookupEvents can see.
 pub const LOOKUP_EVENTS_DAYS: i64 = 90;
@@ -73,7 +74,95 @@ pub async fn approval_events(
     period: &Period,
     log: &mut StepLog,
 ) -> Vec<ApprovalEvent> {
-    const STEP: &str = "cloudtrail:LookupEvents(PutApprovalResult)";
+    lookup(
+        clients,
+        region,
+        period,
+        (LookupAttributeKey::EventName, "PutApprovalResult"),
+        "cloudtrail:LookupEvents(PutApprovalResult)",
+        log,
+        |json| ApprovalEvent::from_cloudtrail(json, EventOrigin::LookupEvents),
+    )
+    .await
+}
+
+/// Mutating calls (`ReadOnly=false`) of the last 90 days, for the out-of-band-change check. PutApprovalResult is
+/// left to [`approval_events`].
+pub async fn write_events(
+    clients: &AccountClients,
+    region: &str,
+    period: &Period,
+    identity_rules: &IdentityRules,
+    log: &mut StepLog,
+) -> Vec<WriteEvent> {
+    let events = lookup(
+        clients,
+        region,
+        period,
+        (LookupAttributeKey::ReadOnly, "false"),
+        "cloudtrail:LookupEvents(ReadOnly=false)",
+        log,
+        |json| write_event_from_cloudtrail(json, identity_rules),
+    )
+    .await;
+    events
+        .into_iter()
+        .filter(|e| e.name != "PutApprovalResult")
+        .collect()
+}
+
+/// Reads a CloudTrail record of a mutating call; errors name the missing field.
+pub fn write_event_from_cloudtrail(
+    record: &serde_json::Value,
+    rules: &IdentityRules,
+) -> Result<WriteEvent, String> {
+    let text = |field: &str| -> Result<String, String> {
+        record
+            .get(field)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| format!("missing {field}"))
+    };
+    let event_id = text("eventID")?;
+    let with_id = |e: String| format!("event {event_id}: {e}");
+    let time_text = text("eventTime").map_err(with_id)?;
+    let event_time = chrono::DateTime::parse_from_rfc3339(&time_text)
+        .map_err(|e| with_id(format!("eventTime {time_text:?}: {e}")))?
+        .with_timezone(&Utc);
+    let identity = UserIdentity::from_cloudtrail(
+        record
+            .get("userIdentity")
+            .ok_or_else(|| with_id("missing userIdentity".into()))?,
+    );
+    Ok(WriteEvent {
+        account_id: text("recipientAccountId").map_err(with_id)?,
+        region: text("awsRegion").map_err(with_id)?,
+        source: text("eventSource").map_err(with_id)?,
+        name: text("eventName").map_err(with_id)?,
+        read_only: record.get("readOnly").and_then(serde_json::Value::as_bool),
+        error_code: record
+            .get("errorCode")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned),
+        person: crate::identity::person_of(&identity, rules).key,
+        identity,
+        event_id,
+        event_time,
+        origin: EventOrigin::LookupEvents,
+    })
+}
+
+/// LookupEvents for one attribute over the part of the period LookupEvents can see, paginated. Records that
+/// cannot be read fail the step (naming them) without dropping the others.
+async fn lookup<T>(
+    clients: &AccountClients,
+    region: &str,
+    period: &Period,
+    (key, value): (LookupAttributeKey, &str),
+    step: &str,
+    log: &mut StepLog,
+    parse: impl Fn(&serde_json::Value) -> Result<T, String>,
+) -> Vec<T> {
     let client = clients.cloudtrail(region);
     // A period that starts within the hour of the horizon (e.g. the default 90-day period) counts as covered.
     let horizon = Utc::now() - chrono::Duration::days(LOOKUP_EVENTS_DAYS);
@@ -81,7 +170,7 @@ pub async fn approval_events(
     let start = period.since.max(horizon);
     if start >= period.until {
         log.partial(
-            STEP,
+            step,
             Some(region),
             0,
             "the whole period is older than LookupEvents' 90 days; configure trail_buckets".into(),
@@ -89,13 +178,13 @@ pub async fn approval_events(
         return Vec::new();
     }
     let attribute = match LookupAttribute::builder()
-        .attribute_key(LookupAttributeKey::EventName)
-        .attribute_value("PutApprovalResult")
+        .attribute_key(key)
+        .attribute_value(value)
         .build()
     {
         Ok(a) => a,
         Err(e) => {
-            log.failed(STEP, Some(region), e.to_string());
+            log.failed(step, Some(region), e.to_string());
             return Vec::new();
         }
     };
@@ -115,7 +204,7 @@ pub async fn approval_events(
             Err(e) => {
                 // Keep what was read so far; the step is failed so the account is incomplete.
                 log.failed(
-                    STEP,
+                    step,
                     Some(region),
                     format!("after {} events: {}", events.len(), error_text(&e)),
                 );
@@ -131,33 +220,30 @@ pub async fn approval_events(
                     serde_json::from_str::<serde_json::Value>(text)
                         .map_err(|e| format!("event {id}: {e}"))
                 })
-                .and_then(|json| ApprovalEvent::from_cloudtrail(&json, EventOrigin::LookupEvents));
+                .and_then(|json| parse(&json));
             match parsed {
                 Ok(e) => events.push(e),
                 Err(e) => unreadable.push(e),
             }
         }
     }
-    events.sort_by(|a, b| {
-        a.event_time
-            .cmp(&b.event_time)
-            .then_with(|| a.event_id.cmp(&b.event_id))
-    });
     if !unreadable.is_empty() {
         log.failed(
-            STEP,
+            step,
             Some(region),
             format!("unreadable events: {}", unreadable.join("; ")),
         );
     } else if period.since < covered_from {
         log.partial(
-            STEP,
+            step,
             Some(region),
             events.len(),
-            format!("LookupEvents covers only the last {LOOKUP_EVENTS_DAYS} days (from {start}); configure trail_buckets for the rest of the period"),
+            format!(
+                "LookupEvents covers only the last {LOOKUP_EVENTS_DAYS} days (from {start}); configure trail_buckets for the rest of the period"
+            ),
         );
     } else {
-        log.ok(STEP, Some(region), events.len());
+        log.ok(step, Some(region), events.len());
     }
     events
 }

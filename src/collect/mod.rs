@@ -82,8 +82,12 @@ pub async fn collect(
     rule_set: (&str, &str),
 ) -> Snapshot {
     let base = session::base_config(config, options).await;
+    // Person keys of write events are computed with the run's rule set (checks recompute them anyway).
+    let identity_rules = crate::rules::RuleSet::parse(rule_set.1, rule_set.0)
+        .map(|r| r.identity)
+        .unwrap_or_default();
     let accounts: Vec<AccountSnapshot> = stream::iter(config.accounts.iter())
-        .map(|account| collect_account(&base, config, account, &period))
+        .map(|account| collect_account(&base, config, account, &period, &identity_rules))
         .buffer_unordered(config.max_concurrency)
         .collect()
         .await;
@@ -126,6 +130,7 @@ async fn collect_account(
     config: &Config,
     account: &AccountConfig,
     period: &Period,
+    identity_rules: &crate::rules::IdentityRules,
 ) -> AccountSnapshot {
     let mut snapshot = AccountSnapshot {
         account_id: account.id.clone(),
@@ -163,6 +168,9 @@ async fn collect_account(
         snapshot
             .approval_events
             .extend(cloudtrail::approval_events(&clients, region, period, &mut log).await);
+        snapshot.write_events.extend(
+            cloudtrail::write_events(&clients, region, period, identity_rules, &mut log).await,
+        );
         snapshot
             .pipelines
             .extend(codepipeline::collect(&clients, region, period, &mut log).await);

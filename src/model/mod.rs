@@ -9,6 +9,7 @@ mod finding;
 mod iam;
 mod pipeline;
 mod snapshot;
+mod trail;
 
 pub use bucket::{
     BucketSettings, EncryptionRule, ObjectLock, PublicAccessBlock, Setting, Versioning,
@@ -25,4 +26,8 @@ pub use pipeline::{
 pub use snapshot::{
     AccountSnapshot, BucketRef, CollectionStep, Period, Snapshot, SnapshotError, StepStatus,
     SCHEMA_VERSION,
+};
+pub use trail::{
+    IntegrityIssue, IntegrityIssueKind, IntegrityReport, TrailArchiveScan, TrailPublicKey,
+    UnreadableEvidence, UnreadableKind, WriteEvent,
 };

@@ -168,6 +168,12 @@ pub struct AccountSnapshot {
     pub pipelines: Vec<Pipeline>,
     pub approval_events: Vec<ApprovalEvent>,
     pub approval_records: Vec<ApprovalRecord>,
+    /// Mutating calls read from the CloudTrail log archive (`crate::trail`), failed attempts included.
+    #[serde(default)]
+    pub write_events: Vec<super::WriteEvent>,
+    /// Scans of the trail archive buckets this account owns: counts, unreadable evidence, keys, integrity.
+    #[serde(default)]
+    pub trail_archives: Vec<super::TrailArchiveScan>,
     /// Protection settings of the evidence buckets (trail archive, approval records) this account owns.
     #[serde(default)]
     pub buckets: Vec<BucketSettings>,

@@ -22,6 +22,8 @@ Planted findings (listed in DIR/expected.json):
   approver-separation  dave is in both ApprovalA and ApprovalB
   approver-separation  ReleaseManager may approve both ProdGate actions
   write-access         mallory (prod) has PowerUserPolicy (NotAction iam/orgs)
+  out-of-band-change   mallory creates a bucket in prod by hand (10 days ago); the clean counterpart
+                       is CICDCrossAccountRole deploying a bucket there
   approval-evidence    no approval record for bob's ApprovalB in execution 1
   approver-reach       group Developers (4 of the 6 CI/CD users) can approve
                        TestGate/TestApproval
@@ -424,7 +426,9 @@ class Seeder:
         today = dt.datetime.now(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
         at = lambda days, hh, mm: today - dt.timedelta(days=days) + dt.timedelta(hours=hh, minutes=mm)
 
-        self.set_clock(at(30, 9, 0))
+        # The organisation is built before the audit period (the default is the last 90 days), so the only
+        # changes inside the period are the pipeline's and the planted out-of-band one.
+        self.set_clock(at(120, 9, 0))
         self.seed_buckets_and_trails()
         env_keys = {}
         for account in ENV_ACCOUNTS:
@@ -478,6 +482,17 @@ class Seeder:
         self.approve(creds["carol"], ex3, "TestGate", "TestApproval", "Rejected",
                      "Change CHG-1063 rejected: integration tests failing on checkout flow")
         executions["rejected"] = ex3
+
+        # Changes in prod: mallory creates a bucket by hand (the planted out-of-band change); the pipeline's
+        # cross-account role deploys one (a deployment, not a finding).
+        self.set_clock(at(10, 17, 45))
+        self.client("s3", creds=env_keys[PROD]).create_bucket(Bucket=f"hotfix-{PROD}")
+        self.set_clock(at(10, 18, 5))
+        session = self.client("sts", CICD).assume_role(
+            RoleArn=f"arn:aws:iam::{PROD}:role/CICDCrossAccountRole", RoleSessionName="codebuild-deploy")["Credentials"]
+        deployer = {"aws_access_key_id": session["AccessKeyId"], "aws_secret_access_key": session["SecretAccessKey"],
+                    "aws_session_token": session["SessionToken"]}
+        self.client("s3", creds=deployer).create_bucket(Bucket=f"webapp-assets-{PROD}")
 
         self.control("flush-trails", {})
         self.control("clock", {"reset": True})
@@ -536,6 +551,8 @@ class Seeder:
                 {"check": "approver-separation", "account": CICD, "subject": f"{PIPELINE}/ProdGate",
                  "principal": rm},
                 {"check": "write-access", "account": PROD, "subject": f"arn:aws:iam::{PROD}:user/mallory",
+                 "principal": f"arn:aws:iam::{PROD}:user/mallory"},
+                {"check": "out-of-band-change", "account": PROD, "subject": f"arn:aws:iam::{PROD}:user/mallory",
                  "principal": f"arn:aws:iam::{PROD}:user/mallory"},
                 {"check": "approval-evidence", "account": CICD,
                  "subject": f"{PIPELINE}/{executions['clean']}/ProdGate/ApprovalB",

@@ -1,0 +1,144 @@
+//! Snapshot types of the CloudTrail log archive: mutating events, unreadable evidence, the public keys the
+//! digests were checked with, and the integrity verdict.
+//!
+//! Plain serde data only: no parsing of archive files and no I/O here (that is `crate::trail`).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{ApprovalEvent, EventOrigin, UserIdentity};
+
+/// One mutating call (`readOnly: false`, or a write action by the catalog when `readOnly` is absent), failed
+/// attempts included.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WriteEvent {
+    pub event_id: String,
+    pub event_time: DateTime<Utc>,
+    pub account_id: String,
+    pub region: String,
+    /// `eventSource`, e.g. `iam.amazonaws.com`.
+    pub source: String,
+    /// `eventName`, e.g. `AttachUserPolicy`.
+    pub name: String,
+    /// CloudTrail's `readOnly`; None when the record did not say (then the catalog classed the action).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_only: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    pub identity: UserIdentity,
+    /// The person key (`crate::identity::person_of`) under the rule set used at scan time.
+    pub person: String,
+    pub origin: EventOrigin,
+}
+
+/// Evidence that exists but could not be read: a corrupt or truncated file, a file that is not JSON, a record
+/// without the expected fields. Never dropped silently.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnreadableEvidence {
+    /// `s3://bucket/key` or a local path.
+    pub location: String,
+    /// The record's `eventID` when the damage is inside one record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    /// Index of the record inside the file's `Records` array, when the damage is inside one record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_index: Option<usize>,
+    pub kind: UnreadableKind,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnreadableKind {
+    /// Could not be downloaded or read.
+    Io,
+    /// Truncated or corrupt gzip.
+    Gzip,
+    /// Decompressed, but not a CloudTrail JSON document (`{"Records": [...]}`).
+    Json,
+    /// A record without the fields the checks need.
+    Record,
+}
+
+/// A CloudTrail public key (from `ListPublicKeys`), kept so that a saved archive can be re-verified offline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrailPublicKey {
+    pub region: String,
+    /// Hex fingerprint as CloudTrail gives it (digests name their key by it).
+    pub fingerprint: String,
+    /// DER (PKCS#1 RSAPublicKey), base64.
+    pub value_base64: String,
+    pub valid_from: Option<DateTime<Utc>>,
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
+/// The outcome of digest verification over a part of the archive.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrityReport {
+    pub digests_checked: usize,
+    pub digests_valid: usize,
+    pub log_files_checked: usize,
+    pub log_files_verified: usize,
+    pub issues: Vec<IntegrityIssue>,
+}
+
+impl IntegrityReport {
+    pub fn is_clean(&self) -> bool {
+        self.issues.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrityIssue {
+    pub kind: IntegrityIssueKind,
+    /// `s3://bucket/key` (or local path) of the file concerned.
+    pub location: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntegrityIssueKind {
+    /// The digest file cannot be read (bad gzip or JSON, missing fields).
+    DigestUnreadable,
+    /// The digest names another bucket/key than where it was found.
+    DigestMoved,
+    /// No public key with the digest's fingerprint.
+    DigestKeyUnknown,
+    /// The RSA-SHA256 signature does not verify (or is missing).
+    DigestSignatureInvalid,
+    /// A digest's `previousDigest*` does not lead to an intact digest: deleted or altered.
+    ChainBroken,
+    /// A log file a valid digest lists is not in the archive.
+    LogFileMissing,
+    /// A log file's SHA-256 differs from the value its digest records.
+    LogFileModified,
+    /// A log file used as evidence is listed by no digest.
+    LogFileNotInDigest,
+}
+
+/// What one scan of a trail archive (one bucket, or a local directory) produced, before its events are moved into
+/// the accounts they belong to (`crate::trail::distribute`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TrailArchiveScan {
+    /// `s3://bucket/prefix` or a local directory.
+    pub source: String,
+    pub files: usize,
+    pub compressed_bytes: u64,
+    pub uncompressed_bytes: u64,
+    pub records: u64,
+    /// Records dropped because another trail delivered the same `eventID`.
+    pub duplicates: u64,
+    /// Events not yet moved into an account of the snapshot (all of them until `distribute`).
+    #[serde(default)]
+    pub approval_events: Vec<ApprovalEvent>,
+    #[serde(default)]
+    pub write_events: Vec<WriteEvent>,
+    #[serde(default)]
+    pub unreadable: Vec<UnreadableEvidence>,
+    #[serde(default)]
+    pub public_keys: Vec<TrailPublicKey>,
+    /// None when no digest files were found (log-file validation off) or verification was not asked for.
+    #[serde(default)]
+    pub integrity: Option<IntegrityReport>,
+}
