@@ -17,4 +17,5 @@ pub mod ledger;
 pub mod model;
 pub mod report;
 pub mod rules;
+pub mod trail;
 pub mod waivers;

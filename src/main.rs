@@ -101,6 +101,9 @@ enum Command {
         #[arg(long)]
         signing_key: Option<PathBuf>,
     },
+    /// Read the CloudTrail log archive (s3://bucket[/prefix] or a local copy): scan events, verify digests.
+    #[command(subcommand)]
+    Trail(TrailCommand),
     /// Recompute the SHA-256 of every file in a report directory against its manifest (and check the signature).
     VerifyReport {
         dir: PathBuf,
@@ -117,6 +120,14 @@ enum Command {
         #[arg(long)]
         jsonl: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum TrailCommand {
+    /// Extract approvals and mutating events from the archive (only the day folders of the period are read).
+    Scan(gateaudit::trail::cli::ScanArgs),
+    /// Check digest signatures, the digest chain and every log file's hash.
+    Verify(gateaudit::trail::cli::VerifyArgs),
 }
 
 #[derive(Args)]
@@ -244,6 +255,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 signing_key.as_deref(),
             )
         }
+        Command::Trail(TrailCommand::Scan(args)) => gateaudit::trail::cli::run_scan(&args),
+        Command::Trail(TrailCommand::Verify(args)) => gateaudit::trail::cli::run_verify(&args),
         Command::VerifyReport { dir, public_key } => verify_report(&dir, public_key.as_deref()),
         Command::WhoCan {
             snapshot,

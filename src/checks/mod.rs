@@ -12,6 +12,7 @@ mod gate_coverage;
 mod out_of_band_change;
 #[cfg(test)]
 pub(crate) mod testkit;
+mod trail_integrity;
 mod write_access;
 
 use rayon::prelude::*;
@@ -63,6 +64,7 @@ pub fn all() -> Vec<Box<dyn Check>> {
         Box::new(out_of_band_change::OutOfBandChange),
         Box::new(approval_evidence::ApprovalEvidence),
         Box::new(evidence_hygiene::EvidenceHygiene),
+        Box::new(trail_integrity::TrailIntegrity),
     ]
 }
 

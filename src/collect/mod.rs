@@ -8,6 +8,7 @@ mod codepipeline;
 mod iam;
 pub mod records;
 pub mod session;
+pub mod trail_archive;
 
 use chrono::{DateTime, Utc};
 use futures::{stream, StreamExt};
@@ -94,6 +95,8 @@ pub async fn collect(
     let mut accounts = accounts;
     // Keep the configuration's order, whatever order the accounts finished in.
     accounts.sort_by_key(|a| config.accounts.iter().position(|c| c.id == a.account_id));
+    // Events read from the trail archive go to the accounts they belong to, merged with LookupEvents by event id.
+    crate::trail::distribute(&mut accounts);
     let now = Utc::now();
     Snapshot {
         schema_version: SCHEMA_VERSION,
@@ -183,6 +186,20 @@ async fn collect_account(
         snapshot
             .approval_records
             .extend(records::collect(&clients, bucket, period, &mut log).await);
+    }
+    for bucket in config
+        .trail_buckets
+        .iter()
+        .filter(|b| b.account == account.id)
+    {
+        let options = trail_archive::ArchiveOptions::for_audit(
+            config.accounts.iter().map(|a| a.id.clone()).collect(),
+            config.regions.clone(),
+            identity_rules.clone(),
+        );
+        snapshot
+            .trail_archives
+            .push(trail_archive::collect(&clients, bucket, period, &options, &mut log).await);
     }
     for bucket in config
         .approval_record_buckets

@@ -365,6 +365,62 @@ class CloudTrailAndStsTests(unittest.TestCase):
         self.assertEqual(s3.get_bucket_versioning(Bucket="trail-bucket-test")["Status"], "Enabled")
 
 
+    def test_digest_files_are_signed_and_chained(self):
+        import base64
+        import hashlib
+
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        owner = "900000000010"
+        bucket = "digest-bucket-900000000010"
+        s3 = client("s3", owner)
+        s3.create_bucket(Bucket=bucket)
+        control("clock", {"now": "2026-04-03T08:00:00Z"})
+        ct = client("cloudtrail", owner)
+        ct.create_trail(Name="validated", S3BucketName=bucket, IsMultiRegionTrail=True,
+                        EnableLogFileValidation=True)
+        ct.start_logging(Name="validated")
+        client("iam", owner).create_user(UserName="first")
+        control("flush-trails", {})
+        control("clock", {"now": "2026-04-03T09:00:00Z"})
+        client("iam", owner).create_user(UserName="second")
+        control("flush-trails", {})
+        keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"])
+        digests = [k for k in keys if "/CloudTrail-Digest/" in k]
+        pattern = re.compile(rf"^AWSLogs/{owner}/CloudTrail-Digest/us-east-1/2026/04/03/{owner}_CloudTrail-Digest_"
+                             r"us-east-1_validated_us-east-1_20260403T0[89]\d{4}Z\.json\.gz$")
+        self.assertEqual(len(digests), 2, keys)
+        self.assertTrue(all(pattern.match(k) for k in digests), digests)
+        public = client("cloudtrail", owner).list_public_keys()["PublicKeyList"]
+        self.assertEqual(len(public), 1)
+        # PKCS#1 DER, as AWS serves it: wrap it as PEM "RSA PUBLIC KEY" to load it.
+        pem = (b"-----BEGIN RSA PUBLIC KEY-----\n" + base64.encodebytes(public[0]["Value"])
+               + b"-----END RSA PUBLIC KEY-----\n")
+        key = serialization.load_pem_public_key(pem)
+        previous_signature = None
+        previous_hash = None
+        for k in digests:
+            obj = s3.get_object(Bucket=bucket, Key=k)
+            raw = gzip.decompress(obj["Body"].read())
+            doc = json.loads(raw)
+            meta = obj["Metadata"]
+            self.assertEqual(meta["signature-algorithm"], "SHA256withRSA")
+            self.assertEqual(doc["digestS3Object"], k)
+            self.assertEqual(doc["digestPublicKeyFingerprint"], public[0]["Fingerprint"])
+            self.assertEqual(doc["previousDigestSignature"], previous_signature)
+            self.assertEqual(doc["previousDigestHashValue"], previous_hash)
+            message = (f"{doc['digestEndTime']}\n{bucket}/{k}\n{hashlib.sha256(raw).hexdigest()}\n"
+                       f"{previous_signature or 'null'}")
+            key.verify(bytes.fromhex(meta["signature"]), message.encode(), padding.PKCS1v15(), hashes.SHA256())
+            for f in doc["logFiles"]:
+                body = gzip.decompress(s3.get_object(Bucket=bucket, Key=f["s3Object"])["Body"].read())
+                self.assertEqual(hashlib.sha256(body).hexdigest(), f["hashValue"])
+            self.assertTrue(doc["logFiles"])
+            previous_signature, previous_hash = meta["signature"], hashlib.sha256(raw).hexdigest()
+        control("clock", {"reset": True})
+
+
 class SeederTest(unittest.TestCase):
     def test_seed_demo(self):
         with tempfile.TemporaryDirectory() as out:

@@ -35,7 +35,19 @@ from the PutApprovalResult events), so this module adds:
   organisation's member accounts under ``AWSLogs/<org-id>/<account>/``.
   Delivery happens when the emulator has been idle for ~2 s, on
   ``POST /_emulator/flush-trails`` and before the clock is changed.
-  Log-file validation digest files are not produced.
+* Log-file validation: for every trail with ``EnableLogFileValidation``,
+  each flush that delivers log files also writes a digest file per
+  account and region at AWS's location ``[prefix/]AWSLogs/[<org-id>/]
+  <account>/CloudTrail-Digest/<region>/YYYY/MM/DD/<account>_CloudTrail-
+  Digest_<region>_<trail>_<home-region>_<YYYYMMDDTHHmmssZ>.json.gz`` with
+  AWS's fields (digestStartTime/EndTime, digestS3Bucket/Object, the key
+  fingerprint, previousDigest* chain, logFiles with the SHA-256 of each
+  uncompressed log file), signed SHA256withRSA over AWS's string to sign
+  (end time, bucket/key, hex SHA-256 of the uncompressed digest, previous
+  signature or ``null``) with an RSA key generated at start; the signature
+  (hex) and algorithm are the object's metadata (``x-amz-meta-signature``,
+  ``x-amz-meta-signature-algorithm``).  ``ListPublicKeys`` serves that key
+  (DER PKCS#1, base64, MD5 fingerprint, validity).
 """
 
 from __future__ import annotations
@@ -43,6 +55,7 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import gzip
+import hashlib
 import io
 import json
 import random
@@ -488,8 +501,8 @@ def _org_of(account: str) -> tuple[str | None, set[str]]:
         return None, set()
 
 
-def _destinations(event: _Event) -> list[tuple[str, str]]:
-    """(bucket, key prefix up to the account) for every trail that takes ``event``."""
+def _destinations(event: _Event) -> list[tuple[str, str, Any]]:
+    """(bucket, key prefix up to the account, trail) for every trail that takes ``event``."""
     out = []
     for backend in list(TRAIL_BACKENDS):
         for trail in list(backend.trails.values()):
@@ -502,29 +515,124 @@ def _destinations(event: _Event) -> list[tuple[str, str]]:
                 if trail.is_org_trail:
                     org_id, _ = _org_of(trail.account_id)
                     if org_id:
-                        out.append((trail.bucket_name, f"{prefix}AWSLogs/{org_id}/{event.account}"))
+                        out.append((trail.bucket_name, f"{prefix}AWSLogs/{org_id}/{event.account}", trail))
                         continue
-                out.append((trail.bucket_name, f"{prefix}AWSLogs/{event.account}"))
+                out.append((trail.bucket_name, f"{prefix}AWSLogs/{event.account}", trail))
             elif trail.is_org_trail:
                 org_id, members = _org_of(trail.account_id)
                 if org_id and event.account in members:
-                    out.append((trail.bucket_name, f"{prefix}AWSLogs/{org_id}/{event.account}"))
+                    out.append((trail.bucket_name, f"{prefix}AWSLogs/{org_id}/{event.account}", trail))
     return out
 
 
+# --------------------------------------------------------------------------
+# log-file validation: digest files and the signing key
+
+
+_KEY_LOCK = threading.Lock()
+_SIGNING_KEY: list[Any] = []
+#: (trail arn, account, region) -> (bucket, key, sha256 hex, signature hex, end time)
+_DIGEST_CHAINS: dict[tuple[str, str, str], tuple[str, str, str, str, _dt.datetime]] = {}
+_KEY_VALID_FROM = _dt.datetime(2000, 1, 1, tzinfo=_dt.timezone.utc)
+_KEY_VALID_UNTIL = _dt.datetime(2100, 1, 1, tzinfo=_dt.timezone.utc)
+
+
+def signing_key() -> tuple[Any, bytes, str]:
+    """(private key, DER PKCS#1 public key, fingerprint): generated once per emulator."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    with _KEY_LOCK:
+        if not _SIGNING_KEY:
+            private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            der = private.public_key().public_bytes(serialization.Encoding.DER,
+                                                    serialization.PublicFormat.PKCS1)
+            _SIGNING_KEY.extend([private, der, hashlib.md5(der).hexdigest()])
+        return _SIGNING_KEY[0], _SIGNING_KEY[1], _SIGNING_KEY[2]
+
+
+def string_to_sign(end_time: str, bucket: str, key: str, digest_sha256: str, previous_signature: str | None) -> str:
+    """AWS's data signing string for a digest file."""
+    return f"{end_time}\n{bucket}/{key}\n{digest_sha256}\n{previous_signature or 'null'}"
+
+
+def _write_digest(trail: Any, bucket: str, base: str, account: str, region: str,
+                  files: list[dict[str, Any]]) -> bool:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from moto.s3.models import s3_backends
+
+    private, _der, fingerprint = signing_key()
+    chain_key = (trail.arn, account, region)
+    previous = _DIGEST_CHAINS.get(chain_key)
+    end = clock.now().replace(microsecond=0)
+    if previous and end <= previous[4]:
+        end = previous[4] + _dt.timedelta(seconds=1)
+    oldest = min(f["oldestEventTime"] for f in files)
+    start = clock.iso_z(previous[4]) if previous else oldest
+    key = (f"{base}/CloudTrail-Digest/{region}/{end:%Y/%m/%d}/{account}_CloudTrail-Digest_"
+           f"{region}_{trail.trail_name}_{trail.region_name}_{end:%Y%m%dT%H%M%S}Z.json.gz")
+    doc = {
+        "awsAccountId": account,
+        "digestStartTime": start,
+        "digestEndTime": clock.iso_z(end),
+        "digestS3Bucket": bucket,
+        "digestS3Object": key,
+        "digestPublicKeyFingerprint": fingerprint,
+        "digestSignatureAlgorithm": "SHA256withRSA",
+        "newestEventTime": max(f["newestEventTime"] for f in files),
+        "oldestEventTime": oldest,
+        "previousDigestS3Bucket": previous[0] if previous else None,
+        "previousDigestS3Object": previous[1] if previous else None,
+        "previousDigestHashValue": previous[2] if previous else None,
+        "previousDigestHashAlgorithm": "SHA-256" if previous else None,
+        "previousDigestSignature": previous[3] if previous else None,
+        "logFiles": files,
+    }
+    payload = json.dumps(doc).encode()
+    digest_sha = hashlib.sha256(payload).hexdigest()
+    message = string_to_sign(doc["digestEndTime"], bucket, key, digest_sha, doc["previousDigestSignature"])
+    signature = private.sign(message.encode(), padding.PKCS1v15(), hashes.SHA256()).hex()
+    owner = s3_backends.bucket_accounts.get(bucket)
+    if owner is None:
+        return False
+    partition, owner_account = owner
+    obj = s3_backends[owner_account][partition].put_object(bucket, key, gzip.compress(payload))
+    obj.set_metadata({"x-amz-meta-signature": signature,
+                      "x-amz-meta-signature-algorithm": "SHA256withRSA"})
+    _DIGEST_CHAINS[chain_key] = (bucket, key, digest_sha, signature, end)
+    return True
+
+
+def list_public_keys(self: CloudTrailResponse) -> str:
+    """CloudTrail ListPublicKeys: the emulator's one signing key."""
+    _private, der, fingerprint = signing_key()
+    return json.dumps({"PublicKeyList": [{
+        "Value": base64.b64encode(der).decode(),
+        "ValidityStartTime": clock.epoch(_KEY_VALID_FROM),
+        "ValidityEndTime": clock.epoch(_KEY_VALID_UNTIL),
+        "Fingerprint": fingerprint,
+    }]})
+
+
 def flush_trails() -> int:
-    """Deliver pending events to trail buckets now; returns files written."""
+    """Deliver pending events to trail buckets now (and their digests); returns log files written."""
     from moto.s3.models import s3_backends
 
     with LOCK:
         pending = list(PENDING)
         PENDING.clear()
     groups: dict[tuple[str, str, str, str, int], list[_Event]] = {}
+    trails: dict[tuple[str, str], list[Any]] = {}
     for event in pending:
         window = int(event.time.timestamp()) // 300
-        for bucket, base in _destinations(event):
+        for bucket, base, trail in _destinations(event):
             groups.setdefault((bucket, base, event.account, event.region, window), []).append(event)
+            known = trails.setdefault((bucket, base), [])
+            if trail not in known:
+                known.append(trail)
     written = 0
+    delivered: dict[tuple[str, str, str, str], list[dict[str, Any]]] = {}
     for (bucket, base, account, region, _w), events in sorted(groups.items()):
         events.sort(key=lambda e: (e.time, e.seq))
         stamp = events[-1].time
@@ -532,7 +640,8 @@ def flush_trails() -> int:
             f"{base}/CloudTrail/{region}/{stamp:%Y/%m/%d}/"
             f"{account}_CloudTrail_{region}_{stamp:%Y%m%dT%H%M}Z_{_alnum(16)}.json.gz"
         )
-        payload = gzip.compress(json.dumps({"Records": [e.record for e in events]}).encode())
+        raw = json.dumps({"Records": [e.record for e in events]}).encode()
+        payload = gzip.compress(raw)
         try:
             owner = s3_backends.bucket_accounts.get(bucket)
             if owner is None:
@@ -540,10 +649,25 @@ def flush_trails() -> int:
             partition, owner_account = owner
             s3_backends[owner_account][partition].put_object(bucket, key, payload)
             written += 1
+            delivered.setdefault((bucket, base, account, region), []).append({
+                "s3Bucket": bucket, "s3Object": key,
+                "hashValue": hashlib.sha256(raw).hexdigest(), "hashAlgorithm": "SHA-256",
+                "newestEventTime": clock.iso_z(events[-1].time),
+                "oldestEventTime": clock.iso_z(events[0].time),
+            })
         except Exception:
             import traceback
 
             traceback.print_exc()
+    for (bucket, base, account, region), files in sorted(delivered.items()):
+        for trail in trails.get((bucket, base), []):
+            if getattr(trail, "log_validation", False):
+                try:
+                    _write_digest(trail, bucket, base, account, region, files)
+                except Exception:
+                    import traceback
+
+                    traceback.print_exc()
     return written
 
 
@@ -570,6 +694,7 @@ def create_trail(self: Any, *args: Any, **kwargs: Any) -> Any:
 def install() -> None:
     ct_models.CloudTrailBackend.create_trail = create_trail
     CloudTrailResponse.lookup_events = lookup_events
+    CloudTrailResponse.list_public_keys = list_public_keys
     threading.Thread(target=_idle_flusher, name="trail-flusher", daemon=True).start()
 
 

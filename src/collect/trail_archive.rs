@@ -1,0 +1,469 @@
+//! The CloudTrail log archive in S3: lists only the day folders of the period (`ListObjectsV2` per
+//! `AWSLogs/.../<region>/YYYY/MM/DD/`), downloads with a bounded number of `GetObject`s in flight, and feeds the
+//! bytes to the parallel scan (`crate::trail::scan`) while the next batch downloads. With verification it also
+//! reads the digest files (signature in their metadata) and CloudTrail `ListPublicKeys`.
+//!
+//! Read-only calls only (ListObjectsV2, GetObject, ListPublicKeys). Parsing and verification are in
+//! `crate::trail`; this module only moves bytes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use chrono::{Duration, NaiveDate};
+use futures::{stream, StreamExt};
+
+use super::session::{error_text, AccountClients};
+use super::{to_chrono, to_smithy, StepLog};
+use crate::config::BucketConfig;
+use crate::model::{IntegrityReport, Period, TrailArchiveScan, TrailPublicKey};
+use crate::rules::IdentityRules;
+use crate::trail::integrity::{self, DigestInput, LogEvidence};
+use crate::trail::layout::{
+    days, is_account_id, is_org_id, normalise_prefix, AccountRoot, FileKind,
+};
+use crate::trail::local::Filters;
+use crate::trail::progress::Counters;
+use crate::trail::scan::{
+    batch_size, process_batch, CollectingSink, EventSink, InputData, ScanInput, ScanSettings,
+    ScanTotals, Scanner,
+};
+use crate::trail::Selection;
+
+/// What to read from a trail bucket.
+#[derive(Debug, Clone)]
+pub struct ArchiveOptions {
+    pub filters: Filters,
+    pub selection: Selection,
+    /// Read digests and `ListPublicKeys`, hash every log file, verify.
+    pub verify: bool,
+    pub rules: IdentityRules,
+    /// GetObject calls in flight at once.
+    pub max_in_flight: usize,
+}
+
+impl ArchiveOptions {
+    /// What `gateaudit audit` needs: approvals and writes of the configured accounts and regions, verified.
+    pub fn for_audit(
+        accounts: Vec<String>,
+        regions: Vec<String>,
+        rules: IdentityRules,
+    ) -> ArchiveOptions {
+        ArchiveOptions {
+            filters: Filters { accounts, regions },
+            selection: Selection::All,
+            verify: true,
+            rules,
+            max_in_flight: 32,
+        }
+    }
+}
+
+/// The result of reading one bucket.
+#[derive(Debug, Default)]
+pub struct BucketScan {
+    pub totals: ScanTotals,
+    pub log_files_listed: usize,
+    pub integrity: Option<IntegrityReport>,
+    pub public_keys: Vec<TrailPublicKey>,
+}
+
+/// Reads one configured trail bucket into a [`TrailArchiveScan`] for the snapshot (events are then moved into
+/// their accounts by `crate::trail::distribute`).
+pub async fn collect(
+    clients: &AccountClients,
+    bucket: &BucketConfig,
+    period: &Period,
+    options: &ArchiveOptions,
+    log: &mut StepLog,
+) -> TrailArchiveScan {
+    let step = format!("s3:trail-archive({})", bucket.bucket);
+    let source = format!(
+        "s3://{}/{}",
+        bucket.bucket,
+        normalise_prefix(&bucket.prefix)
+    );
+    let mut sink = CollectingSink::default();
+    let scan = match scan_bucket(
+        clients,
+        &bucket.bucket,
+        &bucket.prefix,
+        period,
+        options,
+        &mut sink,
+        None,
+    )
+    .await
+    {
+        Ok(s) => s,
+        Err(e) => {
+            log.failed(&step, None, e);
+            return TrailArchiveScan {
+                source,
+                ..TrailArchiveScan::default()
+            };
+        }
+    };
+    let t = &scan.totals;
+    if t.unreadable.is_empty() {
+        log.ok(&step, None, t.files);
+    } else {
+        log.failed(
+            &step,
+            None,
+            format!(
+                "{} unreadable evidence item(s) in {} files; see trail_archives",
+                t.unreadable.len(),
+                t.files
+            ),
+        );
+    }
+    if let Some(report) = &scan.integrity {
+        let verify_step = format!("cloudtrail:digest-verification({})", bucket.bucket);
+        if report.is_clean() {
+            log.ok(&verify_step, None, report.digests_valid);
+        } else {
+            log.failed(
+                &verify_step,
+                None,
+                format!(
+                    "{} integrity issue(s); see trail_archives",
+                    report.issues.len()
+                ),
+            );
+        }
+    }
+    TrailArchiveScan {
+        source,
+        files: t.files,
+        compressed_bytes: t.compressed_bytes,
+        uncompressed_bytes: t.uncompressed_bytes,
+        records: t.records,
+        duplicates: t.duplicates,
+        approval_events: sink.approvals,
+        write_events: sink.writes,
+        unreadable: scan.totals.unreadable,
+        public_keys: scan.public_keys,
+        integrity: scan.integrity,
+    }
+}
+
+/// Scans a bucket, streaming events into `sink`.
+pub async fn scan_bucket(
+    clients: &AccountClients,
+    bucket: &str,
+    prefix: &str,
+    period: &Period,
+    options: &ArchiveOptions,
+    sink: &mut (dyn EventSink + Send),
+    counters: Option<Arc<Counters>>,
+) -> Result<BucketScan, String> {
+    let s3 = clients.s3();
+    let prefix = normalise_prefix(prefix);
+    let in_flight = options.max_in_flight.max(1);
+    let roots = account_roots(&s3, bucket, &prefix, &options.filters).await?;
+    let log_days = days(period, 1);
+    let mut log_prefixes = Vec::new();
+    let mut digest_prefixes = Vec::new();
+    for root in &roots {
+        for kind in [FileKind::Log, FileKind::Digest] {
+            if kind == FileKind::Digest && !options.verify {
+                continue;
+            }
+            let folder = format!("{}{}/", root.base(), kind.folder());
+            for region in common_prefixes(&s3, bucket, &folder).await? {
+                let region = region
+                    .trim_end_matches('/')
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                if !options.filters.region(&region) {
+                    continue;
+                }
+                for day in &log_days {
+                    let p = (*day, root.day_prefix(kind, &region, *day), region.clone());
+                    if kind == FileKind::Log {
+                        log_prefixes.push(p)
+                    } else {
+                        digest_prefixes.push(p)
+                    }
+                }
+            }
+        }
+    }
+    let log_keys = list_keys(&s3, bucket, &log_prefixes, in_flight).await?;
+    if let Some(c) = &counters {
+        c.files_total
+            .store(log_keys.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+    let settings = Arc::new(ScanSettings {
+        selection: options.selection,
+        period: *period,
+        hash: options.verify,
+        rules: options.rules.clone(),
+    });
+    let mut scanner = Scanner::new(sink, counters, options.verify);
+    let mut pending: Option<tokio::task::JoinHandle<_>> = None;
+    for chunk in log_keys.chunks(batch_size()) {
+        let inputs = download(&s3, bucket, chunk, in_flight).await;
+        if let Some(handle) = pending.take() {
+            scanner
+                .absorb(handle.await.map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?;
+        }
+        let s = Arc::clone(&settings);
+        pending = Some(tokio::task::spawn_blocking(move || {
+            process_batch(inputs, &s)
+        }));
+    }
+    if let Some(handle) = pending.take() {
+        scanner
+            .absorb(handle.await.map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+    }
+    let mut scan = BucketScan {
+        totals: scanner.totals,
+        log_files_listed: log_keys.len(),
+        ..BucketScan::default()
+    };
+    if options.verify {
+        let digest_keys = list_keys(&s3, bucket, &digest_prefixes, in_flight).await?;
+        if !digest_keys.is_empty() {
+            let regions: BTreeSet<String> =
+                digest_prefixes.iter().map(|(_, _, r)| r.clone()).collect();
+            scan.public_keys = public_keys(clients, &regions, period).await?;
+            let digests = download_digests(&s3, bucket, &digest_keys, in_flight).await;
+            let day_set: BTreeSet<NaiveDate> = log_days.iter().copied().collect();
+            let evidence = LogEvidence {
+                hashes: &scan.totals.hashes,
+                log_days: &day_set,
+                digest_days: &day_set,
+                prefix: &prefix,
+            };
+            scan.integrity = Some(integrity::verify(&digests, &scan.public_keys, &evidence));
+        }
+    }
+    Ok(scan)
+}
+
+async fn common_prefixes(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut pages = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .delimiter("/")
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page =
+            page.map_err(|e| format!("ListObjectsV2 s3://{bucket}/{prefix}: {}", error_text(&e)))?;
+        out.extend(
+            page.common_prefixes()
+                .iter()
+                .filter_map(|c| c.prefix().map(str::to_owned)),
+        );
+    }
+    Ok(out)
+}
+
+fn last_segment(p: &str) -> &str {
+    p.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+}
+
+/// The account folders under `AWSLogs/`, through organisation folders.
+async fn account_roots(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+    filters: &Filters,
+) -> Result<Vec<AccountRoot>, String> {
+    let mut roots = Vec::new();
+    for top in common_prefixes(s3, bucket, &format!("{prefix}AWSLogs/")).await? {
+        let name = last_segment(&top);
+        if is_org_id(name) {
+            for sub in common_prefixes(s3, bucket, &top).await? {
+                let account = last_segment(&sub);
+                if is_account_id(account) && filters.account(account) {
+                    roots.push(AccountRoot {
+                        prefix: prefix.to_owned(),
+                        org_id: Some(name.to_owned()),
+                        account: account.to_owned(),
+                    });
+                }
+            }
+        } else if is_account_id(name) && filters.account(name) {
+            roots.push(AccountRoot {
+                prefix: prefix.to_owned(),
+                org_id: None,
+                account: name.to_owned(),
+            });
+        }
+    }
+    Ok(roots)
+}
+
+/// Lists the `.json.gz` keys of day folders (concurrently), sorted by day then key.
+async fn list_keys(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefixes: &[(NaiveDate, String, String)],
+    in_flight: usize,
+) -> Result<Vec<(NaiveDate, String)>, String> {
+    let listed: Vec<Result<Vec<(NaiveDate, String)>, String>> =
+        stream::iter(prefixes.iter().cloned())
+            .map(|(day, prefix, _)| async move {
+                let mut keys = Vec::new();
+                let mut pages = s3
+                    .list_objects_v2()
+                    .bucket(bucket)
+                    .prefix(&prefix)
+                    .into_paginator()
+                    .send();
+                while let Some(page) = pages.next().await {
+                    let page = page.map_err(|e| {
+                        format!("ListObjectsV2 s3://{bucket}/{prefix}: {}", error_text(&e))
+                    })?;
+                    keys.extend(
+                        page.contents()
+                            .iter()
+                            .filter_map(|o| o.key())
+                            .filter(|k| k.ends_with(".json.gz"))
+                            .map(|k| (day, k.to_owned())),
+                    );
+                }
+                Ok(keys)
+            })
+            .buffer_unordered(in_flight.min(16))
+            .collect()
+            .await;
+    let mut all = Vec::new();
+    for l in listed {
+        all.extend(l?);
+    }
+    all.sort();
+    Ok(all)
+}
+
+async fn get(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> Result<(Vec<u8>, Option<std::collections::HashMap<String, String>>), String> {
+    let out = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| format!("GetObject: {}", error_text(&e)))?;
+    let metadata = out.metadata().cloned();
+    let body = out
+        .body
+        .collect()
+        .await
+        .map_err(|e| format!("GetObject body: {e}"))?;
+    Ok((body.into_bytes().to_vec(), metadata))
+}
+
+/// Downloads a batch of log files concurrently; a failed download becomes unreadable evidence.
+async fn download(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    keys: &[(NaiveDate, String)],
+    in_flight: usize,
+) -> Vec<ScanInput> {
+    stream::iter(keys.iter().cloned())
+        .map(|(day, key)| async move {
+            let data = match get(s3, bucket, &key).await {
+                Ok((bytes, _)) => InputData::Bytes(bytes),
+                Err(e) => InputData::Failed(e),
+            };
+            ScanInput {
+                location: format!("s3://{bucket}/{key}"),
+                key,
+                day,
+                data,
+            }
+        })
+        .buffered(in_flight)
+        .collect()
+        .await
+}
+
+async fn download_digests(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    keys: &[(NaiveDate, String)],
+    in_flight: usize,
+) -> Vec<DigestInput> {
+    stream::iter(keys.iter().cloned())
+        .map(|(_, key)| async move {
+            let fetched = get(s3, bucket, &key).await;
+            let (data, metadata) = match fetched {
+                Ok((bytes, metadata)) => (Ok(bytes), metadata.unwrap_or_default()),
+                Err(e) => (Err(e), Default::default()),
+            };
+            DigestInput {
+                location: format!("s3://{bucket}/{key}"),
+                bucket: Some(bucket.to_owned()),
+                signature: metadata.get("signature").cloned(),
+                algorithm: metadata.get("signature-algorithm").cloned(),
+                key,
+                data,
+            }
+        })
+        .buffered(in_flight)
+        .collect()
+        .await
+}
+
+/// CloudTrail's public keys valid during the period, in each region that has digests.
+async fn public_keys(
+    clients: &AccountClients,
+    regions: &BTreeSet<String>,
+    period: &Period,
+) -> Result<Vec<TrailPublicKey>, String> {
+    let mut keys: BTreeMap<(String, String), TrailPublicKey> = BTreeMap::new();
+    for region in regions {
+        let client = clients.cloudtrail(region);
+        let mut token: Option<String> = None;
+        loop {
+            let out = client
+                .list_public_keys()
+                .start_time(to_smithy(period.since - Duration::days(1)))
+                .end_time(to_smithy(period.until + Duration::days(2)))
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| format!("ListPublicKeys {region}: {}", error_text(&e)))?;
+            for k in out.public_key_list() {
+                let (Some(fingerprint), Some(value)) = (k.fingerprint(), k.value()) else {
+                    continue;
+                };
+                keys.insert(
+                    (region.clone(), fingerprint.to_owned()),
+                    TrailPublicKey {
+                        region: region.clone(),
+                        fingerprint: fingerprint.to_owned(),
+                        value_base64: integrity::to_base64(value.as_ref()),
+                        valid_from: k.validity_start_time().and_then(to_chrono),
+                        valid_until: k.validity_end_time().and_then(to_chrono),
+                    },
+                );
+            }
+            token = out.next_token().map(str::to_owned);
+            if token.is_none() {
+                break;
+            }
+        }
+    }
+    Ok(keys.into_values().collect())
+}

@@ -1,0 +1,473 @@
+//! One archive file in, the events the audit needs out: decompress, split `{"Records": [...]}` into borrowed raw
+//! records, prefilter each with a substring search, and parse only the candidates.
+//!
+//! Pure and single-threaded per file (rayon runs many files at once, see `scan`). Damage is reported as
+//! [`UnreadableEvidence`], never skipped: a file that is not gzip or not JSON, and a selected record without
+//! the fields the checks need.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+use memchr::memmem::Finder;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
+
+use super::decode::gunzip;
+use crate::identity::person_of;
+use crate::model::{
+    ApprovalEvent, EventOrigin, Period, UnreadableEvidence, UnreadableKind, UserIdentity,
+    WriteEvent,
+};
+use crate::rules::IdentityRules;
+
+/// Which events a scan keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selection {
+    /// `PutApprovalResult` calls only.
+    Approvals,
+    /// Mutating calls (approvals excluded).
+    Writes,
+    /// Both.
+    All,
+    /// None: files are only read, counted and hashed (integrity verification).
+    Nothing,
+}
+
+impl Selection {
+    fn approvals(self) -> bool {
+        matches!(self, Selection::Approvals | Selection::All)
+    }
+    fn writes(self) -> bool {
+        matches!(self, Selection::Writes | Selection::All)
+    }
+}
+
+pub struct ExtractOptions<'a> {
+    pub selection: Selection,
+    pub period: Period,
+    /// Compute the SHA-256 of each file's uncompressed content (for digest verification).
+    pub hash: bool,
+    pub rules: &'a IdentityRules,
+}
+
+/// One selected event, with CloudTrail's fields and our person key.
+#[derive(Debug, Clone)]
+pub struct Extracted {
+    pub event_id: String,
+    pub event_time: DateTime<Utc>,
+    pub account_id: String,
+    pub region: String,
+    pub source: String,
+    pub name: String,
+    pub read_only: Option<bool>,
+    pub error_code: Option<String>,
+    pub identity: UserIdentity,
+    pub person: String,
+    /// For approvals: the record's `requestParameters` and the parsed approval.
+    pub request_parameters: Option<serde_json::Value>,
+    pub approval: Option<ApprovalEvent>,
+}
+
+impl Extracted {
+    /// The snapshot form of a write event (None for approvals, which become `ApprovalEvent`s).
+    pub fn to_write_event(&self) -> Option<WriteEvent> {
+        if self.approval.is_some() {
+            return None;
+        }
+        Some(WriteEvent {
+            event_id: self.event_id.clone(),
+            event_time: self.event_time,
+            account_id: self.account_id.clone(),
+            region: self.region.clone(),
+            source: self.source.clone(),
+            name: self.name.clone(),
+            read_only: self.read_only,
+            error_code: self.error_code.clone(),
+            identity: self.identity.clone(),
+            person: self.person.clone(),
+            origin: EventOrigin::TrailArchive,
+        })
+    }
+}
+
+/// What one file yielded.
+#[derive(Debug, Default)]
+pub struct FileOutcome {
+    /// `s3://bucket/key` or a local path.
+    pub location: String,
+    /// The key inside the archive (relative path for a local directory), as digests name it.
+    pub key: String,
+    pub compressed: u64,
+    pub uncompressed: u64,
+    pub records: u64,
+    /// Hex SHA-256 of the uncompressed content, when asked for.
+    pub sha256: Option<String>,
+    pub events: Vec<Extracted>,
+    pub unreadable: Vec<UnreadableEvidence>,
+}
+
+impl FileOutcome {
+    pub fn new(location: &str, key: &str) -> FileOutcome {
+        FileOutcome {
+            location: location.to_owned(),
+            key: key.to_owned(),
+            ..FileOutcome::default()
+        }
+    }
+
+    pub fn damaged(&mut self, kind: UnreadableKind, detail: String) {
+        self.unreadable.push(UnreadableEvidence {
+            location: self.location.clone(),
+            event_id: None,
+            record_index: None,
+            kind,
+            detail,
+        });
+    }
+}
+
+#[derive(Deserialize)]
+struct Document<'a> {
+    #[serde(rename = "Records", borrow)]
+    records: Vec<&'a RawValue>,
+}
+
+/// The fields of a record the checks need; everything else is skipped unparsed.
+#[derive(Deserialize)]
+struct Head<'a> {
+    #[serde(rename = "eventID", borrow, default)]
+    event_id: Option<Cow<'a, str>>,
+    #[serde(rename = "eventTime", borrow, default)]
+    event_time: Option<Cow<'a, str>>,
+    #[serde(rename = "eventName", borrow, default)]
+    event_name: Option<Cow<'a, str>>,
+    #[serde(rename = "eventSource", borrow, default)]
+    event_source: Option<Cow<'a, str>>,
+    #[serde(rename = "awsRegion", borrow, default)]
+    region: Option<Cow<'a, str>>,
+    #[serde(rename = "recipientAccountId", borrow, default)]
+    account: Option<Cow<'a, str>>,
+    #[serde(rename = "readOnly", default)]
+    read_only: Option<bool>,
+    #[serde(rename = "errorCode", borrow, default)]
+    error_code: Option<Cow<'a, str>>,
+    #[serde(rename = "userIdentity", borrow, default)]
+    user_identity: Option<&'a RawValue>,
+}
+
+static APPROVAL: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"PutApprovalResult"));
+static READ_ONLY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"readOnly\""));
+
+/// True only when the record certainly says `"readOnly": true` (one `readOnly` key, set to true). Anything
+/// else is parsed, so the prefilter can only save work, never drop a write.
+fn surely_read_only(raw: &[u8]) -> bool {
+    let Some(at) = READ_ONLY.find(raw) else {
+        return false;
+    };
+    let after = &raw[at + 10..];
+    let value = after
+        .trim_ascii_start()
+        .strip_prefix(b":")
+        .map(<[u8]>::trim_ascii_start);
+    value.is_some_and(|v| v.starts_with(b"true")) && READ_ONLY.find(after).is_none()
+}
+
+fn is_candidate(raw: &[u8], selection: Selection) -> bool {
+    (selection.approvals() && APPROVAL.find(raw).is_some())
+        || (selection.writes() && !surely_read_only(raw))
+}
+
+/// Decompresses and extracts one file.
+pub fn extract_file(
+    location: &str,
+    key: &str,
+    compressed: &[u8],
+    opts: &ExtractOptions<'_>,
+) -> FileOutcome {
+    let mut out = FileOutcome::new(location, key);
+    out.compressed = compressed.len() as u64;
+    match gunzip(compressed) {
+        Ok(json) => extract_json(&json, opts, &mut out),
+        Err(e) => out.damaged(UnreadableKind::Gzip, e),
+    }
+    out
+}
+
+/// Extracts the selected events of one decompressed CloudTrail document into `out`.
+pub fn extract_json(json: &[u8], opts: &ExtractOptions<'_>, out: &mut FileOutcome) {
+    out.uncompressed = json.len() as u64;
+    if opts.hash {
+        out.sha256 = Some(hex(&Sha256::digest(json)));
+    }
+    let document: Document<'_> = match serde_json::from_slice(json) {
+        Ok(d) => d,
+        Err(e) => {
+            out.damaged(
+                UnreadableKind::Json,
+                format!("not a CloudTrail log document: {e}"),
+            );
+            return;
+        }
+    };
+    out.records = document.records.len() as u64;
+    if opts.selection == Selection::Nothing {
+        return;
+    }
+    for (index, raw) in document.records.iter().enumerate() {
+        if !is_candidate(raw.get().as_bytes(), opts.selection) {
+            continue;
+        }
+        match record(raw, opts) {
+            Ok(Some(e)) if opts.period.contains(e.event_time) => out.events.push(e),
+            Ok(_) => {}
+            Err((event_id, detail)) => out.unreadable.push(UnreadableEvidence {
+                location: out.location.clone(),
+                event_id,
+                record_index: Some(index),
+                kind: UnreadableKind::Record,
+                detail,
+            }),
+        }
+    }
+}
+
+type RecordError = (Option<String>, String);
+
+/// Parses one candidate record: Ok(None) when it is not selected after all.
+fn record(raw: &RawValue, opts: &ExtractOptions<'_>) -> Result<Option<Extracted>, RecordError> {
+    let head: Head<'_> =
+        serde_json::from_str(raw.get()).map_err(|e| (None, format!("not a record: {e}")))?;
+    let event_id = head.event_id.as_deref().map(str::to_owned);
+    let fail = |detail: String| (event_id.clone(), detail);
+    let name = head
+        .event_name
+        .as_deref()
+        .ok_or_else(|| fail("missing eventName".into()))?;
+    let source = head.event_source.as_deref().unwrap_or_default();
+    let is_approval = name == "PutApprovalResult" && source == "codepipeline.amazonaws.com";
+    if is_approval && opts.selection.approvals() {
+        let value: serde_json::Value =
+            serde_json::from_str(raw.get()).map_err(|e| fail(e.to_string()))?;
+        let approval =
+            ApprovalEvent::from_cloudtrail(&value, EventOrigin::TrailArchive).map_err(fail)?;
+        let person = person_of(&approval.identity, opts.rules).key;
+        return Ok(Some(Extracted {
+            event_id: approval.event_id.clone(),
+            event_time: approval.event_time,
+            account_id: approval.account_id.clone(),
+            region: approval.region.clone(),
+            source: source.to_owned(),
+            name: name.to_owned(),
+            read_only: head.read_only,
+            error_code: approval.error_code.clone(),
+            identity: approval.identity.clone(),
+            person,
+            request_parameters: value.get("requestParameters").cloned(),
+            approval: Some(approval),
+        }));
+    }
+    if is_approval || !opts.selection.writes() || !is_mutating(head.read_only, source, name) {
+        return Ok(None);
+    }
+    let text = |v: &Option<Cow<'_, str>>, field: &str| {
+        v.as_deref()
+            .map(str::to_owned)
+            .ok_or(format!("missing {field}"))
+    };
+    let id = text(&head.event_id, "eventID").map_err(fail)?;
+    if source.is_empty() {
+        return Err(fail("missing eventSource".into()));
+    }
+    let time_text = text(&head.event_time, "eventTime").map_err(fail)?;
+    let event_time = DateTime::parse_from_rfc3339(&time_text)
+        .map_err(|e| fail(format!("eventTime {time_text:?}: {e}")))?
+        .with_timezone(&Utc);
+    let identity_raw = head
+        .user_identity
+        .ok_or_else(|| fail("missing userIdentity".into()))?;
+    let identity_value: serde_json::Value =
+        serde_json::from_str(identity_raw.get()).map_err(|e| fail(format!("userIdentity: {e}")))?;
+    let identity = UserIdentity::from_cloudtrail(&identity_value);
+    Ok(Some(Extracted {
+        event_id: id,
+        event_time,
+        account_id: text(&head.account, "recipientAccountId").map_err(fail)?,
+        region: text(&head.region, "awsRegion").map_err(fail)?,
+        source: source.to_owned(),
+        name: name.to_owned(),
+        read_only: head.read_only,
+        error_code: head.error_code.as_deref().map(str::to_owned),
+        person: person_of(&identity, opts.rules).key,
+        identity,
+        request_parameters: None,
+        approval: None,
+    }))
+}
+
+/// `readOnly: false` is a write; when CloudTrail did not say, the action catalog decides.
+fn is_mutating(read_only: Option<bool>, source: &str, name: &str) -> bool {
+    match read_only {
+        Some(r) => !r,
+        None => {
+            let service = source.split('.').next().unwrap_or_default();
+            crate::iam::catalog::Catalog::global()
+                .access_level(&format!("{service}:{name}"))
+                .is_mutating()
+        }
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn period() -> Period {
+        Period {
+            since: Utc
+                .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+                .single()
+                .expect("t"),
+            until: Utc
+                .with_ymd_and_hms(2027, 1, 1, 0, 0, 0)
+                .single()
+                .expect("t"),
+        }
+    }
+
+    fn rec(id: &str, name: &str, read_only: Option<bool>) -> serde_json::Value {
+        let mut r = serde_json::json!({
+            "eventVersion": "1.08",
+            "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111111111111:user/alice", "accountId": "111111111111"},
+            "eventTime": "2026-03-04T10:00:00Z", "eventSource": "iam.amazonaws.com", "eventName": name,
+            "awsRegion": "us-east-1", "eventID": id, "recipientAccountId": "111111111111"
+        });
+        if let Some(ro) = read_only {
+            r["readOnly"] = ro.into();
+        }
+        r
+    }
+
+    fn approval(id: &str) -> serde_json::Value {
+        let mut r = rec(id, "PutApprovalResult", Some(false));
+        r["eventSource"] = "codepipeline.amazonaws.com".into();
+        r["requestParameters"] = serde_json::json!({"pipelineName": "web", "stageName": "Prod", "actionName": "A",
+            "result": {"status": "Approved", "summary": "ok"}, "token": "t"});
+        r
+    }
+
+    fn run(records: Vec<serde_json::Value>, selection: Selection) -> FileOutcome {
+        let json = serde_json::to_vec(&serde_json::json!({"Records": records})).expect("json");
+        let rules = IdentityRules::default();
+        let opts = ExtractOptions {
+            selection,
+            period: period(),
+            hash: true,
+            rules: &rules,
+        };
+        let mut out = FileOutcome::new("f", "f");
+        extract_json(&json, &opts, &mut out);
+        out
+    }
+
+    #[test]
+    fn selects_approvals_and_writes() {
+        let records = vec![
+            rec("r1", "GetUser", Some(true)),
+            rec("w1", "AttachUserPolicy", Some(false)),
+            rec("w2", "CreateUser", None),
+            rec("r2", "ListUsers", None),
+            approval("a1"),
+        ];
+        let all = run(records.clone(), Selection::All);
+        let ids: Vec<&str> = all.events.iter().map(|e| e.event_id.as_str()).collect();
+        assert_eq!(ids, vec!["w1", "w2", "a1"]);
+        assert_eq!(all.records, 5);
+        assert!(all.unreadable.is_empty());
+        assert_eq!(all.events[0].person, "arn:aws:iam::111111111111:user/alice");
+        assert_eq!(
+            all.events[2].approval.as_ref().map(|a| a.stage.as_str()),
+            Some("Prod")
+        );
+        assert!(all.sha256.as_ref().is_some_and(|h| h.len() == 64));
+        let approvals = run(records.clone(), Selection::Approvals);
+        assert_eq!(approvals.events.len(), 1);
+        let writes = run(records, Selection::Writes);
+        assert_eq!(writes.events.len(), 2);
+    }
+
+    #[test]
+    fn failed_writes_are_kept_with_their_error() {
+        let mut denied = rec("w1", "DeleteRole", Some(false));
+        denied["errorCode"] = "AccessDenied".into();
+        let out = run(vec![denied], Selection::Writes);
+        assert_eq!(out.events[0].error_code.as_deref(), Some("AccessDenied"));
+    }
+
+    #[test]
+    fn nested_read_only_keys_do_not_hide_writes() {
+        let mut w = rec("w1", "AttachVolume", Some(false));
+        w["requestParameters"] = serde_json::json!({"readOnly": true});
+        assert_eq!(run(vec![w], Selection::Writes).events.len(), 1);
+    }
+
+    #[test]
+    fn records_without_fields_are_unreadable_evidence() {
+        let mut no_identity = rec("w1", "CreateUser", Some(false));
+        no_identity
+            .as_object_mut()
+            .map(|o| o.remove("userIdentity"));
+        let mut no_stage = approval("a1");
+        no_stage["requestParameters"]
+            .as_object_mut()
+            .map(|o| o.remove("stageName"));
+        let out = run(
+            vec![no_identity, no_stage, serde_json::json!("not an object")],
+            Selection::All,
+        );
+        assert!(out.events.is_empty());
+        assert_eq!(out.unreadable.len(), 3, "{:?}", out.unreadable);
+        assert!(out.unreadable[0].detail.contains("userIdentity"));
+        assert_eq!(out.unreadable[0].event_id.as_deref(), Some("w1"));
+        assert!(out.unreadable[1].detail.contains("stageName"));
+        assert_eq!(out.unreadable[2].record_index, Some(2));
+    }
+
+    #[test]
+    fn damaged_files_are_unreadable_evidence() {
+        let rules = IdentityRules::default();
+        let opts = ExtractOptions {
+            selection: Selection::All,
+            period: period(),
+            hash: false,
+            rules: &rules,
+        };
+        let not_gzip = extract_file("x", "x", b"hello", &opts);
+        assert_eq!(not_gzip.unreadable[0].kind, UnreadableKind::Gzip);
+        let mut out = FileOutcome::new("y", "y");
+        extract_json(b"<html>not json</html>", &opts, &mut out);
+        assert_eq!(out.unreadable[0].kind, UnreadableKind::Json);
+        let mut other = FileOutcome::new("z", "z");
+        extract_json(b"{\"configurationItems\": []}", &opts, &mut other);
+        assert_eq!(other.unreadable[0].kind, UnreadableKind::Json);
+    }
+
+    #[test]
+    fn events_outside_the_period_are_left_out() {
+        let mut old = rec("w0", "CreateUser", Some(false));
+        old["eventTime"] = "2025-12-31T23:59:59Z".into();
+        assert!(run(vec![old], Selection::Writes).events.is_empty());
+    }
+}

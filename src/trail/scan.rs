@@ -1,0 +1,181 @@
+//! The scan pipeline shared by the S3 and local sources: batches of files are decoded and parsed in parallel
+//! with rayon, then folded in key order into running totals, deduplicated, and handed to a sink one event at a
+//! time (so that JSON Lines output streams and memory does not grow with the archive).
+//!
+//! No network here: the S3 side (`crate::collect::trail_archive`) feeds downloaded bytes in; local files are
+//! read by the workers themselves.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use rayon::prelude::*;
+
+use super::dedupe::Dedupe;
+use super::extract::{extract_file, ExtractOptions, Extracted, FileOutcome, Selection};
+use super::progress::Counters;
+use crate::model::{ApprovalEvent, Period, UnreadableEvidence, UnreadableKind, WriteEvent};
+use crate::rules::IdentityRules;
+
+/// Owned scan settings (moved into worker threads).
+#[derive(Debug, Clone)]
+pub struct ScanSettings {
+    pub selection: Selection,
+    pub period: Period,
+    pub hash: bool,
+    pub rules: IdentityRules,
+}
+
+impl ScanSettings {
+    fn options(&self) -> ExtractOptions<'_> {
+        ExtractOptions {
+            selection: self.selection,
+            period: self.period,
+            hash: self.hash,
+            rules: &self.rules,
+        }
+    }
+}
+
+/// Where one file's bytes come from.
+#[derive(Debug)]
+pub enum InputData {
+    Bytes(Vec<u8>),
+    Path(PathBuf),
+    /// The download or read failed.
+    Failed(String),
+}
+
+#[derive(Debug)]
+pub struct ScanInput {
+    pub location: String,
+    pub key: String,
+    pub day: NaiveDate,
+    pub data: InputData,
+}
+
+/// Decodes and extracts a batch in parallel; outcomes keep the batch's order.
+pub fn process_batch(
+    inputs: Vec<ScanInput>,
+    settings: &ScanSettings,
+) -> Vec<(NaiveDate, FileOutcome)> {
+    let opts = settings.options();
+    inputs
+        .into_par_iter()
+        .map(|input| {
+            let outcome = match input.data {
+                InputData::Bytes(bytes) => extract_file(&input.location, &input.key, &bytes, &opts),
+                InputData::Path(path) => match std::fs::read(&path) {
+                    Ok(bytes) => extract_file(&input.location, &input.key, &bytes, &opts),
+                    Err(e) => failed(&input.location, &input.key, e.to_string()),
+                },
+                InputData::Failed(e) => failed(&input.location, &input.key, e),
+            };
+            (input.day, outcome)
+        })
+        .collect()
+}
+
+fn failed(location: &str, key: &str, error: String) -> FileOutcome {
+    let mut out = FileOutcome::new(location, key);
+    out.damaged(UnreadableKind::Io, error);
+    out
+}
+
+/// Receives the deduplicated events in archive order.
+pub trait EventSink {
+    fn emit(&mut self, event: Extracted) -> std::io::Result<()>;
+}
+
+/// Keeps events in memory, in snapshot form.
+#[derive(Debug, Default)]
+pub struct CollectingSink {
+    pub approvals: Vec<ApprovalEvent>,
+    pub writes: Vec<WriteEvent>,
+}
+
+impl EventSink for CollectingSink {
+    fn emit(&mut self, event: Extracted) -> std::io::Result<()> {
+        if let Some(w) = event.to_write_event() {
+            self.writes.push(w);
+        } else if let Some(a) = event.approval {
+            self.approvals.push(a);
+        }
+        Ok(())
+    }
+}
+
+/// Running totals of a scan.
+#[derive(Debug, Default)]
+pub struct ScanTotals {
+    pub files: usize,
+    pub compressed_bytes: u64,
+    pub uncompressed_bytes: u64,
+    pub records: u64,
+    pub events: u64,
+    pub duplicates: u64,
+    pub unreadable: Vec<UnreadableEvidence>,
+    /// Archive key -> hex SHA-256 of the uncompressed content (None: unreadable), when hashing.
+    pub hashes: BTreeMap<String, Option<String>>,
+}
+
+/// Folds batch outcomes into totals and the sink.
+pub struct Scanner<'s> {
+    pub totals: ScanTotals,
+    dedupe: Dedupe,
+    sink: &'s mut (dyn EventSink + Send),
+    counters: Option<Arc<Counters>>,
+    hash: bool,
+}
+
+impl<'s> Scanner<'s> {
+    pub fn new(
+        sink: &'s mut (dyn EventSink + Send),
+        counters: Option<Arc<Counters>>,
+        hash: bool,
+    ) -> Scanner<'s> {
+        Scanner {
+            totals: ScanTotals::default(),
+            dedupe: Dedupe::default(),
+            sink,
+            counters,
+            hash,
+        }
+    }
+
+    /// Absorbs outcomes; batches must come in day order for deduplication to stay bounded.
+    pub fn absorb(&mut self, outcomes: Vec<(NaiveDate, FileOutcome)>) -> std::io::Result<()> {
+        for (day, outcome) in outcomes {
+            self.dedupe.advance_to(day);
+            let t = &mut self.totals;
+            t.files += 1;
+            t.compressed_bytes += outcome.compressed;
+            t.uncompressed_bytes += outcome.uncompressed;
+            t.records += outcome.records;
+            if self.hash {
+                t.hashes.insert(outcome.key.clone(), outcome.sha256.clone());
+            }
+            t.unreadable.extend(outcome.unreadable);
+            let mut emitted = 0;
+            for event in outcome.events {
+                if self.dedupe.first_time(&event.event_id, event.event_time) {
+                    emitted += 1;
+                    self.sink.emit(event)?;
+                }
+            }
+            t.events += emitted;
+            if let Some(c) = &self.counters {
+                c.file(outcome.uncompressed);
+                c.events(emitted);
+            }
+        }
+        self.totals.duplicates = self.dedupe.duplicates;
+        Ok(())
+    }
+}
+
+/// How many files a batch holds: enough to keep every core busy, few enough to bound memory.
+pub fn batch_size() -> usize {
+    (rayon::current_num_threads() * 8).clamp(8, 128)
+}
