@@ -4,10 +4,13 @@
 //! The commands run in-process through `gateaudit::trail::cli` (credentials through the environment, so the
 //! tests hold a lock while they run). Requires `.venv` (run `ci/setup-python`).
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+mod common;
+
+use std::path::Path;
+use std::process::Command;
 use std::sync::Mutex;
+
+use common::{repo, Emulator};
 
 use clap::Parser;
 use gateaudit::model::{IntegrityIssueKind, IntegrityReport, TrailArchiveScan, UnreadableKind};
@@ -15,73 +18,19 @@ use gateaudit::trail::cli::{run_scan, run_verify, ScanArgs, VerifyArgs};
 
 static ENV_LOCK: Mutex<()> = Mutex::new(());
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn python() -> PathBuf {
-    let venv = repo().join(".venv/bin/python");
+/// Runs `tests/emulator/seed_trail_archive.py` against the emulator.
+fn helper(emulator: &Emulator, args: &[&str]) {
+    let out = Command::new(common::python())
+        .arg(repo().join("tests/emulator/seed_trail_archive.py"))
+        .args(args)
+        .args(["--endpoint", &emulator.endpoint])
+        .output()
+        .expect("run the seeder");
     assert!(
-        venv.exists(),
-        "{} is missing: run ci/setup-python first (ci/test does)",
-        venv.display()
+        out.status.success(),
+        "seed_trail_archive.py {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
     );
-    venv
-}
-
-struct Emulator {
-    child: Child,
-    _stdin: ChildStdin,
-    endpoint: String,
-}
-
-impl Emulator {
-    fn start() -> Emulator {
-        let mut child = Command::new(python())
-            .arg(repo().join("tests/emulator/server.py"))
-            .args(["--port", "0"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the emulator");
-        let stdin = child.stdin.take().expect("stdin");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("READY line");
-        let endpoint = line
-            .trim()
-            .strip_prefix("READY ")
-            .unwrap_or_else(|| panic!("emulator did not start: {line:?}"))
-            .to_owned();
-        Emulator {
-            child,
-            _stdin: stdin,
-            endpoint,
-        }
-    }
-
-    fn helper(&self, args: &[&str]) {
-        let out = Command::new(python())
-            .arg(repo().join("tests/emulator/seed_trail_archive.py"))
-            .args(args)
-            .args(["--endpoint", &self.endpoint])
-            .output()
-            .expect("run the seeder");
-        assert!(
-            out.status.success(),
-            "seed_trail_archive.py {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 struct Archive {
@@ -100,7 +49,7 @@ impl Archive {
         if damage {
             args.push("--damage");
         }
-        emulator.helper(&args);
+        helper(&emulator, &args);
         let env = std::fs::read_to_string(dir.path().join("credentials.env"))
             .expect("credentials.env")
             .lines()
@@ -367,15 +316,14 @@ fn verifies_digests_and_catches_tampering() {
     let logs = a.keys(&[&account_trail, "/CloudTrail/us-east-1/2026/02/11/"]);
     let log = logs.first().expect("a log file of 2026-02-11").clone();
     let saved = a.path("saved.json.gz");
-    a.emulator.helper(&["get", "--key", &log, "--file", &saved]);
+    helper(&a.emulator, &["get", "--key", &log, "--file", &saved]);
     let kinds = |r: &IntegrityReport| r.issues.iter().map(|i| i.kind).collect::<Vec<_>>();
 
     // A modified log file.
     let forged = a.path("forged.json.gz");
     let body = flate2_gz(b"{\"Records\":[]}");
     std::fs::write(&forged, body).expect("write");
-    a.emulator
-        .helper(&["put", "--key", &log, "--file", &forged]);
+    helper(&a.emulator, &["put", "--key", &log, "--file", &forged]);
     let (code, report) = a.verify();
     assert_eq!(code, 3);
     assert_eq!(
@@ -387,7 +335,7 @@ fn verifies_digests_and_catches_tampering() {
     assert_eq!(report.issues[0].location, log);
 
     // A deleted log file.
-    a.emulator.helper(&["delete", "--key", &log]);
+    helper(&a.emulator, &["delete", "--key", &log]);
     let (code, report) = a.verify();
     assert_eq!(
         (code, kinds(&report)),
@@ -395,13 +343,15 @@ fn verifies_digests_and_catches_tampering() {
         "{:?}",
         report.issues
     );
-    a.emulator.helper(&["put", "--key", &log, "--file", &saved]);
+    helper(&a.emulator, &["put", "--key", &log, "--file", &saved]);
     assert_eq!(a.verify().0, 0, "restored");
 
     // A deleted digest breaks the chain (and its log files are then in no digest).
     let digest = a.keys(&[&account_trail, "/CloudTrail-Digest/us-east-1/2026/02/11/"]);
-    a.emulator
-        .helper(&["delete", "--key", digest.first().expect("digest")]);
+    helper(
+        &a.emulator,
+        &["delete", "--key", digest.first().expect("digest")],
+    );
     let (code, report) = a.verify();
     assert_eq!(code, 3);
     let k = kinds(&report);

@@ -4,7 +4,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Check, CheckContext, ISO_SEGREGATION, NIST_AC5, PCI_CHANGE, SOC2_ACCESS, SOC2_CHANGE};
+use super::{
+    unevaluable_policies, Check, CheckContext, ISO_SEGREGATION, NIST_AC5, PCI_CHANGE, SOC2_ACCESS,
+    SOC2_CHANGE,
+};
 use crate::access::{Grant, PrincipalType};
 use crate::iam::Answer;
 use crate::model::{Evidence, Finding, Severity};
@@ -41,22 +44,7 @@ impl Check for ApproverSeparation {
     }
 
     fn run(&self, ctx: &CheckContext) -> Vec<Finding> {
-        let mut findings = Vec::new();
-        for problem in &ctx.access.problems {
-            findings.push(Finding {
-                check_id: self.id().to_owned(),
-                severity: Severity::High,
-                account_id: problem.account_id.clone(),
-                subject: problem.source.clone(),
-                principal: None,
-                message: format!(
-                    "policy cannot be evaluated, so who may approve cannot be proven: {}",
-                    problem.error
-                ),
-                evidence: vec![Evidence::new("policy", &problem.source, "")],
-                waiver: None,
-            });
-        }
+        let mut findings = unevaluable_policies(self.id(), ctx, "who may approve");
         for account in &ctx.snapshot.accounts {
             for pipeline in &account.pipelines {
                 for stage in &pipeline.stages {

@@ -74,6 +74,28 @@ pub fn run_all(ctx: &CheckContext, checks: &[Box<dyn Check>]) -> Vec<Finding> {
     per_check.into_iter().flatten().collect()
 }
 
+/// A policy that cannot be parsed leaves `what` unproven for the check: one finding per such policy, never a
+/// silent pass.
+pub(crate) fn unevaluable_policies(check_id: &str, ctx: &CheckContext, what: &str) -> Vec<Finding> {
+    ctx.access
+        .problems
+        .iter()
+        .map(|problem| Finding {
+            check_id: check_id.to_owned(),
+            severity: Severity::High,
+            account_id: problem.account_id.clone(),
+            subject: problem.source.clone(),
+            principal: None,
+            message: format!(
+                "policy cannot be evaluated, so {what} cannot be proven: {}",
+                problem.error
+            ),
+            evidence: vec![crate::model::Evidence::new("policy", &problem.source, "")],
+            waiver: None,
+        })
+        .collect()
+}
+
 pub(crate) const SOC2_CHANGE: &str = "SOC 2 CC8.1";
 pub(crate) const SOC2_ACCESS: &str = "SOC 2 CC6.1";
 pub(crate) const SOC2_ACCESS_REMOVAL: &str = "SOC 2 CC6.3";

@@ -6,7 +6,8 @@
 use std::collections::BTreeSet;
 
 use super::{
-    Check, CheckContext, NIST_CM5, PCI_CHANGE, SOC2_ACCESS, SOC2_ACCESS_REMOVAL, SOC2_CHANGE,
+    unevaluable_policies, Check, CheckContext, NIST_CM5, PCI_CHANGE, SOC2_ACCESS,
+    SOC2_ACCESS_REMOVAL, SOC2_CHANGE,
 };
 use crate::access::{Principal, PrincipalType};
 use crate::iam::Answer;
@@ -44,24 +45,7 @@ impl Check for WriteAccess {
     }
 
     fn run(&self, ctx: &CheckContext) -> Vec<Finding> {
-        let mut findings: Vec<Finding> = ctx
-            .access
-            .problems
-            .iter()
-            .map(|problem| Finding {
-                check_id: self.id().to_owned(),
-                severity: Severity::High,
-                account_id: problem.account_id.clone(),
-                subject: problem.source.clone(),
-                principal: None,
-                message: format!(
-                    "policy cannot be evaluated, so read-only access cannot be proven: {}",
-                    problem.error
-                ),
-                evidence: vec![Evidence::new("policy", &problem.source, "")],
-                waiver: None,
-            })
-            .collect();
+        let mut findings = unevaluable_policies(self.id(), ctx, "read-only access");
         for principal in &ctx.access.principals {
             if ctx.access.is_deployment_role(principal) {
                 continue;
