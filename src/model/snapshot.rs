@@ -99,38 +99,43 @@ impl Snapshot {
             path: shown.clone(),
             source,
         })?;
-        let probe: serde_json::Value =
+        // The schema version is read first (serde skips the rest), so another version gets a clear error rather
+        // than a confusing field error; then the snapshot is parsed straight into its types.
+        #[derive(Deserialize)]
+        struct Probe {
+            #[serde(default)]
+            schema_version: u32,
+        }
+        let probe: Probe =
             serde_json::from_slice(&text).map_err(|source| SnapshotError::Parse {
                 path: shown.clone(),
                 source,
             })?;
-        let found = probe
-            .get("schema_version")
-            .and_then(serde_json::Value::as_u64)
-            .unwrap_or(0) as u32;
-        if found != SCHEMA_VERSION {
+        if probe.schema_version != SCHEMA_VERSION {
             return Err(SnapshotError::Schema {
                 path: shown,
-                found,
+                found: probe.schema_version,
                 expected: SCHEMA_VERSION,
             });
         }
-        serde_json::from_value(probe).map_err(|source| SnapshotError::Parse {
+        serde_json::from_slice(&text).map_err(|source| SnapshotError::Parse {
             path: shown,
             source,
         })
     }
 
+    /// Streams the snapshot to `path` (never holding the whole JSON text in memory).
     pub fn save(&self, path: &Path) -> Result<(), SnapshotError> {
-        let shown = path.display().to_string();
-        let bytes = serde_json::to_vec_pretty(self).map_err(|e| SnapshotError::Write {
-            path: shown.clone(),
-            source: std::io::Error::other(e),
-        })?;
-        std::fs::write(path, bytes).map_err(|source| SnapshotError::Write {
-            path: shown,
+        use std::io::Write;
+        let error = |source: std::io::Error| SnapshotError::Write {
+            path: path.display().to_string(),
             source,
-        })
+        };
+        let file = std::fs::File::create(path).map_err(error)?;
+        let mut writer = std::io::BufWriter::new(file);
+        serde_json::to_writer_pretty(&mut writer, self)
+            .map_err(|e| error(std::io::Error::other(e)))?;
+        writer.flush().map_err(error)
     }
 }
 
@@ -187,5 +192,53 @@ impl AccountSnapshot {
 
     pub fn failed_steps(&self) -> impl Iterator<Item = &CollectionStep> {
         self.steps.iter().filter(|s| s.status == StepStatus::Failed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saves_and_loads_and_names_a_foreign_schema() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("snapshot.json");
+        let now = Utc::now();
+        let snapshot = Snapshot {
+            schema_version: SCHEMA_VERSION,
+            tool_version: "t".into(),
+            run_id: "r".into(),
+            organisation: "o".into(),
+            collected_at: now,
+            period: Period {
+                since: now,
+                until: now,
+            },
+            cicd_account: "111111111111".into(),
+            regions: vec![],
+            rule_set: "default".into(),
+            rule_set_source: String::new(),
+            declared_deployment_roles: vec![],
+            approval_record_buckets: vec![],
+            trail_buckets: vec![],
+            accounts: vec![AccountSnapshot {
+                account_id: "111111111111".into(),
+                ..AccountSnapshot::default()
+            }],
+        };
+        snapshot.save(&path).expect("saved");
+        let loaded = Snapshot::load(&path).expect("loaded");
+        assert_eq!(loaded.accounts[0].account_id, "111111111111");
+        let text = std::fs::read_to_string(&path)
+            .expect("text")
+            .replace("\"schema_version\": 1", "\"schema_version\": 99");
+        std::fs::write(&path, text).expect("write");
+        let err = Snapshot::load(&path)
+            .expect_err("foreign schema")
+            .to_string();
+        assert!(err.contains("schema version 99"), "{err}");
+        std::fs::write(&path, "{\"schema_version\": 1, \"accounts\": 3}").expect("write");
+        let err = Snapshot::load(&path).expect_err("damaged").to_string();
+        assert!(err.contains("snapshot.json is not valid"), "{err}");
     }
 }

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
-use super::decode::gunzip;
+use super::decode::with_gunzipped;
 use crate::identity::person_of;
 use crate::model::{
     ApprovalEvent, EventOrigin, Period, UnreadableEvidence, UnreadableKind, UserIdentity,
@@ -188,10 +188,10 @@ pub fn extract_file(
 ) -> FileOutcome {
     let mut out = FileOutcome::new(location, key);
     out.compressed = compressed.len() as u64;
-    match gunzip(compressed) {
-        Ok(json) => extract_json(&json, opts, &mut out),
+    with_gunzipped(compressed, |json| match json {
+        Ok(json) => extract_json(json, opts, &mut out),
         Err(e) => out.damaged(UnreadableKind::Gzip, e),
-    }
+    });
     out
 }
 
