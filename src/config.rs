@@ -57,6 +57,9 @@ pub struct Config {
     /// The rule set (relative paths are resolved against the configuration file's directory, then the current one).
     #[serde(default = "default_policy")]
     pub policy: String,
+    /// The waivers file (relative paths like `policy`); `--waivers` overrides it.
+    #[serde(default)]
+    pub waivers: Option<String>,
     /// Roles that deploy (besides pipeline service roles and the cross-account role), by ARN pattern.
     #[serde(default)]
     pub deployment_roles: Vec<String>,
@@ -185,6 +188,12 @@ impl Config {
     /// Resolves the rule-set path: absolute as is; relative against the config's directory if it exists there.
     pub fn policy_path(&self) -> PathBuf {
         resolve_relative(&self.policy, &self.source_path)
+    }
+
+    pub fn waivers_path(&self) -> Option<PathBuf> {
+        self.waivers
+            .as_deref()
+            .map(|w| resolve_relative(w, &self.source_path))
     }
 }
 

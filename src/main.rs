@@ -163,7 +163,7 @@ struct RunArgs {
     /// Do not fail (exit 1) when an account could not be collected completely.
     #[arg(long)]
     allow_incomplete: bool,
-    /// Waivers file (default: policies/waivers.toml when it exists).
+    /// Waivers file (default: the configuration's `waivers`, else policies/waivers.toml when it exists).
     #[arg(long)]
     waivers: Option<PathBuf>,
     /// Sign manifest.json with this Ed25519 key (PKCS#8 PEM from `openssl genpkey -algorithm ed25519`, or a
@@ -213,7 +213,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let (snapshot, rules, policy_path) = collect_snapshot(&source, run.policy.as_deref())?;
             let dir = run.out.join(&snapshot.run_id);
             let key = signing_key(&run)?;
-            let (waivers, waivers_path) = load_waivers(&run)?;
+            let (waivers, waivers_path) =
+                load_waivers(&run, Config::load(&source.config)?.waivers_path())?;
             let options = RunOptions {
                 fail_on: run.fail_on,
                 snapshot_source: SnapshotSource::Collected,
@@ -271,7 +272,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let stamp = Utc::now().format("%Y%m%dT%H%M%SZ");
             let dir = run.out.join(format!("{}-offline-{stamp}", snap.run_id));
             let key = signing_key(&run)?;
-            let (waivers, waivers_path) = load_waivers(&run)?;
+            let (waivers, waivers_path) = load_waivers(&run, None)?;
             let options = RunOptions {
                 fail_on: run.fail_on,
                 snapshot_source: SnapshotSource::File(&snapshot),
@@ -443,13 +444,18 @@ fn evidence(
     })
 }
 
-/// The waivers to apply, and the file they came from (an input of the run).
-fn load_waivers(run: &RunArgs) -> anyhow::Result<(gateaudit::waivers::Waivers, Option<PathBuf>)> {
+/// The waivers to apply, and the file they came from (an input of the run): `--waivers`, else the
+/// configuration's `waivers`, else `policies/waivers.toml` when it exists.
+fn load_waivers(
+    run: &RunArgs,
+    from_config: Option<PathBuf>,
+) -> anyhow::Result<(gateaudit::waivers::Waivers, Option<PathBuf>)> {
     let default = Path::new("policies/waivers.toml");
-    let path = match &run.waivers {
-        Some(p) => Some(p.clone()),
-        None if default.exists() => Some(default.to_path_buf()),
-        None => None,
+    let path = match (&run.waivers, from_config) {
+        (Some(p), _) => Some(p.clone()),
+        (None, Some(p)) => Some(p),
+        (None, None) if default.exists() => Some(default.to_path_buf()),
+        (None, None) => None,
     };
     Ok(match path {
         Some(p) => (gateaudit::waivers::Waivers::load(&p)?, Some(p)),

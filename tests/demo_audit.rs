@@ -93,6 +93,55 @@ fn audit_reports_every_planted_violation_and_nothing_else() {
 }
 
 #[test]
+fn waivers_mark_findings_and_an_expired_waiver_is_reported() {
+    let demo = demo();
+    let (_, dir, output, _keep) = audit(&demo.config(), &[]);
+    let findings = read_json(&dir.join("findings.json"));
+    let findings = findings["findings"].as_array().expect("findings");
+    let waived: Vec<&serde_json::Value> =
+        findings.iter().filter(|f| !f["waiver"].is_null()).collect();
+    assert_eq!(waived.len(), 1, "{output}");
+    assert_eq!(waived[0]["check_id"], "evidence-hygiene");
+    assert!(waived[0]["waiver"]["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("CHG-1101"));
+    let mallory = findings
+        .iter()
+        .find(|f| {
+            f["check_id"] == "write-access"
+                && f["principal"] == "arn:aws:iam::444444444444:user/mallory"
+        })
+        .expect("mallory's write access");
+    assert!(
+        mallory["waiver"].is_null(),
+        "an expired waiver no longer applies"
+    );
+    let stale = findings
+        .iter()
+        .find(|f| f["check_id"] == "waivers")
+        .expect("the expired waiver is reported");
+    assert!(
+        stale["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("expired"),
+        "{stale}"
+    );
+    let mut csv = csv::Reader::from_path(dir.join("findings.csv")).expect("findings.csv");
+    let rows: Vec<csv::StringRecord> = csv.records().collect::<Result<_, _>>().expect("rows");
+    assert!(rows
+        .iter()
+        .any(|r| &r[0] == "evidence-hygiene" && &r[7] == "true" && r[8].starts_with("CHG-1101")));
+    let listed = read_json(&dir.join("manifest.json"));
+    assert!(listed["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .any(|f| f["path"] == "inputs/waivers.toml"));
+}
+
+#[test]
 fn roles_are_assumed_in_the_three_environment_accounts() {
     let demo = demo();
     let (_, dir, output, _keep) = audit(&demo.config(), &[]);
@@ -170,12 +219,16 @@ fn offline_check_of_the_saved_snapshot_gives_the_same_findings() {
     let (_, dir, _, _keep) = audit(&demo.config(), &[]);
     let out = tempfile::tempdir().expect("tempdir");
     let snapshot = dir.join("snapshot.json");
+    // The report directory is self-contained: the run's waivers are in inputs/ (the rule set is in the snapshot).
+    let waivers = dir.join("inputs/waivers.toml");
     // No AWS at all: the check must not need the emulator or credentials.
     let output = common::gateaudit_with_env(
         &[
             "check",
             "--snapshot",
             snapshot.to_str().expect("utf-8"),
+            "--waivers",
+            waivers.to_str().expect("utf-8"),
             "--out",
             out.path().to_str().expect("utf-8"),
         ],
@@ -188,6 +241,17 @@ fn offline_check_of_the_saved_snapshot_gives_the_same_findings() {
     assert_eq!(
         finding_keys(&offline["findings"]),
         finding_keys(&online["findings"])
+    );
+    let waived = |doc: &serde_json::Value| {
+        doc["findings"]
+            .as_array()
+            .map(|f| f.iter().filter(|f| !f["waiver"].is_null()).count())
+            .unwrap_or(0)
+    };
+    assert_eq!(
+        waived(&offline),
+        waived(&online),
+        "waivers are judged as of collection, so offline agrees"
     );
 }
 

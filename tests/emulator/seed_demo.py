@@ -22,6 +22,8 @@ Planted findings (listed in DIR/expected.json):
   approver-separation  dave is in both ApprovalA and ApprovalB
   approver-separation  ReleaseManager may approve both ProdGate actions
   write-access         mallory (prod) has PowerUserPolicy (NotAction iam/orgs)
+  waivers              a waiver of mallory's write access expired yesterday (reported; the finding
+                       counts again); a current one marks the records bucket's encryption finding
   out-of-band-change   mallory creates a bucket in prod by hand (10 days ago); the clean counterpart
                        is CICDCrossAccountRole deploying a bucket there
   approval-evidence    no approval record for bob's ApprovalB in execution 1
@@ -40,7 +42,7 @@ prod after the two-person ProdGate), dev's CICDCrossAccountRole, every trail
 (multi-region, logging, validated), the trail bucket (versioned, encrypted,
 public access blocked, object lock), the separated approver groups.
 
-Writes DIR/gateaudit.toml, DIR/credentials.env, DIR/expected.json.
+Writes DIR/gateaudit.toml, DIR/waivers.toml, DIR/credentials.env, DIR/expected.json.
 """
 
 from __future__ import annotations
@@ -525,6 +527,7 @@ class Seeder:
             f'endpoint_url = "{self.endpoint}"',
             'policy = "policies/default.toml"',
             f'deployment_roles = ["arn:aws:iam::{CICD}:role/CodeBuildServiceRole"]',
+            'waivers = "waivers.toml"',
         ]
         for account_id, name, environment in accounts:
             lines += ["[[accounts]]", f'id = "{account_id}"', f'name = "{name}"',
@@ -536,6 +539,23 @@ class Seeder:
                   "[[trail_buckets]]", f'account = "{CICD}"', f'bucket = "{TRAIL_BUCKET}"', 'prefix = ""']
         with open(os.path.join(out, "gateaudit.toml"), "w") as f:
             f.write("\n".join(lines) + "\n")
+        # Waivers: one current (the approval-record bucket's encryption finding stays listed, marked waived) and
+        # one that expired yesterday (mallory's write access counts again and the stale waiver is reported).
+        today = dt.datetime.now(dt.timezone.utc).date()
+        with open(os.path.join(out, "waivers.toml"), "w") as f:
+            f.write(
+                "[[waivers]]\n"
+                'check = "evidence-hygiene"\n'
+                f'resource = "arn:aws:s3:::{RECORD_BUCKET}"\n'
+                'reason = "CHG-1101: default encryption with the records KMS key is scheduled for the next window"\n'
+                'approver = "ciso@demo.example"\n'
+                f'expires = "{today + dt.timedelta(days=45)}"\n'
+                "\n[[waivers]]\n"
+                'check = "write-access"\n'
+                f'principal = "arn:aws:iam::{PROD}:user/mallory"\n'
+                'reason = "CHG-0990: temporary PowerUser access during the database migration"\n'
+                'approver = "ciso@demo.example"\n'
+                f'expires = "{today - dt.timedelta(days=1)}"\n')
         with open(os.path.join(out, "credentials.env"), "w") as f:
             f.write(f"AWS_ACCESS_KEY_ID={auditor['aws_access_key_id']}\n"
                     f"AWS_SECRET_ACCESS_KEY={auditor['aws_secret_access_key']}\n"
@@ -554,6 +574,7 @@ class Seeder:
                  "principal": f"arn:aws:iam::{PROD}:user/mallory"},
                 {"check": "out-of-band-change", "account": PROD, "subject": f"arn:aws:iam::{PROD}:user/mallory",
                  "principal": f"arn:aws:iam::{PROD}:user/mallory"},
+                {"check": "waivers", "account": PROD, "subject": "waivers[1]", "principal": ""},
                 {"check": "approval-evidence", "account": CICD,
                  "subject": f"{PIPELINE}/{executions['clean']}/ProdGate/ApprovalB",
                  "principal": f"arn:aws:iam::{CICD}:user/bob"},

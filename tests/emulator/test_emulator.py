@@ -432,7 +432,7 @@ class SeederTest(unittest.TestCase):
                 expected = json.load(f)
             with open(os.path.join(out, "gateaudit.toml")) as f:
                 toml = f.read()
-        self.assertEqual(len(expected["violations"]), 12)
+        self.assertEqual(len(expected["violations"]), 13)
         self.assertEqual(expected["approvals"], 7)
         self.assertIn('id = "555555555555"', toml)
         self.assertIn(f'endpoint_url = "{ENDPOINT}"', toml)
