@@ -48,13 +48,14 @@ pub fn write_pdf(input: &ReportInput, path: &Path) -> Result<PathBuf, ReportErro
 }
 
 /// Builds the whole document in memory.
-fn render(input: &ReportInput) -> Vec<u8> {
-    let snapshot = input.snapshot;
-    let title = format!(
-        "Change-management evidence report — {}",
-        snapshot.organisation
-    );
-    let mut doc = PdfDocument::new(&title);
+/// A document with the metadata every gateaudit PDF carries (dated at collection, not at rendering, so a
+/// re-rendered report is identical) and the embedded fonts.
+fn new_document(
+    title: &str,
+    snapshot: &Snapshot,
+    subject: String,
+) -> (PdfDocument, printpdf::FontId, printpdf::FontId) {
+    let mut doc = PdfDocument::new(title);
     let when = printpdf::OffsetDateTime::from_unix_timestamp(snapshot.collected_at.timestamp())
         .unwrap_or_else(|_| printpdf::OffsetDateTime::epoch());
     let info = &mut doc.metadata.info;
@@ -64,15 +65,25 @@ fn render(input: &ReportInput) -> Vec<u8> {
     info.author = snapshot.organisation.clone();
     info.creator = format!("gateaudit {}", snapshot.tool_version);
     info.producer = format!("gateaudit {} (printpdf)", env!("CARGO_PKG_VERSION"));
-    info.subject = format!(
-        "run {}, snapshot sha256 {}",
-        snapshot.run_id, input.snapshot_sha256
-    );
+    info.subject = subject;
     info.identifier = snapshot.run_id.clone();
-
     let f = faces();
     let regular = doc.add_font(&f.regular.font);
     let bold = doc.add_font(&f.bold.font);
+    (doc, regular, bold)
+}
+
+fn render(input: &ReportInput) -> Vec<u8> {
+    let snapshot = input.snapshot;
+    let title = format!(
+        "Change-management evidence report — {}",
+        snapshot.organisation
+    );
+    let subject = format!(
+        "run {}, snapshot sha256 {}",
+        snapshot.run_id, input.snapshot_sha256
+    );
+    let (mut doc, regular, bold) = new_document(&title, snapshot, subject);
 
     let ctx = Context {
         input,
@@ -117,23 +128,12 @@ pub fn write_evidence_pdf(
     path: &Path,
 ) -> Result<PathBuf, ReportError> {
     let snapshot = evidence.snapshot;
-    let mut doc = PdfDocument::new(&format!("Approval evidence — {}", snapshot.organisation));
-    let when = printpdf::OffsetDateTime::from_unix_timestamp(snapshot.collected_at.timestamp())
-        .unwrap_or_else(|_| printpdf::OffsetDateTime::epoch());
-    let info = &mut doc.metadata.info;
-    info.creation_date = when;
-    info.modification_date = when;
-    info.metadata_date = when;
-    info.author = snapshot.organisation.clone();
-    info.creator = format!("gateaudit {}", snapshot.tool_version);
-    info.producer = format!("gateaudit {} (printpdf)", env!("CARGO_PKG_VERSION"));
-    info.subject = format!(
+    let subject = format!(
         "evidence request; snapshot sha256 {}",
         evidence.snapshot_sha256
     );
-    let f = faces();
-    let regular = doc.add_font(&f.regular.font);
-    let bold = doc.add_font(&f.bold.font);
+    let title = format!("Approval evidence — {}", snapshot.organisation);
+    let (mut doc, regular, bold) = new_document(&title, snapshot, subject);
     let mut l = Layout::new(regular, bold, String::new());
     l.bookmark("Scope");
     l.gap(40.0);
