@@ -71,6 +71,15 @@ PIPELINE = "webapp"
 INFRA_PIPELINE = "infra"
 
 
+def source_stage(key: str, artifact: str) -> dict[str, Any]:
+    """The S3 source stage both demo pipelines start with (the repos bucket of the GitHub-to-S3 article)."""
+    return {"name": "Source", "actions": [{
+        "name": "Source", "runOrder": 1,
+        "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"},
+        "configuration": {"S3Bucket": SOURCE_BUCKET, "S3ObjectKey": key, "PollForSourceChanges": "false"},
+        "outputArtifacts": [{"name": artifact}]}]}
+
+
 class Seeder:
     def __init__(self, endpoint: str):
         self.endpoint = endpoint.rstrip("/")
@@ -309,12 +318,7 @@ class Seeder:
             "roleArn": f"arn:aws:iam::{CICD}:role/CodePipelineServiceRole",
             "artifactStore": {"type": "S3", "location": SOURCE_BUCKET},
             "stages": [
-                {"name": "Source", "actions": [{
-                    "name": "Source", "runOrder": 1,
-                    "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"},
-                    "configuration": {"S3Bucket": SOURCE_BUCKET, "S3ObjectKey": "webapp/source.zip",
-                                      "PollForSourceChanges": "false"},
-                    "outputArtifacts": [{"name": "SourceOutput"}]}]},
+                source_stage("webapp/source.zip", "SourceOutput"),
                 {"name": "Build", "actions": [build("Build_and_Test", "webapp-build", ["SourceOutput"],
                                                     ["BuildOutput"])]},
                 {"name": "DeployDev", "actions": [deploy("dev", DEV)]},
@@ -337,12 +341,7 @@ class Seeder:
             "roleArn": f"arn:aws:iam::{CICD}:role/CodePipelineServiceRole",
             "artifactStore": {"type": "S3", "location": SOURCE_BUCKET},
             "stages": [
-                {"name": "Source", "actions": [{
-                    "name": "Source", "runOrder": 1,
-                    "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"},
-                    "configuration": {"S3Bucket": SOURCE_BUCKET, "S3ObjectKey": "infra/template.zip",
-                                      "PollForSourceChanges": "false"},
-                    "outputArtifacts": [{"name": "Template"}]}]},
+                source_stage("infra/template.zip", "Template"),
                 {"name": "DeployProd", "actions": [{
                     "name": "CreateStack", "runOrder": 1,
                     "actionTypeId": {"category": "Deploy", "owner": "AWS", "provider": "CloudFormation",
