@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use gateaudit::access::AccessModel;
+use gateaudit::analysis::access::AccessModel;
 use gateaudit::model::*;
 use gateaudit::rules::RuleSet;
 

@@ -93,9 +93,9 @@ pub fn evaluate(snapshot: &Snapshot, rules: &RuleSet, waivers: &Waivers) -> Eval
     }
     Evaluated {
         checks,
-        ledger: crate::ledger::rows(&ctx.approvals),
-        approvers: crate::exposure::approvers(&ctx.access),
-        write_grants: crate::exposure::write_grants(&ctx.access, rules),
+        ledger: crate::analysis::ledger::rows(&ctx.approvals),
+        approvers: crate::analysis::exposure::approvers(&ctx.access),
+        write_grants: crate::analysis::exposure::write_grants(&ctx.access, rules),
         findings,
     }
 }

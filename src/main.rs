@@ -239,7 +239,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             out,
             signing_key,
         } => {
-            let scope = gateaudit::evidence::EvidenceScope {
+            let scope = gateaudit::analysis::evidence::EvidenceScope {
                 period: Period {
                     since: parse_time(&since, "--since")?,
                     until: parse_time(&until, "--until")?,
@@ -289,7 +289,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
 fn who_can(snapshot: &Path, action: &str, resource: &str, json: bool) -> anyhow::Result<u8> {
     let snapshot = Snapshot::load(snapshot)?;
     let rules = RuleSet::builtin_default();
-    let access = gateaudit::access::AccessModel::new(&snapshot, &rules);
+    let access = gateaudit::analysis::access::AccessModel::new(&snapshot, &rules);
     // The resource's account is the fifth ARN segment; a resource without one (`*`) is asked of every account.
     let resource_account = resource.split(':').nth(4).filter(|a| !a.is_empty());
     let mut rows = Vec::new();
@@ -383,15 +383,17 @@ fn snapshot_rules(snapshot: &Snapshot, policy: Option<&Path>) -> anyhow::Result<
 
 fn evidence(
     snapshot_path: &Path,
-    scope: gateaudit::evidence::EvidenceScope,
+    scope: gateaudit::analysis::evidence::EvidenceScope,
     policy: Option<&Path>,
     out: &Path,
     signing_key: Option<&Path>,
 ) -> anyhow::Result<u8> {
     let snapshot = Snapshot::load(snapshot_path)?;
     let rules = snapshot_rules(&snapshot, policy)?;
-    let ledger = gateaudit::ledger::rows(&gateaudit::approvals::index(&snapshot, &rules));
-    let (rows, completeness) = gateaudit::evidence::select(&snapshot, &ledger, &scope)?;
+    let ledger = gateaudit::analysis::ledger::rows(&gateaudit::analysis::approvals::index(
+        &snapshot, &rules,
+    ));
+    let (rows, completeness) = gateaudit::analysis::evidence::select(&snapshot, &ledger, &scope)?;
     let dir = out.join(format!("evidence-{}", Utc::now().format("%Y%m%dT%H%M%SZ")));
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let snapshot_copy = dir.join("snapshot.json");

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::cross_account_trust::{statement_ref, trust_admits, TrustAdmission};
 use super::{Check, CheckContext, ISO_SEGREGATION, NIST_AC5, PCI_CHANGE, SOC2_ACCESS, SOC2_CHANGE};
-use crate::access::{Grant, Principal, PrincipalType};
+use crate::analysis::access::{Grant, Principal, PrincipalType};
 use crate::iam::{Answer, Evaluation};
 use crate::model::{AccountSnapshot, Evidence, Finding, Pipeline, Severity, Stage};
 

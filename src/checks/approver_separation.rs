@@ -8,7 +8,7 @@ use super::{
     unevaluable_policies, Check, CheckContext, ISO_SEGREGATION, NIST_AC5, PCI_CHANGE, SOC2_ACCESS,
     SOC2_CHANGE,
 };
-use crate::access::{Grant, PrincipalType};
+use crate::analysis::access::{Grant, PrincipalType};
 use crate::iam::Answer;
 use crate::model::{Evidence, Finding, Severity};
 use crate::rules::matches_any;

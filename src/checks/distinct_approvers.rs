@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::{Check, CheckContext, ISO_SEGREGATION, NIST_AC5, NIST_CM3, PCI_CHANGE, SOC2_CHANGE};
-use crate::approvals::{Approval, Attribution};
+use crate::analysis::approvals::{Approval, Attribution};
 use crate::model::{Evidence, Finding, Severity};
 
 pub struct DistinctApprovers;

@@ -17,8 +17,8 @@ mod write_access;
 
 use rayon::prelude::*;
 
-use crate::access::AccessModel;
-use crate::approvals::{self, ApprovalIndex};
+use crate::analysis::access::AccessModel;
+use crate::analysis::approvals::{self, ApprovalIndex};
 use crate::model::{Finding, Severity, Snapshot};
 use crate::rules::RuleSet;
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::{Check, CheckContext, ISO_CHANGE, NIST_CM3, NIST_CM5, PCI_CHANGE, SOC2_CHANGE};
-use crate::identity::person_of;
+use crate::analysis::identity::person_of;
 use crate::model::{Evidence, Finding, Severity, WriteEvent};
 use crate::rules::{action_matches_any, matches_any};
 

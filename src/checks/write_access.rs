@@ -9,7 +9,7 @@ use super::{
     unevaluable_policies, Check, CheckContext, NIST_CM5, PCI_CHANGE, SOC2_ACCESS,
     SOC2_ACCESS_REMOVAL, SOC2_CHANGE,
 };
-use crate::access::{Principal, PrincipalType};
+use crate::analysis::access::{Principal, PrincipalType};
 use crate::iam::Answer;
 use crate::model::{Evidence, Finding, Severity};
 use crate::rules::matches_any;

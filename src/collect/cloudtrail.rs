@@ -144,7 +144,7 @@ pub fn write_event_from_cloudtrail(
             .get("errorCode")
             .and_then(serde_json::Value::as_str)
             .map(str::to_owned),
-        person: crate::identity::person_of(&identity, rules).key,
+        person: crate::analysis::identity::person_of(&identity, rules).key,
         identity,
         event_id,
         event_time,

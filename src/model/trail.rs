@@ -26,7 +26,7 @@ pub struct WriteEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
     pub identity: UserIdentity,
-    /// The person key (`crate::identity::person_of`) under the rule set used at scan time.
+    /// The person key (`crate::analysis::identity::person_of`) under the rule set used at scan time.
     pub person: String,
     pub origin: EventOrigin,
 }

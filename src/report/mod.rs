@@ -11,9 +11,10 @@ pub mod pdf;
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+pub use crate::analysis::exposure::{ApproverRow, WriteGrantRow};
+pub use crate::analysis::ledger::LedgerRow;
 use crate::model::{Finding, Severity, Snapshot};
 
 #[derive(Debug, thiserror::Error)]
@@ -73,64 +74,6 @@ pub struct CheckSummary {
     pub findings: usize,
     pub waived: usize,
     pub status: CheckStatus,
-}
-
-/// One row of the approval ledger: who approved (or rejected) what, when, and why.
-#[derive(Debug, Clone, Serialize)]
-pub struct LedgerRow {
-    pub account_id: String,
-    pub account_name: String,
-    pub environment: String,
-    pub region: String,
-    pub pipeline: String,
-    /// None when the approval could not be tied to an execution.
-    pub execution_id: Option<String>,
-    pub stage: String,
-    pub action: String,
-    /// The identity as CloudTrail recorded it (an ARN).
-    pub approver_recorded: String,
-    /// The person the identity was normalised to.
-    pub person: String,
-    /// Why the identity was normalised that way (e.g. "role ARN: session names ignored").
-    pub normalisation: String,
-    pub time: DateTime<Utc>,
-    /// Approved, Rejected, or the error code of a failed attempt.
-    pub status: String,
-    pub summary: String,
-    pub event_id: String,
-    /// The approval record found in S3 for this approval, if any.
-    pub record_key: Option<String>,
-}
-
-/// One cell of the gate x principal matrix: a principal allowed (or possibly allowed) to approve an action.
-#[derive(Debug, Clone, Serialize)]
-pub struct ApproverRow {
-    pub account_id: String,
-    pub pipeline: String,
-    pub stage: String,
-    pub action: String,
-    pub action_arn: String,
-    pub principal: String,
-    pub principal_type: String,
-    /// `yes` or `possibly` (depends on request-time conditions).
-    pub answer: String,
-    pub via_groups: Vec<String>,
-    pub statements: Vec<String>,
-    pub conditions: Vec<String>,
-}
-
-/// One mutating action a principal can perform, and the statements that grant it.
-#[derive(Debug, Clone, Serialize)]
-pub struct WriteGrantRow {
-    pub account_id: String,
-    pub principal: String,
-    pub principal_type: String,
-    pub action: String,
-    pub access_level: String,
-    pub answer: String,
-    /// Why the grant is not a finding, if it is not (deployment role, break-glass); empty otherwise.
-    pub exemption: String,
-    pub statements: Vec<String>,
 }
 
 /// Everything a report renders.

@@ -15,7 +15,7 @@ use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use super::decode::with_gunzipped;
-use crate::identity::person_of;
+use crate::analysis::identity::person_of;
 use crate::model::{
     ApprovalEvent, EventOrigin, Period, UnreadableEvidence, UnreadableKind, UserIdentity,
     WriteEvent,

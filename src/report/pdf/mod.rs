@@ -117,7 +117,7 @@ pub struct EvidenceDocument<'a> {
     pub snapshot: &'a Snapshot,
     /// The scope in words ("approvals from ... to ...; accounts: ...").
     pub scope: &'a str,
-    pub completeness: &'a crate::evidence::Completeness,
+    pub completeness: &'a crate::analysis::evidence::Completeness,
     pub rows: &'a [LedgerRow],
     pub snapshot_sha256: &'a str,
 }

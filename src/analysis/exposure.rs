@@ -1,10 +1,42 @@
 //! Who could do what, as tables for the reports: the gate x principal matrix (who-can-approve.csv) and every
 //! mutating action each principal holds (write-access.csv). Computed from the access model; pure.
 
-use crate::access::{AccessModel, Principal, PrincipalType};
+use serde::Serialize;
+
+use super::access::{AccessModel, Principal, PrincipalType};
 use crate::iam::Answer;
-use crate::report::{ApproverRow, WriteGrantRow};
 use crate::rules::{matches_any, RuleSet};
+
+/// One cell of the gate x principal matrix: a principal allowed (or possibly allowed) to approve an action.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApproverRow {
+    pub account_id: String,
+    pub pipeline: String,
+    pub stage: String,
+    pub action: String,
+    pub action_arn: String,
+    pub principal: String,
+    pub principal_type: String,
+    /// `yes` or `possibly` (depends on request-time conditions).
+    pub answer: String,
+    pub via_groups: Vec<String>,
+    pub statements: Vec<String>,
+    pub conditions: Vec<String>,
+}
+
+/// One mutating action a principal can perform, and the statements that grant it.
+#[derive(Debug, Clone, Serialize)]
+pub struct WriteGrantRow {
+    pub account_id: String,
+    pub principal: String,
+    pub principal_type: String,
+    pub action: String,
+    pub access_level: String,
+    pub answer: String,
+    /// Why the grant is not a finding, if it is not (deployment role, break-glass); empty otherwise.
+    pub exemption: String,
+    pub statements: Vec<String>,
+}
 
 fn principal_type(p: &Principal) -> &'static str {
     match p.kind {

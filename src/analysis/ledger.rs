@@ -1,8 +1,37 @@
 //! The approval ledger: one row per PutApprovalResult (approved, rejected or failed), with the identity as
 //! recorded and as normalised, the execution and the S3 record. Pure.
 
-use crate::approvals::ApprovalIndex;
-use crate::report::LedgerRow;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::approvals::ApprovalIndex;
+
+/// One row of the approval ledger: who approved (or rejected) what, when, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct LedgerRow {
+    pub account_id: String,
+    pub account_name: String,
+    pub environment: String,
+    pub region: String,
+    pub pipeline: String,
+    /// None when the approval could not be tied to an execution.
+    pub execution_id: Option<String>,
+    pub stage: String,
+    pub action: String,
+    /// The identity as CloudTrail recorded it (an ARN).
+    pub approver_recorded: String,
+    /// The person the identity was normalised to.
+    pub person: String,
+    /// Why the identity was normalised that way (e.g. "role ARN: session names ignored").
+    pub normalisation: String,
+    pub time: DateTime<Utc>,
+    /// Approved, Rejected, or the error code of a failed attempt.
+    pub status: String,
+    pub summary: String,
+    pub event_id: String,
+    /// The approval record found in S3 for this approval, if any.
+    pub record_key: Option<String>,
+}
 
 pub fn rows(index: &ApprovalIndex) -> Vec<LedgerRow> {
     index

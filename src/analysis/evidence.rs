@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use wildmatch::WildMatch;
 
+use super::ledger::LedgerRow;
 use crate::model::{Period, Snapshot};
-use crate::report::LedgerRow;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EvidenceError {

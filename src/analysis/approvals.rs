@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use chrono::Duration;
 
-use crate::identity::{person_of, Person};
+use crate::analysis::identity::{person_of, Person};
 use crate::model::{
     AccountSnapshot, ActionExecution, ApprovalEvent, ApprovalRecord, Pipeline, Snapshot,
 };
