@@ -165,6 +165,8 @@ fn snapshot(approvals: usize) -> Snapshot {
             prefix: "P/".into(),
         }],
         trail_buckets: vec![],
+        organization: None,
+        identity_center: None,
         accounts: vec![AccountSnapshot {
             account_id: ACCOUNT.into(),
             name: "cicd".into(),

@@ -68,6 +68,12 @@ pub struct Config {
     /// Length of the default audit period, ending now, when `--since` is not given.
     #[serde(default = "default_lookback_days")]
     pub lookback_days: i64,
+    /// Discover the accounts from AWS Organizations (and read SCPs, RCPs and IAM Identity Center there).
+    #[serde(default)]
+    pub organization: Option<OrganizationConfig>,
+    /// Accounts to audit. With `[organization]` optional: entries override what discovery found for the same id
+    /// (name, environment, role) and add accounts outside the organisation.
+    #[serde(default)]
     pub accounts: Vec<AccountConfig>,
     #[serde(default)]
     pub approval_record_buckets: Vec<BucketConfig>,
@@ -90,6 +96,99 @@ pub struct AccountConfig {
     #[serde(default)]
     pub role_name: Option<String>,
 }
+
+/// `[organization]`: where to read AWS Organizations and IAM Identity Center, and how discovered accounts get
+/// their environment.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationConfig {
+    /// The management account, or a delegated administrator for Organizations (and Identity Center).
+    pub account: String,
+    /// The role assumed in that account (default: the global `role_name`).
+    #[serde(default)]
+    pub role_name: Option<String>,
+    /// Read the organisation with the caller's own credentials instead of assuming a role.
+    #[serde(default)]
+    pub use_base_credentials: bool,
+    /// Read IAM Identity Center (permission sets, assignments, identity store) from the same account.
+    #[serde(default = "default_true")]
+    pub identity_center: bool,
+    /// The region of the Identity Center instance (default: the first of `regions`).
+    #[serde(default)]
+    pub identity_center_region: Option<String>,
+    /// How discovered accounts get their environment: the first rule that matches wins; an account no rule
+    /// matches is audited as `unclassified` (and said so in accounts.csv).
+    #[serde(default)]
+    pub environment_rules: Vec<EnvironmentRule>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// One environment rule: exactly one of `tag_key`, `ou_path`, `account_name`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentRule {
+    /// The environment is the value of this account tag (or `environment` when `tag_value` is given and matches).
+    #[serde(default)]
+    pub tag_key: Option<String>,
+    #[serde(default)]
+    pub tag_value: Option<String>,
+    /// An OU path pattern (`*` and `?`), e.g. `Root/Workloads/Prod*`.
+    #[serde(default)]
+    pub ou_path: Option<String>,
+    /// An account-name pattern (`*` and `?`), e.g. `*-prod`.
+    #[serde(default)]
+    pub account_name: Option<String>,
+    /// The environment the rule assigns (required, except for a `tag_key` rule without `tag_value`).
+    #[serde(default)]
+    pub environment: Option<String>,
+}
+
+/// What a discovered account looks like to the environment rules.
+pub struct DiscoveredAccount<'a> {
+    pub name: &'a str,
+    pub ou_path: &'a str,
+    pub tags: &'a [(String, String)],
+}
+
+impl EnvironmentRule {
+    /// The environment this rule assigns to the account, if it matches; with the rule's description.
+    pub fn assign(&self, account: &DiscoveredAccount) -> Option<(String, String)> {
+        use wildmatch::WildMatch;
+        if let Some(key) = &self.tag_key {
+            let value = account
+                .tags
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.as_str())?;
+            return match (&self.tag_value, &self.environment) {
+                (Some(wanted), Some(environment)) if wanted == value => {
+                    Some((environment.clone(), format!("account tag {key}={value}")))
+                }
+                (Some(_), _) => None,
+                (None, _) if value.trim().is_empty() => None,
+                (None, _) => Some((value.to_owned(), format!("account tag {key}"))),
+            };
+        }
+        let environment = self.environment.clone()?;
+        if let Some(pattern) = &self.ou_path {
+            return WildMatch::new(pattern)
+                .matches(account.ou_path)
+                .then(|| (environment, format!("OU path {pattern}")));
+        }
+        if let Some(pattern) = &self.account_name {
+            return WildMatch::new(pattern)
+                .matches(account.name)
+                .then(|| (environment, format!("account name {pattern}")));
+        }
+        None
+    }
+}
+
+/// The environment of an account no rule classifies.
+pub const UNCLASSIFIED: &str = "unclassified";
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -137,8 +236,45 @@ impl Config {
         if self.regions.is_empty() {
             return Err(invalid("regions".into(), "list at least one region"));
         }
-        if self.accounts.is_empty() {
-            return Err(invalid("accounts".into(), "list at least one account"));
+        if self.accounts.is_empty() && self.organization.is_none() {
+            return Err(invalid(
+                "accounts".into(),
+                "list at least one account, or discover them with [organization]",
+            ));
+        }
+        if let Some(org) = &self.organization {
+            if !is_account_id(&org.account) {
+                return Err(invalid(
+                    "organization.account".into(),
+                    "must be a 12-digit AWS account id",
+                ));
+            }
+            for (i, rule) in org.environment_rules.iter().enumerate() {
+                let field = format!("organization.environment_rules[{i}]");
+                let matchers = [&rule.tag_key, &rule.ou_path, &rule.account_name]
+                    .iter()
+                    .filter(|m| m.is_some())
+                    .count();
+                if matchers != 1 {
+                    return Err(invalid(
+                        field,
+                        "give exactly one of tag_key, ou_path, account_name",
+                    ));
+                }
+                let needs_environment = rule.tag_key.is_none() || rule.tag_value.is_some();
+                if needs_environment && rule.environment.as_deref().is_none_or(str::is_empty) {
+                    return Err(invalid(
+                        format!("{field}.environment"),
+                        "must name the environment the rule assigns",
+                    ));
+                }
+                if rule.tag_value.is_some() && rule.tag_key.is_none() {
+                    return Err(invalid(
+                        format!("{field}.tag_value"),
+                        "only goes with tag_key",
+                    ));
+                }
+            }
         }
         if self.max_concurrency == 0 {
             return Err(invalid("max_concurrency".into(), "must be at least 1"));
@@ -163,7 +299,8 @@ impl Config {
             (&self.trail_buckets, "trail_buckets"),
         ] {
             for (i, bucket) in list.iter().enumerate() {
-                if !seen.contains(bucket.account.as_str()) {
+                // With discovery, a bucket's account is checked against the organisation at collection time.
+                if self.organization.is_none() && !seen.contains(bucket.account.as_str()) {
                     return Err(invalid(
                         format!("{name}[{i}].account"),
                         "is not one of the listed accounts",
@@ -183,6 +320,37 @@ impl Config {
         }
         let role = account.role_name.as_deref().unwrap_or(&self.role_name);
         Some(format!("arn:aws:iam::{}:role/{}", account.id, role))
+    }
+
+    /// The role to assume in the organisation's management (or delegated administrator) account.
+    pub fn organization_role_arn(&self) -> Option<String> {
+        let org = self.organization.as_ref()?;
+        if org.use_base_credentials {
+            return None;
+        }
+        let role = org.role_name.as_deref().unwrap_or(&self.role_name);
+        Some(format!("arn:aws:iam::{}:role/{}", org.account, role))
+    }
+
+    /// The environment of a discovered account: an explicit `[[accounts]]` entry wins, then the first matching
+    /// rule; `unclassified` otherwise. Returns (environment, how it was assigned).
+    pub fn environment_of(&self, id: &str, account: &DiscoveredAccount) -> (String, String) {
+        if let Some(entry) = self.accounts.iter().find(|a| a.id == id) {
+            return (
+                entry.environment.clone(),
+                "[[accounts]] entry in the configuration".to_owned(),
+            );
+        }
+        self.organization
+            .iter()
+            .flat_map(|o| o.environment_rules.iter())
+            .find_map(|rule| rule.assign(account))
+            .unwrap_or_else(|| {
+                (
+                    UNCLASSIFIED.to_owned(),
+                    "no environment rule matched".to_owned(),
+                )
+            })
     }
 
     /// Resolves the rule-set path: absolute as is; relative against the config's directory if it exists there.
@@ -265,6 +433,92 @@ bucket = "records"
             .expect_err("invalid")
             .to_string();
         assert!(err.contains("approval_record_buckets[0].account"), "{err}");
+    }
+
+    const ORG: &str = r#"
+organisation = "Example"
+cicd_account = "111111111111"
+regions = ["us-east-1"]
+[organization]
+account = "100000000000"
+role_name = "OrgReader"
+[[organization.environment_rules]]
+tag_key = "Environment"
+[[organization.environment_rules]]
+ou_path = "Root/Workloads/Prod*"
+environment = "prod"
+[[organization.environment_rules]]
+account_name = "*-sandbox"
+environment = "sandbox"
+[[accounts]]
+id = "111111111111"
+name = "cicd"
+environment = "cicd"
+use_base_credentials = true
+"#;
+
+    #[test]
+    fn organization_makes_accounts_optional_and_rules_assign_environments() {
+        let c = Config::parse(ORG, "t.toml").expect("valid");
+        assert_eq!(
+            c.organization_role_arn().as_deref(),
+            Some("arn:aws:iam::100000000000:role/OrgReader")
+        );
+        let tags = vec![("Environment".to_owned(), "test".to_owned())];
+        let tagged = DiscoveredAccount {
+            name: "x",
+            ou_path: "Root/Workloads/Prod",
+            tags: &tags,
+        };
+        assert_eq!(c.environment_of("333333333333", &tagged).0, "test");
+        let untagged = DiscoveredAccount {
+            name: "x",
+            ou_path: "Root/Workloads/Prod",
+            tags: &[],
+        };
+        let (env, rule) = c.environment_of("444444444444", &untagged);
+        assert_eq!(
+            (env.as_str(), rule.as_str()),
+            ("prod", "OU path Root/Workloads/Prod*")
+        );
+        let sandbox = DiscoveredAccount {
+            name: "team-sandbox",
+            ou_path: "Root/Sandbox",
+            tags: &[],
+        };
+        assert_eq!(c.environment_of("555555555555", &sandbox).0, "sandbox");
+        let nothing = DiscoveredAccount {
+            name: "misc",
+            ou_path: "Root",
+            tags: &[],
+        };
+        assert_eq!(c.environment_of("666666666666", &nothing).0, UNCLASSIFIED);
+        // The explicit entry overrides the tag.
+        assert_eq!(c.environment_of("111111111111", &tagged).0, "cicd");
+        let without_accounts = ORG.split("[[accounts]]").next().unwrap_or_default();
+        assert!(Config::parse(without_accounts, "t.toml").is_ok());
+    }
+
+    #[test]
+    fn environment_rules_are_validated() {
+        let two = ORG.replace(
+            "tag_key = \"Environment\"",
+            "tag_key = \"Environment\"\nou_path = \"x\"",
+        );
+        let err = Config::parse(&two, "t.toml")
+            .expect_err("invalid")
+            .to_string();
+        assert!(err.contains("organization.environment_rules[0]"), "{err}");
+        let nameless = ORG.replace("environment = \"prod\"\n", "");
+        let err = Config::parse(&nameless, "t.toml")
+            .expect_err("invalid")
+            .to_string();
+        assert!(err.contains("environment_rules[1].environment"), "{err}");
+        let bad = ORG.replace("account = \"100000000000\"", "account = \"1000\"");
+        let err = Config::parse(&bad, "t.toml")
+            .expect_err("invalid")
+            .to_string();
+        assert!(err.contains("organization.account"), "{err}");
     }
 
     #[test]

@@ -390,8 +390,9 @@ fn evidence(
 ) -> anyhow::Result<u8> {
     let snapshot = Snapshot::load(snapshot_path)?;
     let rules = snapshot_rules(&snapshot, policy)?;
+    let people = gateaudit::analysis::identity::Directory::new(&snapshot, &rules.identity);
     let ledger = gateaudit::analysis::ledger::rows(&gateaudit::analysis::approvals::index(
-        &snapshot, &rules,
+        &snapshot, &rules, &people,
     ));
     let (rows, completeness) = gateaudit::analysis::evidence::select(&snapshot, &ledger, &scope)?;
     let dir = out.join(format!("evidence-{}", Utc::now().format("%Y%m%dT%H%M%SZ")));

@@ -39,6 +39,10 @@ pub struct IdentityRules {
     /// sets the session name to the user's e-mail): approvals under them are told apart by session name.
     #[serde(default)]
     pub trusted_session_name_roles: Vec<String>,
+    /// SAML / OIDC provider ARN patterns whose role session names identify people (e.g. an Okta provider that
+    /// sets the session name to the user's e-mail). Roles trusted by any other provider count as ONE approver.
+    #[serde(default)]
+    pub trusted_session_name_providers: Vec<String>,
     /// Several identities that are one person.
     #[serde(default)]
     pub aliases: Vec<Alias>,

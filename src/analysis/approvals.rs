@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use chrono::Duration;
 
-use crate::analysis::identity::{person_of, Person};
+use crate::analysis::identity::{Directory, Person};
 use crate::model::{
     AccountSnapshot, ActionExecution, ApprovalEvent, ApprovalRecord, Pipeline, Snapshot,
 };
@@ -68,7 +68,7 @@ fn action_index(pipeline: &Pipeline) -> ActionIndex<'_> {
     index
 }
 
-pub fn index<'a>(snapshot: &'a Snapshot, rules: &RuleSet) -> ApprovalIndex<'a> {
+pub fn index<'a>(snapshot: &'a Snapshot, rules: &RuleSet, people: &Directory) -> ApprovalIndex<'a> {
     let mut approvals: Vec<Approval<'a>> = Vec::new();
     for account in &snapshot.accounts {
         let pipelines: HashMap<(&str, &str), (&Pipeline, ActionIndex)> = account
@@ -90,7 +90,7 @@ pub fn index<'a>(snapshot: &'a Snapshot, rules: &RuleSet) -> ApprovalIndex<'a> {
             approvals.push(Approval {
                 account,
                 event,
-                person: person_of(&event.identity, &rules.identity),
+                person: people.person_of(&event.identity),
                 attribution,
                 record: None,
             });
@@ -102,30 +102,39 @@ pub fn index<'a>(snapshot: &'a Snapshot, rules: &RuleSet) -> ApprovalIndex<'a> {
             .cmp(&b.event.event_time)
             .then(a.event.event_id.cmp(&b.event.event_id))
     });
-    let records: Vec<&ApprovalRecord> = snapshot
+    // Each record belongs to the account whose bucket holds it: it can only record that account's approvals
+    // (two accounts running the same pipeline and gates minutes apart must not claim each other's records).
+    let records: Vec<(&str, &ApprovalRecord)> = snapshot
         .accounts
         .iter()
-        .flat_map(|a| a.approval_records.iter())
+        .flat_map(|a| {
+            a.approval_records
+                .iter()
+                .map(|r| (a.account_id.as_str(), r))
+        })
         .collect();
     let mut used = vec![false; records.len()];
     let tolerance = rules.approvals.record_time_tolerance_seconds;
-    // Records by pipeline, so matching stays linear in the number of approvals of each pipeline.
-    let mut by_pipeline: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, r) in records.iter().enumerate() {
+    // Records by account and pipeline, so matching stays linear in the number of approvals of each pipeline.
+    let mut by_pipeline: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    for (i, (account, r)) in records.iter().enumerate() {
         if let Some(key) = &r.parsed {
             by_pipeline
-                .entry(key.pipeline.as_str())
+                .entry((account, key.pipeline.as_str()))
                 .or_default()
                 .push(i);
         }
     }
-    let record_time = |i: usize| records[i].parsed.as_ref().map(|k| k.time);
+    let record_time = |i: usize| records[i].1.parsed.as_ref().map(|k| k.time);
     for list in by_pipeline.values_mut() {
         list.sort_by_key(|&i| record_time(i));
     }
     for approval in approvals.iter_mut().filter(|a| a.event.succeeded()) {
         let candidates = by_pipeline
-            .get(approval.event.pipeline.as_str())
+            .get(&(
+                approval.account.account_id.as_str(),
+                approval.event.pipeline.as_str(),
+            ))
             .map(Vec::as_slice)
             .unwrap_or_default();
         // Only records within the tolerance window of the event can match.
@@ -135,7 +144,7 @@ pub fn index<'a>(snapshot: &'a Snapshot, rules: &RuleSet) -> ApprovalIndex<'a> {
         let best = candidates[first..]
             .iter()
             .take_while(|&&i| record_time(i).is_some_and(|t| t <= latest))
-            .map(|&i| (i, records[i]))
+            .map(|&i| (i, records[i].1))
             .filter(|(i, _)| !used[*i])
             .filter_map(|(i, r)| {
                 let key = r.parsed.as_ref()?;
@@ -152,14 +161,14 @@ pub fn index<'a>(snapshot: &'a Snapshot, rules: &RuleSet) -> ApprovalIndex<'a> {
             .min_by_key(|(_, distance)| *distance);
         if let Some((i, _)) = best {
             used[i] = true;
-            approval.record = Some(records[i]);
+            approval.record = Some(records[i].1);
         }
     }
     let orphan_records = records
         .iter()
         .zip(&used)
         .filter(|(_, u)| !**u)
-        .map(|(r, _)| *r)
+        .map(|((_, r), _)| *r)
         .collect();
     ApprovalIndex {
         approvals,

@@ -163,6 +163,7 @@ mod tests {
             action: "ApprovalA".into(),
             approver_recorded: "arn".into(),
             person: "p".into(),
+            person_name: "p".into(),
             normalisation: "r".into(),
             time: at(day),
             status: "Approved".into(),

@@ -20,8 +20,10 @@ pub struct LedgerRow {
     pub action: String,
     /// The identity as CloudTrail recorded it (an ARN).
     pub approver_recorded: String,
-    /// The person the identity was normalised to.
+    /// The person the identity was normalised to (a stable key).
     pub person: String,
+    /// The person's readable name (a user name, a role name).
+    pub person_name: String,
     /// Why the identity was normalised that way (e.g. "role ARN: session names ignored").
     pub normalisation: String,
     pub time: DateTime<Utc>,
@@ -55,6 +57,7 @@ pub fn rows(index: &ApprovalIndex) -> Vec<LedgerRow> {
                     .or_else(|| event.identity.principal_id.clone())
                     .unwrap_or_default(),
                 person: a.person.key.clone(),
+                person_name: a.person.name.clone(),
                 normalisation: a.person.rule.clone(),
                 time: event.event_time,
                 status: match &event.error_code {

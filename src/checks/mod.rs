@@ -19,6 +19,7 @@ use rayon::prelude::*;
 
 use crate::analysis::access::AccessModel;
 use crate::analysis::approvals::{self, ApprovalIndex};
+use crate::analysis::identity::Directory;
 use crate::model::{Finding, Severity, Snapshot};
 use crate::rules::RuleSet;
 
@@ -26,17 +27,21 @@ use crate::rules::RuleSet;
 pub struct CheckContext<'a> {
     pub snapshot: &'a Snapshot,
     pub rules: &'a RuleSet,
+    /// Who is one person: the identity store, role trust policies and the rule set's identity rules.
+    pub people: Directory<'a>,
     pub approvals: ApprovalIndex<'a>,
     pub access: AccessModel<'a>,
 }
 
 impl<'a> CheckContext<'a> {
     pub fn new(snapshot: &'a Snapshot, rules: &'a RuleSet) -> CheckContext<'a> {
+        let people = Directory::new(snapshot, &rules.identity);
         CheckContext {
             snapshot,
             rules,
-            approvals: approvals::index(snapshot, rules),
+            approvals: approvals::index(snapshot, rules, &people),
             access: AccessModel::new(snapshot, rules),
+            people,
         }
     }
 }

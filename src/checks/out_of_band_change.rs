@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use super::{Check, CheckContext, ISO_CHANGE, NIST_CM3, NIST_CM5, PCI_CHANGE, SOC2_CHANGE};
-use crate::analysis::identity::person_of;
 use crate::model::{Evidence, Finding, Severity, WriteEvent};
 use crate::rules::{action_matches_any, matches_any};
 
@@ -77,7 +76,7 @@ impl Check for OutOfBandChange {
                 {
                     continue;
                 }
-                let person = person_of(&event.identity, &rules.identity).key;
+                let person = ctx.people.person_of(&event.identity).key;
                 by_person
                     .entry((person, event.error_code.is_some()))
                     .or_default()

@@ -132,6 +132,8 @@ impl Org {
             declared_deployment_roles: vec![],
             approval_record_buckets: vec![],
             trail_buckets: vec![],
+            organization: None,
+            identity_center: None,
             accounts: vec![AccountSnapshot {
                 account_id: ACCOUNT.into(),
                 name: "cicd".into(),

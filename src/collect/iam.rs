@@ -8,7 +8,8 @@ use futures::{stream, StreamExt};
 use super::session::{error_text, AccountClients};
 use super::{to_chrono, StepLog};
 use crate::model::{
-    AccessKey, IamGroup, IamRole, IamSnapshot, IamUser, InlinePolicy, ManagedPolicy, PolicyVersion,
+    AccessKey, IamGroup, IamRole, IamSnapshot, IamUser, IdentityProvider, InlinePolicy,
+    ManagedPolicy, PolicyVersion,
 };
 
 const PER_USER_CONCURRENCY: usize = 4;
@@ -133,7 +134,50 @@ pub async fn collect(clients: &AccountClients, log: &mut StepLog) -> Option<IamS
     );
     fetch_missing_policy_documents(&iam, &mut snapshot, log).await;
     credentials_per_user(&iam, &mut snapshot.users, log).await;
+    identity_providers(&iam, &mut snapshot, log).await;
     Some(snapshot)
+}
+
+/// SAML and OIDC providers: the roles they are trusted by admit people from outside IAM (Okta, Entra, GitHub...).
+async fn identity_providers(
+    iam: &aws_sdk_iam::Client,
+    snapshot: &mut IamSnapshot,
+    log: &mut StepLog,
+) {
+    match iam.list_saml_providers().send().await {
+        Ok(out) => {
+            snapshot.saml_providers = out
+                .saml_provider_list()
+                .iter()
+                .filter_map(|p| {
+                    p.arn().map(|arn| IdentityProvider {
+                        arn: arn.to_owned(),
+                    })
+                })
+                .collect();
+            log.ok("iam:ListSAMLProviders", None, snapshot.saml_providers.len());
+        }
+        Err(e) => log.failed("iam:ListSAMLProviders", None, error_text(&e)),
+    }
+    match iam.list_open_id_connect_providers().send().await {
+        Ok(out) => {
+            snapshot.oidc_providers = out
+                .open_id_connect_provider_list()
+                .iter()
+                .filter_map(|p| {
+                    p.arn().map(|arn| IdentityProvider {
+                        arn: arn.to_owned(),
+                    })
+                })
+                .collect();
+            log.ok(
+                "iam:ListOpenIDConnectProviders",
+                None,
+                snapshot.oidc_providers.len(),
+            );
+        }
+        Err(e) => log.failed("iam:ListOpenIDConnectProviders", None, error_text(&e)),
+    }
 }
 
 /// Attached policies that `GetAccountAuthorizationDetails` did not describe (some implementations omit AWS managed

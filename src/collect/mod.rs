@@ -6,6 +6,8 @@ mod buckets;
 mod cloudtrail;
 mod codepipeline;
 mod iam;
+mod identity_center;
+mod organizations;
 pub mod records;
 pub mod session;
 pub mod trail_archive;
@@ -87,14 +89,40 @@ pub async fn collect(
     let identity_rules = crate::rules::RuleSet::parse(rule_set.1, rule_set.0)
         .map(|r| r.identity)
         .unwrap_or_default();
-    let accounts: Vec<AccountSnapshot> = stream::iter(config.accounts.iter())
-        .map(|account| collect_account(&base, config, account, &period, &identity_rules))
+    let discovery = discover(&base, config).await;
+    let audited: Vec<String> = discovery
+        .targets
+        .iter()
+        .map(|t| t.account.id.clone())
+        .collect();
+    let identity_center = match (&config.organization, &discovery.org_clients) {
+        (Some(org), Some(Ok(clients))) if org.identity_center => {
+            let region = org
+                .identity_center_region
+                .clone()
+                .or_else(|| config.regions.first().cloned())
+                .unwrap_or_else(|| "us-east-1".to_owned());
+            Some(identity_center::collect(clients, &region, &audited).await)
+        }
+        (Some(org), Some(Err(e))) if org.identity_center => {
+            let mut log = StepLog::default();
+            log.failed(org_assume_step(config), None, e.clone());
+            Some(crate::model::IdentityCenterSnapshot {
+                read_from: org.account.clone(),
+                steps: log.into_steps(),
+                ..Default::default()
+            })
+        }
+        _ => None,
+    };
+    let accounts: Vec<AccountSnapshot> = stream::iter(discovery.targets.iter())
+        .map(|target| collect_account(&base, config, target, &audited, &period, &identity_rules))
         .buffer_unordered(config.max_concurrency)
         .collect()
         .await;
     let mut accounts = accounts;
-    // Keep the configuration's order, whatever order the accounts finished in.
-    accounts.sort_by_key(|a| config.accounts.iter().position(|c| c.id == a.account_id));
+    // Keep the discovery (or configuration) order, whatever order the accounts finished in.
+    accounts.sort_by_key(|a| audited.iter().position(|id| *id == a.account_id));
     // Events read from the trail archive go to the accounts they belong to, merged with LookupEvents by event id.
     crate::trail::distribute(&mut accounts);
     let now = Utc::now();
@@ -117,6 +145,103 @@ pub async fn collect(
             .collect(),
         trail_buckets: config.trail_buckets.iter().map(bucket_ref).collect(),
         accounts,
+        organization: discovery.organization,
+        identity_center,
+    }
+}
+
+/// One account to audit: how to enter it, and where its environment label came from.
+struct Target {
+    account: AccountConfig,
+    ou_path: Option<String>,
+    environment_rule: String,
+}
+
+struct Discovery {
+    organization: Option<crate::model::OrganizationSnapshot>,
+    /// Clients for the organisation's account (Identity Center is read there too).
+    org_clients: Option<Result<session::AccountClients, String>>,
+    targets: Vec<Target>,
+}
+
+fn org_assume_step(config: &Config) -> &'static str {
+    if config.organization_role_arn().is_some() {
+        "sts:AssumeRole"
+    } else {
+        "sts:GetCallerIdentity"
+    }
+}
+
+/// The accounts to audit: discovered from AWS Organizations when `[organization]` is configured (active accounts;
+/// `[[accounts]]` entries override them and add accounts outside the organisation), else the configured list.
+async fn discover(base: &aws_config::SdkConfig, config: &Config) -> Discovery {
+    let explicit = |account: &AccountConfig, note: &str| Target {
+        account: account.clone(),
+        ou_path: None,
+        environment_rule: format!("[[accounts]] entry in the configuration{note}"),
+    };
+    let Some(org_config) = &config.organization else {
+        return Discovery {
+            organization: None,
+            org_clients: None,
+            targets: config.accounts.iter().map(|a| explicit(a, "")).collect(),
+        };
+    };
+    let clients = session::clients_for(
+        base,
+        config,
+        &org_config.account,
+        config.organization_role_arn(),
+    )
+    .await;
+    let organization = match &clients {
+        Ok(clients) => organizations::collect(clients, config).await,
+        Err(e) => {
+            let mut log = StepLog::default();
+            log.failed(org_assume_step(config), None, e.clone());
+            crate::model::OrganizationSnapshot {
+                read_from: org_config.account.clone(),
+                steps: log.into_steps(),
+                ..Default::default()
+            }
+        }
+    };
+    let mut targets: Vec<Target> = Vec::new();
+    for found in organization.accounts.iter().filter(|a| a.audited) {
+        let account = config
+            .accounts
+            .iter()
+            .find(|a| a.id == found.id)
+            .cloned()
+            .unwrap_or_else(|| AccountConfig {
+                id: found.id.clone(),
+                name: found.name.clone(),
+                environment: found.environment.clone(),
+                use_base_credentials: false,
+                role_name: None,
+            });
+        targets.push(Target {
+            account,
+            ou_path: Some(found.ou_path.clone()),
+            environment_rule: found.environment_rule.clone(),
+        });
+    }
+    for account in &config.accounts {
+        if !targets.iter().any(|t| t.account.id == account.id) {
+            let note = match organization.account(&account.id) {
+                Some(a) => format!("; {} in the organisation", a.status.to_lowercase()),
+                None if organization.accounts.is_empty() => {
+                    "; the organisation could not be listed".to_owned()
+                }
+                None => "; not in the organisation".to_owned(),
+            };
+            targets.push(explicit(account, &note));
+        }
+    }
+    Discovery {
+        organization: Some(organization),
+        org_clients: Some(clients),
+        targets,
     }
 }
 
@@ -131,15 +256,19 @@ fn bucket_ref(b: &crate::config::BucketConfig) -> BucketRef {
 async fn collect_account(
     base: &aws_config::SdkConfig,
     config: &Config,
-    account: &AccountConfig,
+    target: &Target,
+    audited: &[String],
     period: &Period,
     identity_rules: &crate::rules::IdentityRules,
 ) -> AccountSnapshot {
+    let account = &target.account;
     let mut snapshot = AccountSnapshot {
         account_id: account.id.clone(),
         name: account.name.clone(),
         environment: account.environment.clone(),
         role_arn: config.role_arn(account),
+        ou_path: target.ou_path.clone(),
+        environment_rule: target.environment_rule.clone(),
         ..AccountSnapshot::default()
     };
     let mut log = StepLog::default();
@@ -193,7 +322,7 @@ async fn collect_account(
         .filter(|b| b.account == account.id)
     {
         let options = trail_archive::ArchiveOptions::for_audit(
-            config.accounts.iter().map(|a| a.id.clone()).collect(),
+            audited.to_vec(),
             config.regions.clone(),
             identity_rules.clone(),
         );

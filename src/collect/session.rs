@@ -69,6 +69,40 @@ impl AccountClients {
         aws_sdk_codepipeline::Client::from_conf(conf)
     }
 
+    /// Organizations has one endpoint per partition, in its home region.
+    pub fn organizations(&self) -> aws_sdk_organizations::Client {
+        let conf = aws_sdk_organizations::config::Builder::from(&self.config)
+            .region(Region::new("us-east-1"))
+            .retry_partition(RetryPartition::new(format!(
+                "organizations-{}",
+                self.account_id
+            )))
+            .build();
+        aws_sdk_organizations::Client::from_conf(conf)
+    }
+
+    pub fn sso_admin(&self, region: &str) -> aws_sdk_ssoadmin::Client {
+        let conf = aws_sdk_ssoadmin::config::Builder::from(&self.config)
+            .region(Region::new(region.to_owned()))
+            .retry_partition(RetryPartition::new(format!(
+                "sso-admin-{}-{region}",
+                self.account_id
+            )))
+            .build();
+        aws_sdk_ssoadmin::Client::from_conf(conf)
+    }
+
+    pub fn identity_store(&self, region: &str) -> aws_sdk_identitystore::Client {
+        let conf = aws_sdk_identitystore::config::Builder::from(&self.config)
+            .region(Region::new(region.to_owned()))
+            .retry_partition(RetryPartition::new(format!(
+                "identitystore-{}-{region}",
+                self.account_id
+            )))
+            .build();
+        aws_sdk_identitystore::Client::from_conf(conf)
+    }
+
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let conf = aws_sdk_s3::config::Builder::from(&self.config)
             .force_path_style(self.path_style_s3)
@@ -114,8 +148,18 @@ pub async fn account_clients(
     config: &Config,
     account: &AccountConfig,
 ) -> Result<AccountClients, String> {
+    clients_for(base, config, &account.id, config.role_arn(account)).await
+}
+
+/// Builds the clients for `account_id`, through `role_arn` or with the base credentials.
+pub async fn clients_for(
+    base: &SdkConfig,
+    config: &Config,
+    account_id: &str,
+    role_arn: Option<String>,
+) -> Result<AccountClients, String> {
     let path_style_s3 = base.endpoint_url().is_some();
-    let sdk_config = match config.role_arn(account) {
+    let sdk_config = match role_arn {
         None => base.clone(),
         Some(role_arn) => {
             let mut builder = aws_config::sts::AssumeRoleProvider::builder(role_arn.clone())
@@ -139,17 +183,16 @@ pub async fn account_clients(
         .await
         .map_err(|e| format!("{}", DisplayErrorContext(&e)))?;
     match identity.account() {
-        Some(found) if found == account.id => {}
+        Some(found) if found == account_id => {}
         Some(found) => {
             return Err(format!(
-                "credentials belong to account {found}, not to {} as configured",
-                account.id
+                "credentials belong to account {found}, not to {account_id} as configured"
             ));
         }
         None => return Err("GetCallerIdentity returned no account".to_owned()),
     }
     Ok(AccountClients {
-        account_id: account.id.clone(),
+        account_id: account_id.to_owned(),
         config: sdk_config,
         path_style_s3,
     })

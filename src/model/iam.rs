@@ -11,6 +11,25 @@ pub struct IamSnapshot {
     pub groups: Vec<IamGroup>,
     pub roles: Vec<IamRole>,
     pub policies: Vec<ManagedPolicy>,
+    /// SAML identity providers of the account (ListSAMLProviders): roles they are trusted by admit federated people.
+    #[serde(default)]
+    pub saml_providers: Vec<IdentityProvider>,
+    /// OpenID Connect identity providers of the account (ListOpenIDConnectProviders).
+    #[serde(default)]
+    pub oidc_providers: Vec<IdentityProvider>,
+}
+
+/// A SAML or OIDC identity provider registered in IAM.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct IdentityProvider {
+    pub arn: String,
+}
+
+impl IdentityProvider {
+    /// The provider's name: the last part of its ARN (`saml-provider/Okta` -> `Okta`).
+    pub fn name(&self) -> &str {
+        self.arn.rsplit('/').next().unwrap_or(&self.arn)
+    }
 }
 
 impl IamSnapshot {

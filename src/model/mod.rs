@@ -7,6 +7,8 @@ mod bucket;
 mod cloudtrail;
 mod finding;
 mod iam;
+mod identity_center;
+mod organization;
 mod pipeline;
 mod snapshot;
 mod trail;
@@ -17,7 +19,15 @@ pub use bucket::{
 pub use cloudtrail::{ApprovalEvent, EventOrigin, SessionIssuer, Trail, UserIdentity};
 pub use finding::{Evidence, Finding, Severity, WaiverNote};
 pub use iam::{
-    AccessKey, IamGroup, IamRole, IamSnapshot, IamUser, InlinePolicy, ManagedPolicy, PolicyVersion,
+    AccessKey, IamGroup, IamRole, IamSnapshot, IamUser, IdentityProvider, InlinePolicy,
+    ManagedPolicy, PolicyVersion,
+};
+pub use identity_center::{
+    AccountAssignment, CustomerPolicyReference, GroupMembership, IdentityCenterSnapshot,
+    IdentityStoreGroup, IdentityStoreUser, PermissionSet, PermissionsBoundary,
+};
+pub use organization::{
+    OrgAccount, OrgPolicy, OrgPolicyKind, OrgUnit, OrganizationSnapshot, PolicyAttachment,
 };
 pub use pipeline::{
     ActionExecution, ApprovalRecord, ApprovalRecordKey, Pipeline, PipelineAction,
@@ -25,7 +35,7 @@ pub use pipeline::{
 };
 pub use snapshot::{
     AccountSnapshot, BucketRef, CollectionStep, Period, Snapshot, SnapshotError, StepStatus,
-    SCHEMA_VERSION,
+    OLDEST_READABLE_SCHEMA, SCHEMA_VERSION,
 };
 pub use trail::{
     IntegrityIssue, IntegrityIssueKind, IntegrityReport, TrailArchiveScan, TrailPublicKey,

@@ -7,8 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use super::{ApprovalEvent, ApprovalRecord, BucketSettings, IamSnapshot, Pipeline, Trail};
 
-/// Bumped whenever a field changes meaning; readers refuse snapshots of another schema.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Bumped whenever a field changes meaning or a new input changes the answers; readers refuse newer snapshots.
+/// Version 2 added the organisation (SCPs, RCPs, accounts) and IAM Identity Center.
+pub const SCHEMA_VERSION: u32 = 2;
+/// The oldest schema this gateaudit still reads (older snapshots simply lack the newer inputs, which the reports
+/// then say were not collected).
+pub const OLDEST_READABLE_SCHEMA: u32 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
@@ -22,7 +26,7 @@ pub enum SnapshotError {
         path: String,
         source: serde_json::Error,
     },
-    #[error("snapshot {path} has schema version {found}, this gateaudit reads version {expected}")]
+    #[error("snapshot {path} has schema version {found}, this gateaudit reads versions up to {expected}")]
     Schema {
         path: String,
         found: u32,
@@ -74,6 +78,12 @@ pub struct Snapshot {
     #[serde(default)]
     pub trail_buckets: Vec<BucketRef>,
     pub accounts: Vec<AccountSnapshot>,
+    /// AWS Organizations (accounts, OUs, SCPs, RCPs), when the configuration has `[organization]`.
+    #[serde(default)]
+    pub organization: Option<super::OrganizationSnapshot>,
+    /// IAM Identity Center (permission sets, assignments, identity store), when it was read.
+    #[serde(default)]
+    pub identity_center: Option<super::IdentityCenterSnapshot>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,9 +98,25 @@ impl Snapshot {
         self.accounts.iter().find(|a| a.account_id == id)
     }
 
-    /// True when every step of every account succeeded.
+    /// True when every step of every account, of the organisation and of Identity Center succeeded (partial steps
+    /// are reported but do not make the snapshot incomplete).
     pub fn is_complete(&self) -> bool {
         self.accounts.iter().all(AccountSnapshot::is_complete)
+            && self.global_failed_steps().next().is_none()
+    }
+
+    /// Failed steps outside the accounts: Organizations and Identity Center reads, with what they were reading.
+    pub fn global_failed_steps(&self) -> impl Iterator<Item = (&'static str, &CollectionStep)> {
+        let org = self
+            .organization
+            .iter()
+            .flat_map(|o| o.steps.iter().map(|s| ("organization", s)));
+        let ic = self
+            .identity_center
+            .iter()
+            .flat_map(|i| i.steps.iter().map(|s| ("identity-center", s)));
+        org.chain(ic)
+            .filter(|(_, s)| s.status == StepStatus::Failed)
     }
 
     pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
@@ -111,7 +137,7 @@ impl Snapshot {
                 path: shown.clone(),
                 source,
             })?;
-        if probe.schema_version != SCHEMA_VERSION {
+        if !(OLDEST_READABLE_SCHEMA..=SCHEMA_VERSION).contains(&probe.schema_version) {
             return Err(SnapshotError::Schema {
                 path: shown,
                 found: probe.schema_version,
@@ -167,6 +193,12 @@ pub struct AccountSnapshot {
     pub environment: String,
     /// The role assumed to read the account, or None when the caller's own credentials were used.
     pub role_arn: Option<String>,
+    /// The account's OU path in the organisation (e.g. `Root/Workloads/Prod`), when it was discovered there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ou_path: Option<String>,
+    /// How the environment was assigned (a configuration entry, an account tag, an OU path or name rule).
+    #[serde(default)]
+    pub environment_rule: String,
     pub steps: Vec<CollectionStep>,
     pub iam: Option<IamSnapshot>,
     pub trails: Vec<Trail>,
@@ -221,6 +253,8 @@ mod tests {
             declared_deployment_roles: vec![],
             approval_record_buckets: vec![],
             trail_buckets: vec![],
+            organization: None,
+            identity_center: None,
             accounts: vec![AccountSnapshot {
                 account_id: "111111111111".into(),
                 ..AccountSnapshot::default()
@@ -231,7 +265,7 @@ mod tests {
         assert_eq!(loaded.accounts[0].account_id, "111111111111");
         let text = std::fs::read_to_string(&path)
             .expect("text")
-            .replace("\"schema_version\": 1", "\"schema_version\": 99");
+            .replace("\"schema_version\": 2", "\"schema_version\": 99");
         std::fs::write(&path, text).expect("write");
         let err = Snapshot::load(&path)
             .expect_err("foreign schema")

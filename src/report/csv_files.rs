@@ -31,6 +31,7 @@ pub const LEDGER_COLUMNS: &[&str] = &[
     "action",
     "approver_recorded",
     "person",
+    "person_name",
     "normalisation",
     "time",
     "status",
@@ -152,6 +153,7 @@ pub fn write_ledger(ledger: &[LedgerRow], path: &Path) -> Result<PathBuf, Report
             r.action.clone(),
             r.approver_recorded.clone(),
             r.person.clone(),
+            r.person_name.clone(),
             r.normalisation.clone(),
             r.time.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
             r.status.clone(),
@@ -246,6 +248,7 @@ mod tests {
             action: "ApprovalA".into(),
             approver_recorded: "arn:aws:iam::111111111111:user/zoë".into(),
             person: "arn:aws:iam::111111111111:user/zoë".into(),
+            person_name: "zoë".into(),
             normalisation: "IAM user ARN".into(),
             time: chrono::DateTime::parse_from_rfc3339("2026-11-02T10:05:00Z")
                 .expect("time")
@@ -268,8 +271,16 @@ mod tests {
             reader.records().collect::<Result<_, _>>().expect("rows");
         assert_eq!(records.len(), 1);
         assert_eq!(&records[0][8], "arn:aws:iam::111111111111:user/zoë");
-        assert_eq!(&records[0][11], "2026-11-02T10:05:00Z");
-        assert!(records[0][13].starts_with("'=cmd"), "{}", &records[0][13]);
-        assert!(records[0][13].contains("\"quotes\"\nnew line"));
+        let col = |name: &str| {
+            LEDGER_COLUMNS
+                .iter()
+                .position(|c| *c == name)
+                .expect("column")
+        };
+        assert_eq!(&records[0][col("person_name")], "zoë");
+        assert_eq!(&records[0][col("time")], "2026-11-02T10:05:00Z");
+        let summary = &records[0][col("summary")];
+        assert!(summary.starts_with("'=cmd"), "{summary}");
+        assert!(summary.contains("\"quotes\"\nnew line"));
     }
 }

@@ -209,6 +209,8 @@ mod tests {
             declared_deployment_roles: vec![],
             approval_record_buckets: vec![],
             trail_buckets: vec![],
+            organization: None,
+            identity_center: None,
             accounts: vec![
                 account("111111111111", "cicd", false),
                 account("222222222222", "dev", true),

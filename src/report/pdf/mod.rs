@@ -934,6 +934,8 @@ mod tests {
             declared_deployment_roles: Vec::new(),
             approval_record_buckets: Vec::new(),
             trail_buckets: Vec::new(),
+            organization: None,
+            identity_center: None,
             accounts: vec![prod, staging],
         }
     }
@@ -1023,6 +1025,7 @@ mod tests {
                         "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Deployer_0123456789abcdef/user{i}@example.com"
                     ),
                     person: person.into(),
+                    person_name: person.into(),
                     normalisation: "role ARN: session names ignored".into(),
                     time: t(8 + (i % 10) as u32, (i % 60) as u32),
                     status: match i % 5 {
