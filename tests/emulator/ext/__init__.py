@@ -13,10 +13,11 @@ def install() -> None:
     global _INSTALLED
     if _INSTALLED:
         return
-    from . import cloudtrail, codepipeline, s3fix, sts
+    from . import cloudtrail, codepipeline, organizations, s3fix, sts
 
     sts.install()
     codepipeline.install()
     cloudtrail.install()
     s3fix.install()
+    organizations.install()
     _INSTALLED = True
