@@ -57,7 +57,7 @@ if HERE not in sys.path:
 
 def control_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
     """The /_emulator/* control endpoints."""
-    from ext import clock, cloudtrail
+    from ext import clock, cloudtrail, identity_center, organizations
 
     path = environ.get("PATH_INFO", "")
     method = environ.get("REQUEST_METHOD", "GET")
@@ -91,6 +91,24 @@ def control_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
             else:
                 return reply("400 Bad Request", {"error": "give 'now' or 'reset'"})
         return reply("200 OK", {"now": clock.iso_z(clock.now())})
+    if path == "/_emulator/accounts" and method == "POST":
+        try:
+            return reply("200 OK", organizations.register_account(
+                str(params.get("accountId", "")), params.get("name"), params.get("email")))
+        except ValueError as err:
+            return reply("400 Bad Request", {"error": str(err)})
+    if path == "/_emulator/sso/enable" and method == "POST":
+        try:
+            return reply("200 OK", identity_center.enable_organization_instance(
+                str(params.get("accountId", "")), params.get("region") or "us-east-1", params.get("name")))
+        except ValueError as err:
+            return reply("400 Bad Request", {"error": str(err)})
+    if path == "/_emulator/sso/sign-in" and method == "POST":
+        try:
+            return reply("200 OK", identity_center.sign_in(
+                str(params.get("identityStoreId", "")), str(params.get("userName", ""))))
+        except LookupError as err:
+            return reply("404 Not Found", {"error": str(err)})
     return reply("404 Not Found", {"error": f"unknown control endpoint {method} {path}"})
 
 
