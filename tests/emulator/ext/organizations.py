@@ -10,7 +10,7 @@ account to its management account.  What gateaudit needs and moto lacks:
   the real flow: ``InviteAccountToOrganization`` (Target ``ACCOUNT`` with a
   12-digit id, or ``EMAIL`` matched against the account's root e-mail),
   ``AcceptHandshake`` called by the invited account, ``DeclineHandshake``,
-  ``CancelHandshake`` (management account), ``DescribeHandshake``,
+  ``CancelHandshake`` (the sender only), ``DescribeHandshake``,
   ``ListHandshakesForAccount`` and ``ListHandshakesForOrganization`` (Filter
   ActionType/ParentHandshakeId, MaxResults, NextToken).  Handshakes have
   AWS's shape (``h-`` id, ARN ``arn:aws:organizations::<mgmt>:handshake/
@@ -109,7 +109,7 @@ _DEFAULT_POLICY = {SCP: org_utils.DEFAULT_SCP_POLICY_ID, RCP: org_utils.DEFAULT_
 
 _ANYONE = {
     "CreateOrganization", "DescribeOrganization", "AcceptHandshake", "DeclineHandshake",
-    "DescribeHandshake", "ListHandshakesForAccount", "LeaveOrganization",
+    "CancelHandshake", "DescribeHandshake", "ListHandshakesForAccount", "LeaveOrganization",
 }
 DELEGATED_READS = {
     "DescribeAccount", "DescribeCreateAccountStatus", "DescribeOrganizationalUnit", "DescribePolicy",
