@@ -126,7 +126,8 @@ class OrganizationsTests(unittest.TestCase):
         self.assertEqual(hs["Resources"][0]["Type"], "ORGANIZATION")
         self.assertEqual({r["Type"]: r["Value"] for r in hs["Resources"][0]["Resources"]},
                          {"MASTER_EMAIL": "cicd@example.com", "MASTER_NAME": "cicd", "ORGANIZATION_FEATURE_SET": "ALL"})
-        self.assertEqual(hs["Resources"][1:], [{"Type": "ACCOUNT", "Value": dev}, {"Type": "NOTES", "Value": "join us"}])
+        self.assertEqual(hs["Resources"][1:],
+                         [{"Type": "ACCOUNT", "Value": dev}, {"Type": "NOTES", "Value": "join us"}])
         self.assertEqual(hs["ExpirationTimestamp"] - hs["RequestedTimestamp"], dt.timedelta(days=15))
         with self.assertRaises(ClientError) as err:
             org.invite_account_to_organization(Target={"Type": "ACCOUNT", "Id": dev})
@@ -229,6 +230,15 @@ class OrganizationsTests(unittest.TestCase):
         paginated = [a["Id"] for p in org.get_paginator("list_accounts").paginate(PaginationConfig={"PageSize": 4})
                      for a in p["Accounts"]]
         self.assertEqual(sorted(paginated), sorted([mgmt] + members))
+        with self.assertRaises(ClientError) as err:
+            org.list_accounts(MaxResults=21)
+        self.assertEqual((code_of(err.exception), err.exception.response["Reason"]),
+                         ("InvalidInputException", "MAX_VALUE_EXCEEDED"))
+        for i in range(16):  # 22 accounts: a caller that ignores NextToken sees 20
+            org.create_account(Email=f"extra{i}@example.com", AccountName=f"extra{i}")
+        first = org.list_accounts()
+        self.assertEqual((len(first["Accounts"]), bool(first.get("NextToken"))), (20, True))
+        self.assertEqual(len(org.list_accounts(NextToken=first["NextToken"])["Accounts"]), 2)
 
     def test_scp_and_rcp_per_target(self):
         mgmt, dev, prod = "934000000001", "934000000002", "934000000003"
@@ -470,7 +480,8 @@ class IdentityCenterTests(unittest.TestCase):
         iam = client("iam", dev)
         iam.create_policy(PolicyName="DeployBuckets", Path="/platform/",
                           PolicyDocument=doc({"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}))
-        iam.create_policy(PolicyName="Boundary", PolicyDocument=doc({"Effect": "Allow", "Action": "*", "Resource": "*"}))
+        iam.create_policy(PolicyName="Boundary",
+                          PolicyDocument=doc({"Effect": "Allow", "Action": "*", "Resource": "*"}))
         user = make_user(store, mgmt, "erin")
         status = sso.create_account_assignment(
             InstanceArn=instance, TargetId=dev, TargetType="AWS_ACCOUNT", PermissionSetArn=ps_arn,
@@ -498,7 +509,8 @@ class IdentityCenterTests(unittest.TestCase):
             inline_doc = json.loads(unquote(inline_doc))
         self.assertEqual(inline_doc, json.loads(inline))
         self.assertEqual(sorted(p["PolicyArn"] for p in role["AttachedManagedPolicies"]),
-                         [f"arn:aws:iam::{dev}:policy/platform/DeployBuckets", "arn:aws:iam::aws:policy/ReadOnlyAccess"])
+                         [f"arn:aws:iam::{dev}:policy/platform/DeployBuckets",
+                          "arn:aws:iam::aws:policy/ReadOnlyAccess"])
         self.assertEqual(role["PermissionsBoundary"]["PermissionsBoundaryArn"], f"arn:aws:iam::{dev}:policy/Boundary")
         self.assertEqual(iam.get_role(RoleName=role["RoleName"])["Role"]["MaxSessionDuration"], 4 * 3600)
         self.assertEqual(reserved_roles(prod), [])
@@ -667,15 +679,17 @@ class IdentityCenterTests(unittest.TestCase):
                           saml["eventType"], saml["_Username"]),
                          ("sts.amazonaws.com", "AssumeRoleWithSAML", True, dev, "AwsApiCall", "hana"))
         params = saml["requestParameters"]
-        self.assertEqual((params["roleArn"], params["principalArn"], params["roleSessionName"], params["durationSeconds"]),
-                         (role["Arn"], provider["Arn"], "hana", 3600))
+        self.assertEqual((params["roleArn"], params["principalArn"], params["roleSessionName"],
+                          params["durationSeconds"]), (role["Arn"], provider["Arn"], "hana", 3600))
         self.assertTrue(params["sAMLAssertionID"])
         response = saml["responseElements"]
         self.assertEqual(response["credentials"]["accessKeyId"], creds["accessKeyId"])
         self.assertNotIn("secretAccessKey", response["credentials"])
-        self.assertEqual(response["assumedRoleUser"], {"assumedRoleId": f"{role['RoleId']}:hana",
-                                                       "arn": f"arn:aws:sts::{dev}:assumed-role/{role['RoleName']}/hana"})
-        self.assertEqual((response["subject"], response["subjectType"], response["audience"], response["nameQualifier"]),
+        self.assertEqual(response["assumedRoleUser"],
+                         {"assumedRoleId": f"{role['RoleId']}:hana",
+                          "arn": f"arn:aws:sts::{dev}:assumed-role/{role['RoleName']}/hana"})
+        self.assertEqual((response["subject"], response["subjectType"], response["audience"],
+                          response["nameQualifier"]),
                          ("hana", "persistent", "https://signin.aws.amazon.com/saml", qualifier))
         self.assertEqual(saml["resources"], [
             {"accountId": dev, "type": "AWS::IAM::Role", "ARN": role["Arn"]},

@@ -93,20 +93,18 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
-import hashlib
 import json
 import re
 import secrets
 import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs
 
 from moto.core.exceptions import JsonRESTError
 from moto.identitystore.models import identitystore_backends
 from moto.identitystore.responses import IdentityStoreResponse
-from moto.ssoadmin import models as sso_models
 from moto.ssoadmin.exceptions import ConflictException, ResourceNotFoundException
 from moto.ssoadmin.models import Instance, PermissionSet, SSOAdminBackend, ssoadmin_backends
 from moto.ssoadmin.responses import SSOAdminResponse
@@ -249,7 +247,8 @@ def _new_instance(owner: str, region: str, kind: str, name: str | None) -> _Inst
     return instance
 
 
-def enable_organization_instance(account_id: str, region: str = "us-east-1", name: str | None = None) -> dict[str, Any]:
+def enable_organization_instance(account_id: str, region: str = "us-east-1",
+                                 name: str | None = None) -> dict[str, Any]:
     """Enable IAM Identity Center for the organisation (the console step AWS offers no API for)."""
     backend = organizations.org_backend_of(account_id)
     if backend is None or backend.org.master_account_id != account_id:
@@ -634,7 +633,8 @@ def create_account_assignment(self: SSOAdminResponse) -> str:
     with LOCK:
         reason = None
         if not _principal_exists(instance, principal_type, principal_id):
-            reason = f"The {principal_type.lower()} {principal_id} does not exist in identity store {instance.identity_store_id}."
+            reason = (f"The {principal_type.lower()} {principal_id} does not exist in identity store "
+                      f"{instance.identity_store_id}.")
         else:
             reason = _provision(instance, ps, target_id)
         if reason:
@@ -1056,4 +1056,3 @@ def install() -> None:
     IdentityStoreResponse.identitystore_backend = property(_identitystore_backend)
     _preserve_bearer_header()
     cloudtrail.ROUTES.append(_portal_route)
-    sso_models.MAX_MANAGED_POLICIES_PER_PERMISSION_SET = 20

@@ -62,6 +62,10 @@ account to its management account.  What gateaudit needs and moto lacks:
   policy of the type; ``DetachPolicy`` refuses to leave a target without an
   SCP (ConstraintViolationException MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED).
   ListPoliciesForTarget then reports only what is directly attached.
+* **Paging.**  MaxResults outside the model's range (1..20) is refused with
+  InvalidInputException (Reason MAX_VALUE_EXCEEDED / MIN_VALUE_EXCEEDED) and
+  ListAccounts returns at most 20 accounts a page by default (moto: 100), so
+  a caller that ignores NextToken misses accounts as it would on AWS.
 * **Closing accounts.**  moto's CloseAccount suspends at once.  On AWS the
   account is ``PENDING_CLOSURE`` first, then ``SUSPENDED`` (State
   ``SUSPENDED``, and ``CLOSED`` after the 90-day post-closure period); we
@@ -685,6 +689,21 @@ def _check_detach(self: OrganizationsResponse) -> None:
 
 
 _PRE_CHECKS = {"AttachPolicy": _check_attach, "DetachPolicy": _check_detach}
+_MAX_RESULTS: dict[str, tuple[int, int]] = {}
+
+
+def _check_max_results(self: OrganizationsResponse, action: str) -> None:
+    """MaxResults outside the model's range (1..20 for every Organizations List*) is refused, as AWS does."""
+    bounds = _MAX_RESULTS.get(action)
+    value = self._get_param("MaxResults")
+    if bounds is None or value is None:
+        return
+    if not isinstance(value, int) or value > bounds[1]:
+        raise _Error("InvalidInputException",
+                     "You provided a numeric parameter that has a larger value than allowed.", "MAX_VALUE_EXCEEDED")
+    if value < bounds[0]:
+        raise _Error("InvalidInputException",
+                     "You provided a numeric parameter that has a smaller value than allowed.", "MIN_VALUE_EXCEEDED")
 
 
 def _list_create_account_status(self: OrganizationsBackend, **kwargs: Any) -> dict[str, Any]:
@@ -724,7 +743,12 @@ def install() -> None:
     for name, fn in _NEW_METHODS.items():
         setattr(OrganizationsResponse, name, fn)
     OrganizationsResponse.organizations_backend = property(_organizations_backend)
-    for action in get_service_model("organizations").operation_names:
+    model = get_service_model("organizations")
+    for action in model.operation_names:
+        input_shape = model.operation_model(action).input_shape
+        if input_shape is not None and "MaxResults" in input_shape.members:
+            meta = input_shape.members["MaxResults"].metadata
+            _MAX_RESULTS[action] = (meta.get("min", 1), meta.get("max", 20))
         method_name = _snake(action)
         original = getattr(OrganizationsResponse, method_name, None)
         if original is None:
@@ -732,6 +756,7 @@ def install() -> None:
 
         def guarded(self: OrganizationsResponse, _original: Any = original, _action: str = action) -> Any:
             _authorize(self, _action)
+            _check_max_results(self, _action)
             check = _PRE_CHECKS.get(_action)
             if check:
                 check(self)
@@ -742,6 +767,8 @@ def install() -> None:
     OrganizationsBackend.close_account = close_account
     OrganizationsBackend.list_create_account_status = _list_create_account_status
     FakeAccount.describe = _account_describe
+    # AWS pages ListAccounts by at most 20 (moto: 100), so callers that do not paginate fail here too
+    org_utils.PAGINATION_MODEL["list_accounts"]["limit_default"] = 20
     for service in _EXTRA_DELEGATED_SERVICES:
         if service not in org_models.FakeDelegatedAdministrator.SUPPORTED_SERVICES:
             org_models.FakeDelegatedAdministrator.SUPPORTED_SERVICES.append(service)

@@ -31,18 +31,19 @@ checks nothing and records nothing, since the call is unsigned):
   role's trust policy allows ``Principal {"Federated": <provider arn>}`` the
   action ``sts:AssumeRoleWithSAML`` under the assertion's ``SAML:aud`` /
   ``SAML:iss`` / ``SAML:sub`` (StringEquals/StringLike), creates a real moto
-  STS session of the role in its account with the assertion's subject as
-  session name (so later calls resolve to ``assumed-role/<role>/<subject>``,
-  identity.py), and records AWS's ``AssumeRoleWithSAML`` CloudTrail event in
-  that account: ``userIdentity {type SAMLUser, principalId
+  STS session of the role in its account named after the assertion's
+  RoleSessionName (Identity Center: the user name; later calls resolve to
+  ``assumed-role/<role>/<session name>``, identity.py), and records AWS's
+  ``AssumeRoleWithSAML`` CloudTrail event in that account: ``userIdentity {type SAMLUser, principalId
   "<nameQualifier>:<subject>", userName, identityProvider <nameQualifier>}``,
   where nameQualifier = base64(SHA-1(issuer + account id + "/" + provider
   name)) as IAM documents it, requestParameters sAMLAssertionID /
   roleSessionName / roleArn / principalArn / durationSeconds,
-  responseElements credentials / assumedRoleUser / subject / subjectType /
-  issuer / audience / nameQualifier, resources (the role and the SAML
-  provider), readOnly true.  Identity Center's portal (identity_center.py)
-  uses it for its AWSReservedSSO roles.
+  responseElements credentials (no secret) / assumedRoleUser / subject /
+  subjectType / issuer / audience / nameQualifier, resources (the role and
+  the SAML provider), readOnly true.  The duration must lie between 900 s
+  and the role's MaxSessionDuration.  Identity Center's portal
+  (identity_center.py) uses it for its AWSReservedSSO roles.
 * The public ``AssumeRoleWithSAML`` API (e.g. an Okta provider made with
   CreateSAMLProvider) parses the base64 SAML response (Issuer, NameID,
   Audience, SubjectConfirmationData Recipient, the Role, RoleSessionName and
