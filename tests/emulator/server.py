@@ -16,9 +16,19 @@ Extensions (tests/emulator/ext/, loaded before the first request):
   codepipeline.py  executions with waiting manual approvals, GetPipelineState,
                    PutApprovalResult, ListActionExecutions, ...
   cloudtrail.py    every API call recorded as a CloudTrail event; LookupEvents;
-                   trails deliver gzip log files to their S3 bucket
+                   trails deliver gzip log files to their S3 bucket; events
+                   that services emit themselves (portal, SAML federation)
   sts.py           AssumeRole checks role existence and trust policy;
-                   SourceIdentity
+                   SourceIdentity; SAML sessions (AssumeRoleWithSAML) check the
+                   Federated trust and record the SAMLUser event
+  organizations.py fixed-id accounts join by InviteAccountToOrganization +
+                   AcceptHandshake; member accounts get AccessDenied, delegated
+                   administrators may read; policy types enabled per root;
+                   CloseAccount goes PENDING_CLOSURE -> SUSPENDED
+  identity_center.py  the organisation's instance in the management account;
+                   assignments provision AWSReservedSSO_* roles (SAML trust,
+                   policies, boundary) into the target accounts; sign-in and
+                   the access portal's GetRoleCredentials with its events
   s3fix.py         GetBucketVersioning with AWS's root element
   identity.py      access key -> IAM user / assumed-role session / root
   clock.py         settable clock for event/execution times and trail files
@@ -33,6 +43,25 @@ Control endpoints (not AWS APIs; plain HTTP, JSON bodies, no signing):
                                  (pending trail files are flushed first)
   GET  /_emulator/clock          -> {"now": "<current emulated time>"}
   GET  /_emulator/health         -> {"ok": true}
+  POST /_emulator/accounts       {"accountId": "222222222222", "name": "dev",
+                                 "email": "dev@example.com"}: what the account
+                                 was signed up with (Organizations shows it;
+                                 default name = the id, e-mail <id>@example.com)
+                                 -> {"accountId", "name", "email"}
+  POST /_emulator/sso/enable     {"accountId": <management account>,
+                                 "region": "us-east-1"}: enable Identity
+                                 Center's organisation instance (a console-only
+                                 step on AWS) -> {"instanceArn",
+                                 "identityStoreId", "ownerAccountId", "region"}
+  POST /_emulator/sso/sign-in    {"identityStoreId": "d-...", "userName": "alice"}:
+                                 a completed device-authorization sign-in of an
+                                 identity-store user -> {"accessToken",
+                                 "expiresIn", "tokenType", "region", "userId"}
+                                 (404 for an unknown user)
+
+Unsigned AWS APIs served before moto: the Identity Center access portal
+(boto3 ``sso``: GET /federation/credentials, GET /assignment/accounts,
+GET /assignment/roles, POST /logout, header ``x-amz-sso_bearer_token``).
 
 Accounts: select one with the ``x-moto-account-id`` header or by signing with
 credentials moto issued (IAM user keys, STS AssumeRole sessions).
@@ -57,7 +86,7 @@ if HERE not in sys.path:
 
 def control_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
     """The /_emulator/* control endpoints."""
-    from ext import clock, cloudtrail
+    from ext import clock, cloudtrail, identity_center, organizations
 
     path = environ.get("PATH_INFO", "")
     method = environ.get("REQUEST_METHOD", "GET")
@@ -91,6 +120,24 @@ def control_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
             else:
                 return reply("400 Bad Request", {"error": "give 'now' or 'reset'"})
         return reply("200 OK", {"now": clock.iso_z(clock.now())})
+    if path == "/_emulator/accounts" and method == "POST":
+        try:
+            return reply("200 OK", organizations.register_account(
+                str(params.get("accountId", "")), params.get("name"), params.get("email")))
+        except ValueError as err:
+            return reply("400 Bad Request", {"error": str(err)})
+    if path == "/_emulator/sso/enable" and method == "POST":
+        try:
+            return reply("200 OK", identity_center.enable_organization_instance(
+                str(params.get("accountId", "")), params.get("region") or "us-east-1", params.get("name")))
+        except ValueError as err:
+            return reply("400 Bad Request", {"error": str(err)})
+    if path == "/_emulator/sso/sign-in" and method == "POST":
+        try:
+            return reply("200 OK", identity_center.sign_in(
+                str(params.get("identityStoreId", "")), str(params.get("userName", ""))))
+        except LookupError as err:
+            return reply("404 Not Found", {"error": str(err)})
     return reply("404 Not Found", {"error": f"unknown control endpoint {method} {path}"})
 
 

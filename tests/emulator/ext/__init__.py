@@ -13,10 +13,12 @@ def install() -> None:
     global _INSTALLED
     if _INSTALLED:
         return
-    from . import cloudtrail, codepipeline, s3fix, sts
+    from . import cloudtrail, codepipeline, identity_center, organizations, s3fix, sts
 
     sts.install()
     codepipeline.install()
     cloudtrail.install()
     s3fix.install()
+    organizations.install()
+    identity_center.install()
     _INSTALLED = True

@@ -136,10 +136,14 @@ def _lower_camel(value: Any) -> Any:
     return value
 
 
+#: SigV4 signing names whose botocore model has another name
+_MODEL_OF_SIGNING_NAME = {"sso": "sso-admin", "awsssoportal": "sso"}
+
+
 def _service_model(service: str):
     from moto.core.utils import get_service_model
 
-    return get_service_model(service)
+    return get_service_model(_MODEL_OF_SIGNING_NAME.get(service, service))
 
 
 _ROUTERS: dict[str, Any] = {}
@@ -150,7 +154,7 @@ def _router(service: str) -> Any:
     if service not in _ROUTERS:
         from moto.core.routing import get_service_router
 
-        _ROUTERS[service] = get_service_router(service)
+        _ROUTERS[service] = get_service_router(_MODEL_OF_SIGNING_NAME.get(service, service))
     return _ROUTERS[service]
 
 
@@ -381,6 +385,23 @@ def _record(environ: dict[str, Any], body: bytes, status: int,
         EVENTS.setdefault((account, region), []).append(event)
         if management:
             PENDING.append(event)
+        _LAST_RECORD[0] = time.monotonic()
+
+
+def record_event(account: str, region: str, record: dict[str, Any], username: str,
+                 resources: list[dict[str, str]] | None = None, when: _dt.datetime | None = None) -> None:
+    """Record an event the emulator's services emit themselves (not a signed SDK call).
+
+    Used for calls that reach the emulator unsigned (the Identity Center portal
+    API, AssumeRoleWithSAML) and for calls AWS services make on a caller's
+    behalf (Identity Center's AssumeRoleWithSAML into the target account).
+    ``record`` is the complete CloudTrail record; it is stored, returned by
+    LookupEvents and delivered to trails like every other management event."""
+    when = when or clock.now()
+    event = _Event(account, region, when, record, True, list(resources or []), username)
+    with LOCK:
+        EVENTS.setdefault((account, region), []).append(event)
+        PENDING.append(event)
         _LAST_RECORD[0] = time.monotonic()
 
 
@@ -702,8 +723,14 @@ def install() -> None:
 # WSGI middleware
 
 
+#: extensions' own WSGI apps for requests moto cannot route (unsigned APIs such
+#: as the Identity Center portal): each takes the environ and returns a WSGI app
+#: for requests it serves, or None
+ROUTES: list[Callable[[dict[str, Any]], Callable[..., Iterable[bytes]] | None]] = []
+
+
 class Recorder:
-    """Wraps moto's WSGI app: control endpoints + CloudTrail recording."""
+    """Wraps moto's WSGI app: control endpoints, extension routes, CloudTrail recording."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]], control: Callable[..., Any]):
         self.app = app
@@ -712,6 +739,10 @@ class Recorder:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "").startswith("/_emulator/"):
             return self.control(environ, start_response)
+        for route in ROUTES:
+            own = route(environ)
+            if own is not None:
+                return own(environ, start_response)
         stream = environ["wsgi.input"]
         if environ.get("wsgi.input_terminated"):
             body = stream.read()

@@ -11,6 +11,12 @@ account the request addresses (``x-moto-account-id`` header, as moto does).
 
 The STS extension (sts.py) records per-session extras that moto drops:
 ``SourceIdentity`` and the session creation time; they live in SESSIONS.
+SAML sessions (AssumeRoleWithSAML, and Identity Center's GetRoleCredentials,
+which federates into an ``AWSReservedSSO_*`` role) are ordinary moto
+``AssumedRole`` sessions in the role's account, so they resolve like any other
+role session: ``assumed-role/<role name>/<session name>``, with the role's
+full ARN (path included) as sessionIssuer; SESSIONS also keeps their SAML
+provider, subject and issuer under "saml".
 """
 
 from __future__ import annotations

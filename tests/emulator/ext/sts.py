@@ -22,13 +22,48 @@ response, is stored with the session (identity.SESSIONS) and reported as
 ``sessionContext.sourceIdentity`` in later CloudTrail events.  A session that
 was itself created with a source identity passes it on (role chaining).
 The caller's own identity policies are not evaluated.
+
+SAML federation (moto's AssumeRoleWithSAML takes the role from the assertion,
+checks nothing and records nothing, since the call is unsigned):
+
+* ``issue_saml_session`` is what STS does when a SAML assertion is accepted:
+  it checks that the SAML provider exists in the role's account and that the
+  role's trust policy allows ``Principal {"Federated": <provider arn>}`` the
+  action ``sts:AssumeRoleWithSAML`` under the assertion's ``SAML:aud`` /
+  ``SAML:iss`` / ``SAML:sub`` (StringEquals/StringLike), creates a real moto
+  STS session of the role in its account named after the assertion's
+  RoleSessionName (Identity Center: the user name; later calls resolve to
+  ``assumed-role/<role>/<session name>``, identity.py), and records AWS's
+  ``AssumeRoleWithSAML`` CloudTrail event in that account: ``userIdentity {type SAMLUser, principalId
+  "<nameQualifier>:<subject>", userName, identityProvider <nameQualifier>}``,
+  where nameQualifier = base64(SHA-1(issuer + account id + "/" + provider
+  name)) as IAM documents it, requestParameters sAMLAssertionID /
+  roleSessionName / roleArn / principalArn / durationSeconds,
+  responseElements credentials (no secret) / assumedRoleUser / subject /
+  subjectType / issuer / audience / nameQualifier, resources (the role and
+  the SAML provider), readOnly true.  The duration must lie between 900 s
+  and the role's MaxSessionDuration.  Identity Center's portal
+  (identity_center.py) uses it for its AWSReservedSSO roles.
+* The public ``AssumeRoleWithSAML`` API (e.g. an Okta provider made with
+  CreateSAMLProvider) parses the base64 SAML response (Issuer, NameID,
+  Audience, SubjectConfirmationData Recipient, the Role, RoleSessionName and
+  SessionDuration attributes), requires the RoleArn/PrincipalArn pair among
+  the Role attribute values and then goes through ``issue_saml_session``.
+  Signatures are not verified.  Failures answer ``AccessDenied`` "Not
+  authorized to perform sts:AssumeRoleWithSAML" (HTTP 403) and are recorded
+  with that errorCode.  A plain ``sts:AssumeRole`` on a role that only trusts
+  a SAML provider is still denied (no ``AWS`` principal matches).
 """
 
 from __future__ import annotations
 
+import base64
+import datetime as _dt
 import fnmatch
+import hashlib
 import json
 import re
+import uuid
 from typing import Any
 from urllib.parse import unquote
 
@@ -98,17 +133,35 @@ def _conditions_hold(condition: Any, context: dict[str, str | None]) -> bool:
     return True
 
 
+def _federated_matches(principal: Any, provider_arn: str) -> bool:
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return False
+    return any(str(v) in ("*", provider_arn) for v in _as_list(principal.get("Federated")))
+
+
 def trust_allows(
     policy_document: str,
-    caller: identity.Identity,
+    caller: identity.Identity | None,
     action: str,
     context: dict[str, str | None],
+    federated: str | None = None,
 ) -> bool:
-    """True when the trust policy lets ``caller`` perform ``action``."""
+    """True when the trust policy lets ``caller`` perform ``action``.
+
+    With ``federated`` (a SAML/OIDC provider ARN) the principal that must match
+    is ``{"Federated": <that arn>}`` instead of the caller's AWS identity."""
     try:
         doc = json.loads(policy_document)
     except (TypeError, ValueError):
         doc = json.loads(unquote(policy_document))
+
+    def matches(principal: Any) -> bool:
+        if federated is not None:
+            return _federated_matches(principal, federated)
+        return caller is not None and _principal_matches(principal, caller)
+
     allowed = False
     for statement in _as_list(doc.get("Statement")):
         if not isinstance(statement, dict):
@@ -116,10 +169,10 @@ def trust_allows(
         if not _action_matches(statement, action):
             continue
         if "Principal" in statement:
-            if not _principal_matches(statement["Principal"], caller):
+            if not matches(statement["Principal"]):
                 continue
         elif "NotPrincipal" in statement:
-            if _principal_matches(statement["NotPrincipal"], caller):
+            if matches(statement["NotPrincipal"]):
                 continue
         else:
             continue
@@ -200,5 +253,256 @@ def assume_role(self: TokenResponse) -> Any:
     return result
 
 
+# --------------------------------------------------------------------------
+# SAML federation
+
+SAML_AUDIENCE = "https://signin.aws.amazon.com/saml"
+_PROVIDER_ARN_RE = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):saml-provider/(.+)$")
+
+
+class SamlDenied(Exception):
+    """STS refused the assertion (AccessDenied)."""
+
+
+def name_qualifier(issuer: str, account_id: str, provider_name: str) -> str:
+    """IAM's saml:namequalifier: base64(SHA-1(issuer + account id + "/" + provider name))."""
+    return base64.b64encode(hashlib.sha1(f"{issuer}{account_id}/{provider_name}".encode()).digest()).decode()
+
+
+def _trail_time(when: _dt.datetime) -> str:
+    """Timestamps inside responseElements, as CloudTrail writes them: 'Jul 1, 2026, 12:08:19 PM'."""
+    when = when.astimezone(_dt.timezone.utc)
+    return f"{when:%b} {when.day}, {when.year}, {when:%-I:%M:%S %p}"
+
+
+def issue_saml_session(
+    role_arn: str,
+    provider_arn: str,
+    subject: str,
+    issuer: str,
+    audience: str,
+    duration: int,
+    region: str,
+    *,
+    source_ip: str,
+    user_agent: str,
+    assertion_id: str | None = None,
+    subject_type: str = "persistent",
+    session_name: str | None = None,
+) -> dict[str, Any]:
+    """Accept a SAML assertion for ``role_arn``: trust check, moto session, CloudTrail event.
+
+    Returns {"session": moto AssumedRole, "arn", "assumed_role_id", "expiration",
+    "name_qualifier"}; raises SamlDenied when STS would refuse."""
+    from moto.iam.models import iam_backends
+    from moto.sts.models import sts_backends
+
+    from . import cloudtrail
+
+    role_match = _ROLE_ARN_RE.match(role_arn or "")
+    provider_match = _PROVIDER_ARN_RE.match(provider_arn or "")
+    if not role_match or not provider_match or role_match.group(1) != provider_match.group(1):
+        raise SamlDenied()
+    account = role_match.group(1)
+    iam = iam_backends[account]["aws"]
+    try:
+        role = iam.get_role_by_arn(role_arn)
+        iam.get_saml_provider(provider_arn)
+    except Exception:
+        raise SamlDenied()
+    context = {"saml:aud": audience, "saml:iss": issuer, "saml:sub": subject, "saml:sub_type": subject_type}
+    if not trust_allows(role.assume_role_policy_document, None, "sts:AssumeRoleWithSAML", context,
+                        federated=provider_arn):
+        raise SamlDenied()
+    max_duration = int(role.max_session_duration or 3600)
+    if not 900 <= duration <= max_duration:
+        raise SamlDenied()
+    session_name = session_name or subject
+    session = sts_backends[account]["aws"].assume_role(
+        region_name=region, role_session_name=session_name, role_arn=role.arn, policy=None,
+        duration=duration, external_id=None)
+    now = clock.now()
+    expiration = now + _dt.timedelta(seconds=duration)
+    with identity.SESSIONS_LOCK:
+        identity.SESSIONS[session.access_key_id] = {
+            "source_identity": None, "created": now,
+            "saml": {"provider": provider_arn, "subject": subject, "issuer": issuer},
+        }
+    qualifier = name_qualifier(issuer, account, provider_match.group(2))
+    session_arn = f"arn:aws:sts::{account}:assumed-role/{role.name}/{session_name}"
+    assumed_role_id = f"{role.id}:{session_name}"
+    record = {
+        "eventVersion": "1.11",
+        "userIdentity": {
+            "type": "SAMLUser",
+            "principalId": f"{qualifier}:{subject}",
+            "userName": subject,
+            "identityProvider": qualifier,
+        },
+        "eventTime": clock.iso_z(now),
+        "eventSource": "sts.amazonaws.com",
+        "eventName": "AssumeRoleWithSAML",
+        "awsRegion": region,
+        "sourceIPAddress": source_ip,
+        "userAgent": user_agent,
+        "requestParameters": {
+            "sAMLAssertionID": assertion_id or f"_{uuid.uuid4()}",
+            "roleSessionName": session_name,
+            "roleArn": role.arn,
+            "principalArn": provider_arn,
+            "durationSeconds": duration,
+        },
+        "responseElements": {
+            "credentials": {
+                "accessKeyId": session.access_key_id,
+                "sessionToken": session.session_token,
+                "expiration": _trail_time(expiration),
+            },
+            "assumedRoleUser": {"assumedRoleId": assumed_role_id, "arn": session_arn},
+            "subject": subject,
+            "subjectType": subject_type,
+            "issuer": issuer,
+            "audience": audience,
+            "nameQualifier": qualifier,
+        },
+        "additionalEventData": {"RequestDetails": {"endpointType": "regional", "awsServingRegion": region}},
+        "requestID": str(uuid.uuid4()),
+        "eventID": str(uuid.uuid4()),
+        "readOnly": True,
+        "resources": [
+            {"accountId": account, "type": "AWS::IAM::Role", "ARN": role.arn},
+            {"accountId": account, "type": "AWS::IAM::SAMLProvider", "ARN": provider_arn},
+        ],
+        "eventType": "AwsApiCall",
+        "managementEvent": True,
+        "recipientAccountId": account,
+        "eventCategory": "Management",
+    }
+    cloudtrail.record_event(
+        account, region, record, subject,
+        [{"ResourceType": "AWS::IAM::Role", "ResourceName": role.arn},
+         {"ResourceType": "AWS::IAM::SAMLProvider", "ResourceName": provider_arn}],
+        when=now)
+    return {"session": session, "arn": session_arn, "assumed_role_id": assumed_role_id,
+            "expiration": expiration, "name_qualifier": qualifier, "role": role}
+
+
+_SAML_NS = {"p": "urn:oasis:names:tc:SAML:2.0:protocol", "a": "urn:oasis:names:tc:SAML:2.0:assertion"}
+
+
+def parse_saml_response(encoded: str) -> dict[str, Any]:
+    """The parts of a base64 SAML 2.0 Response that STS uses."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(base64.b64decode(encoded))
+    assertion = root.find("a:Assertion", _SAML_NS)
+    if assertion is None:
+        raise ValueError("no Assertion")
+
+    def text(node: Any, path: str) -> str | None:
+        found = node.find(path, _SAML_NS)
+        return found.text.strip() if found is not None and found.text else None
+
+    name_id = assertion.find("a:Subject/a:NameID", _SAML_NS)
+    confirmation = assertion.find("a:Subject/a:SubjectConfirmation/a:SubjectConfirmationData", _SAML_NS)
+    attributes: dict[str, list[str]] = {}
+    for attribute in assertion.findall("a:AttributeStatement/a:Attribute", _SAML_NS):
+        values = [v.text.strip() for v in attribute.findall("a:AttributeValue", _SAML_NS) if v.text]
+        attributes.setdefault(attribute.get("Name", ""), []).extend(values)
+    fmt = name_id.get("Format", "") if name_id is not None else ""
+    return {
+        "id": assertion.get("ID"),
+        "issuer": text(assertion, "a:Issuer") or text(root, "a:Issuer"),
+        "subject": name_id.text.strip() if name_id is not None and name_id.text else None,
+        "subject_type": fmt.rsplit(":", 1)[-1] if fmt else "persistent",
+        "audience": text(assertion, "a:Conditions/a:AudienceRestriction/a:Audience"),
+        "recipient": confirmation.get("Recipient") if confirmation is not None else None,
+        "attributes": attributes,
+    }
+
+
+def _saml_denied(response: TokenResponse) -> tuple[int, dict[str, Any], str]:
+    return _access_denied(response, "Not authorized to perform sts:AssumeRoleWithSAML")
+
+
+def _record_saml_failure(response: TokenResponse, role_arn: str, provider_arn: str, code: str,
+                         message: str) -> None:
+    from . import cloudtrail
+
+    match = _ROLE_ARN_RE.match(role_arn or "")
+    account = match.group(1) if match else response.current_account
+    now = clock.now()
+    cloudtrail.record_event(account, response.region, {
+        "eventVersion": "1.11",
+        "userIdentity": {"type": "SAMLUser"},
+        "eventTime": clock.iso_z(now),
+        "eventSource": "sts.amazonaws.com",
+        "eventName": "AssumeRoleWithSAML",
+        "awsRegion": response.region,
+        "sourceIPAddress": response.headers.get("X-Forwarded-For") or "127.0.0.1",
+        "userAgent": response.headers.get("User-Agent", ""),
+        "errorCode": code,
+        "errorMessage": message,
+        "requestParameters": {"roleArn": role_arn, "principalArn": provider_arn},
+        "responseElements": None,
+        "requestID": str(uuid.uuid4()),
+        "eventID": str(uuid.uuid4()),
+        "readOnly": True,
+        "eventType": "AwsApiCall",
+        "managementEvent": True,
+        "recipientAccountId": account,
+        "eventCategory": "Management",
+    }, "", [{"ResourceType": "AWS::IAM::Role", "ResourceName": role_arn}], when=now)
+
+
+def assume_role_with_saml(self: TokenResponse) -> Any:
+    """AssumeRoleWithSAML for customer SAML providers, with AWS's checks and event."""
+    from moto.core.responses import ActionResult
+
+    role_arn = self._get_param("RoleArn") or ""
+    provider_arn = self._get_param("PrincipalArn") or ""
+    try:
+        parsed = parse_saml_response(self._get_param("SAMLAssertion") or "")
+    except Exception:
+        message = "Invalid SAML response"
+        _record_saml_failure(self, role_arn, provider_arn, "InvalidIdentityToken", message)
+        body = (f'<ErrorResponse xmlns="{_STS_NS}"><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code>'
+                f"<Message>{message}</Message></Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>")
+        return 400, {"status": 400, "Content-Type": "text/xml"}, body
+    pairs = {tuple(p.strip() for p in value.split(","))
+             for value in parsed["attributes"].get("https://aws.amazon.com/SAML/Attributes/Role", [])}
+    wanted = {(role_arn, provider_arn), (provider_arn, role_arn)}
+    subject = (parsed["attributes"].get("https://aws.amazon.com/SAML/Attributes/RoleSessionName") or [None])[0]
+    duration = self._get_param("DurationSeconds")
+    if duration is None:
+        session_duration = parsed["attributes"].get("https://aws.amazon.com/SAML/Attributes/SessionDuration")
+        duration = int(session_duration[0]) if session_duration else 3600
+    try:
+        if not (pairs & wanted) or not subject or not parsed["issuer"]:
+            raise SamlDenied()
+        issued = issue_saml_session(
+            role_arn, provider_arn, parsed["subject"] or subject, parsed["issuer"],
+            parsed["recipient"] or parsed["audience"] or "", int(duration), self.region,
+            source_ip=self.headers.get("X-Forwarded-For") or "127.0.0.1",
+            user_agent=self.headers.get("User-Agent", ""),
+            assertion_id=parsed["id"], subject_type=parsed["subject_type"] or "persistent",
+            session_name=subject)
+    except SamlDenied:
+        _record_saml_failure(self, role_arn, provider_arn, "AccessDenied",
+                             "Not authorized to perform sts:AssumeRoleWithSAML")
+        return _saml_denied(self)
+    return ActionResult({
+        "Credentials": issued["session"],
+        "AssumedRoleUser": {"AssumedRoleId": issued["assumed_role_id"], "Arn": issued["arn"]},
+        "PackedPolicySize": 0,
+        "Subject": parsed["subject"] or subject,  # NameID
+        "SubjectType": parsed["subject_type"] or "persistent",
+        "Issuer": parsed["issuer"],
+        "Audience": parsed["recipient"] or parsed["audience"],
+        "NameQualifier": issued["name_qualifier"],
+    })
+
+
 def install() -> None:
     TokenResponse.assume_role = assume_role
+    TokenResponse.assume_role_with_saml = assume_role_with_saml
