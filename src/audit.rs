@@ -45,7 +45,8 @@ pub struct Evaluated {
 
 /// Runs the checks and summarises them. Pure: no I/O.
 pub fn evaluate(snapshot: &Snapshot, rules: &RuleSet, waivers: &Waivers) -> Evaluated {
-    let ctx = CheckContext::new(snapshot, rules);
+    let access = crate::analysis::access::AccessModel::new(snapshot, rules);
+    let ctx = CheckContext::new(snapshot, rules, &access);
     let all = checks::all();
     let mut findings = checks::run_all(&ctx, &all);
     // Waivers are judged as of collection, so an offline re-run gives the same answer.

@@ -4,11 +4,12 @@
 //!
 //! Bridges snapshot data to `crate::iam` (which knows nothing of snapshots). Pure; no AWS SDK types.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use rayon::prelude::*;
 
+use super::org_limits::{org_limits, OrgLimits, OrgPolicyState};
 use crate::iam::catalog::{AccessLevel, Catalog};
 use crate::iam::policy::{ActionSpec, Effect, ResourceSpec};
 use crate::iam::{
@@ -99,6 +100,8 @@ pub struct AccessModel<'a> {
     pub problems: Vec<PolicyProblem>,
     /// Role trust policies that could not be parsed (they affect who can assume a role).
     pub trust_problems: Vec<PolicyProblem>,
+    /// SCP and RCP levels of every audited account, and how well they are known.
+    pub org: HashMap<String, OrgLimits>,
     write_cache: Mutex<BTreeMap<String, Vec<MutatingGrant>>>,
     allowlist: Vec<String>,
     deployment_roles: Vec<String>,
@@ -332,11 +335,14 @@ impl<'a> AccessModel<'a> {
             .iter()
             .flat_map(|a| principals_of(a, &mut problems, &mut trust_problems))
             .collect();
+        let (org, org_problems) = org_limits(snapshot);
+        problems.extend(org_problems);
         AccessModel {
             snapshot,
             principals,
             problems,
             trust_problems,
+            org,
             write_cache: Mutex::new(BTreeMap::new()),
             allowlist: rules.write_access.operational_allowlist.clone(),
             deployment_roles: deployment_role_patterns(snapshot, rules),
@@ -386,18 +392,58 @@ impl<'a> AccessModel<'a> {
         }
     }
 
-    /// Evaluates one principal for one action and resource (same-account identity policies and boundary; the
-    /// snapshot holds no SCPs, resource policies or session policies for these resources).
+    /// Evaluates one principal for one action on a resource of its own account: identity policies, boundary, and
+    /// the organisation's SCPs and RCPs of the account.
     pub fn evaluate(&self, principal: &Principal, action: &str, resource: &str) -> Evaluation {
+        self.evaluate_in(principal, action, resource, &principal.account_id, None)
+    }
+
+    /// Evaluates one principal for one action on a resource of `resource_account` (perhaps another account),
+    /// with the resource's own policy (a trust policy, a bucket or key policy) when it has one. SCPs of the
+    /// principal's account and RCPs of the resource's account apply.
+    pub fn evaluate_in(
+        &self,
+        principal: &Principal,
+        action: &str,
+        resource: &str,
+        resource_account: &str,
+        resource_policy: Option<&Policy>,
+    ) -> Evaluation {
+        let own = self.org.get(&principal.account_id);
+        let target = self.org.get(resource_account);
         let set = PolicySet {
             identity: &principal.stack.identity,
             boundaries: &principal.stack.boundaries,
+            scp_levels: own.map(|o| o.scp_levels.as_slice()).unwrap_or_default(),
+            rcp_levels: target.map(|o| o.rcp_levels.as_slice()).unwrap_or_default(),
+            is_management_account: own.is_some_and(|o| o.is_management),
+            resource_in_management_account: target.is_some_and(|o| o.is_management),
+            resource_policy,
             ..PolicySet::default()
         };
         evaluate(
-            &Self::request(principal, action, resource, &principal.account_id),
+            &Self::request(principal, action, resource, resource_account),
             &set,
         )
+    }
+
+    /// Accounts whose organisation policies are not known (the answers there ignore SCPs and RCPs), with why.
+    pub fn org_policy_gaps(&self) -> Vec<(String, String)> {
+        let mut gaps: Vec<(String, String)> = self
+            .org
+            .iter()
+            .filter_map(|(account, limits)| match &limits.state {
+                OrgPolicyState::Unknown(why) => Some((account.clone(), why.clone())),
+                _ => None,
+            })
+            .collect();
+        gaps.sort();
+        gaps
+    }
+
+    /// True when no organisation policies were collected at all (no `[organization]`).
+    pub fn org_policies_not_collected(&self) -> bool {
+        self.snapshot.organization.is_none()
     }
 
     fn grant<'p>(&self, principal: &'p Principal, evaluation: &Evaluation) -> Option<Grant<'p>> {

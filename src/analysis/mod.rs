@@ -1,11 +1,13 @@
 //! Analysis: the derived views every check and report shares, computed from a snapshot and the rule set.
 //!
 //! - [`identity`]: who is one person (session names, Identity Center, sourceIdentity, aliases);
-//! - [`access`]: the access model over the IAM evaluator (who can do what);
+//! - [`access`]: the access model over the IAM evaluator (who can do what), limited by [`org_limits`] (SCPs, RCPs);
+//! - [`reach`]: who (IAM users, Identity Center users) can act as which principal, and by which route;
 //! - [`approvals`]: each approval joined to its person, execution and S3 record;
 //! - [`exposure`]: who-can-approve and write-grant tables;
 //! - [`ledger`]: the approval ledger rows;
-//! - [`evidence`]: the ledger cut to an auditor's scope.
+//! - [`evidence`]: the ledger cut to an auditor's scope;
+//! - [`trust`]: whether a role's trust policy admits a principal.
 //!
 //! Pure: no I/O, no AWS SDK types, and nothing from `report` or `checks` (the arrows point from them to here).
 
@@ -15,3 +17,6 @@ pub mod evidence;
 pub mod exposure;
 pub mod identity;
 pub mod ledger;
+pub mod org_limits;
+pub mod reach;
+pub mod trust;

@@ -2,56 +2,43 @@
 //!
 //! (a) A gate anyone can approve: every IAM user of the account (with at least three users) may approve a manual
 //! approval action, or a group holding more than half of the account's users may. Such a gate is a formality.
-//! (b) One person, two roles: for a stage with two or more approval actions, a user or role that may assume a role
-//! approving one action and another role approving a different action of the same stage can pass the two-person
-//! gate alone. Assuming needs both sides, as AWS requires: the principal's identity policies allow `sts:AssumeRole`
-//! on the role (`AccessModel::evaluate`) and the role's trust policy names the principal, its account or `*`.
-//! (A single role approving two actions is `approver-separation`'s finding, not repeated here.)
+//! (b) One person, two entitlements: for a stage with two or more approval actions, a person (an IAM user, an IAM
+//! Identity Center user) or a role no person enters, who can act as one principal approving one action and another
+//! principal approving a different action — two permission sets through two groups, two assumable roles, a user
+//! and a role, across accounts — can pass the two-person gate alone. The routes come from `analysis::reach`
+//! (assignments, trust policies and identity policies, SCPs). A single principal approving two actions is
+//! `approver-separation`'s finding, not repeated here.
 //!
 //! Reads the snapshot and the access model only; must not do I/O.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::cross_account_trust::{statement_ref, trust_admits, TrustAdmission};
 use super::{Check, CheckContext, ISO_SEGREGATION, NIST_AC5, PCI_CHANGE, SOC2_ACCESS, SOC2_CHANGE};
-use crate::analysis::access::{Grant, Principal, PrincipalType};
-use crate::iam::{Answer, Evaluation};
+use crate::analysis::access::{Grant, PrincipalType};
+use crate::analysis::reach::{Actor, ActorKind, Route};
+use crate::iam::Answer;
 use crate::model::{AccountSnapshot, Evidence, Finding, Pipeline, Severity, Stage};
 
 pub struct ApproverReach;
 
 const APPROVE: &str = "codepipeline:PutApprovalResult";
-const ASSUME: &str = "sts:AssumeRole";
 /// Below this many users, "everyone can approve" says nothing about a gate.
 const MIN_USERS_FOR_BROAD: usize = 3;
-
-/// How a principal may enter a role: its identity statements and the role's trust statements.
-#[derive(Debug, Clone)]
-struct Entry {
-    certain: bool,
-    identity_statements: Vec<String>,
-    trust: TrustAdmission,
-}
-
-/// One way to pass two actions of a stage through two roles.
-struct RolePair<'g> {
-    first: (&'g str, &'g Grant<'g>, Entry),
-    second: (&'g str, &'g Grant<'g>, Entry),
-}
 
 impl Check for ApproverReach {
     fn id(&self) -> &'static str {
         "approver-reach"
     }
     fn title(&self) -> &'static str {
-        "Approval gates are reserved to few people, and no one reaches both gates through two roles"
+        "Approval gates are reserved to few people, and no one person reaches both gates of a stage"
     }
     fn description(&self) -> &'static str {
         "A manual approval that every IAM user of the account (at least three) may give, or that a group holding \
          more than half of the account's users may give, is a formality. For stages with two or more approval \
-         actions, a user or role that may assume (identity policy and role trust policy both allowing \
-         sts:AssumeRole) one role approving one action and another role approving a different action can pass \
-         the two-person gate alone."
+         actions, a person (IAM user or IAM Identity Center user) who can act as one principal approving one \
+         action and another principal approving a different action (two permission sets through two groups, two \
+         roles it may assume: identity policy and role trust policy both allowing sts:AssumeRole) can pass the \
+         two-person gate alone."
     }
     fn severity(&self) -> Severity {
         Severity::High
@@ -94,8 +81,9 @@ impl Check for ApproverReach {
                         ));
                     }
                     if grants.len() >= 2 {
-                        findings
-                            .extend(self.two_role_findings(ctx, account, pipeline, stage, &grants));
+                        findings.extend(
+                            self.combination_findings(ctx, account, pipeline, stage, &grants),
+                        );
                     }
                 }
             }
@@ -194,8 +182,10 @@ impl ApproverReach {
         findings
     }
 
-    /// (b): principals that can enter two different roles approving two different actions of the stage.
-    fn two_role_findings(
+    /// (b): actors (people, or roles no person enters) that reach approval actions of one stage as two or more
+    /// different principals: two roles, two permission sets, a user and a role... A single principal that
+    /// approves every action the actor reaches is `approver-separation`'s finding, not repeated here.
+    fn combination_findings(
         &self,
         ctx: &CheckContext,
         account: &AccountSnapshot,
@@ -203,91 +193,66 @@ impl ApproverReach {
         stage: &Stage,
         grants: &BTreeMap<&str, Vec<Grant>>,
     ) -> Vec<Finding> {
-        let role_grants: BTreeMap<&str, Vec<&Grant>> = grants
-            .iter()
-            .map(|(action, gs)| {
-                (
-                    *action,
-                    gs.iter()
-                        .filter(|g| g.principal.kind == PrincipalType::Role)
-                        .collect(),
-                )
-            })
-            .collect();
-        // (principal, role) -> how it may enter, computed once.
-        let mut entries: BTreeMap<(String, String), Option<Entry>> = BTreeMap::new();
-        let mut entry = |who: &Principal, role: &Principal| -> Option<Entry> {
-            entries
-                .entry((who.arn.clone(), role.arn.clone()))
-                .or_insert_with(|| can_enter(ctx, who, role))
-                .clone()
-        };
-        let mut per_principal: BTreeMap<&str, (&Principal, Vec<RolePair>)> = BTreeMap::new();
-        let actions: Vec<&str> = role_grants.keys().copied().collect();
-        for (i, first_action) in actions.iter().enumerate() {
-            for second_action in &actions[i + 1..] {
-                for first in &role_grants[first_action] {
-                    for second in &role_grants[second_action] {
-                        if first.principal.arn == second.principal.arn {
-                            continue;
-                        }
-                        for who in &ctx.access.principals {
-                            if who.arn == first.principal.arn || who.arn == second.principal.arn {
-                                continue;
-                            }
-                            let Some(first_entry) = entry(who, first.principal) else {
-                                continue;
-                            };
-                            let Some(second_entry) = entry(who, second.principal) else {
-                                continue;
-                            };
-                            per_principal
-                                .entry(who.arn.as_str())
-                                .or_insert_with(|| (who, Vec::new()))
-                                .1
-                                .push(RolePair {
-                                    first: (first_action, first, first_entry),
-                                    second: (second_action, second, second_entry),
-                                });
-                        }
-                    }
-                }
+        let mut by_principal: HashMap<&str, Vec<(&str, &Grant)>> = HashMap::new();
+        for (action, action_grants) in grants {
+            for grant in action_grants {
+                by_principal
+                    .entry(grant.principal.arn.as_str())
+                    .or_default()
+                    .push((action, grant));
             }
         }
         let subject = format!("{}/{}", pipeline.name, stage.name);
-        per_principal
-            .into_values()
-            .map(|(who, pairs)| self.two_role_finding(account, &subject, who, &pairs))
-            .collect()
+        let mut findings = Vec::new();
+        for actor in &ctx.reach.actors {
+            let mut reached: BTreeMap<&str, Vec<(&Route, &Grant)>> = BTreeMap::new();
+            for route in &actor.routes {
+                for (action, grant) in by_principal
+                    .get(route.principal.arn.as_str())
+                    .into_iter()
+                    .flatten()
+                {
+                    reached.entry(action).or_default().push((route, grant));
+                }
+            }
+            if reached.len() < 2 {
+                continue;
+            }
+            let one_covers_all = actor.routes.iter().any(|r| {
+                by_principal
+                    .get(r.principal.arn.as_str())
+                    .is_some_and(|list| list.len() >= reached.len())
+            });
+            if one_covers_all {
+                continue;
+            }
+            findings.push(self.combination_finding(account, &subject, actor, &reached));
+        }
+        findings
     }
 
-    fn two_role_finding(
+    fn combination_finding(
         &self,
         account: &AccountSnapshot,
         subject: &str,
-        who: &Principal,
-        pairs: &[RolePair],
+        actor: &Actor,
+        reached: &BTreeMap<&str, Vec<(&Route, &Grant)>>,
     ) -> Finding {
         let mut certain = true;
         let mut evidence: Vec<Evidence> = Vec::new();
         let mut described = Vec::new();
-        for pair in pairs {
-            for (action, grant, entry) in [&pair.first, &pair.second] {
-                certain &= grant.answer == Answer::Yes && entry.certain;
-                let role = &grant.principal.arn;
-                for s in &entry.identity_statements {
-                    evidence.push(Evidence::new(
-                        "policy-statement",
-                        s,
-                        format!("allows sts:AssumeRole on {role}"),
-                    ));
-                }
-                for s in &entry.trust.statements {
-                    evidence.push(Evidence::new(
-                        "trust-statement",
-                        s,
-                        format!("admits {}", who.arn),
-                    ));
+        let mut routes = Vec::new();
+        for (action, ways) in reached {
+            // The shortest route for each action is the one shown; every way is evidence.
+            let Some((route, grant)) = ways.iter().min_by_key(|(r, _)| r.steps.len()) else {
+                continue;
+            };
+            certain &= grant.answer == Answer::Yes && route.certain();
+            described.push(format!("{} (approves {action})", route.principal.name));
+            routes.push(format!("{action}: {}", route.describe()));
+            for (route, grant) in ways {
+                for step in &route.steps {
+                    evidence.extend(step.evidence.iter().cloned());
                 }
                 for s in &grant.statements {
                     evidence.push(Evidence::new(
@@ -297,19 +262,13 @@ impl ApproverReach {
                     ));
                 }
             }
-            described.push(format!(
-                "{} (approves {}) and {} (approves {})",
-                pair.first.1.principal.name,
-                pair.first.0,
-                pair.second.1.principal.name,
-                pair.second.0
-            ));
         }
         let mut seen = BTreeSet::new();
         evidence.retain(|e| seen.insert((e.kind.clone(), e.reference.clone(), e.detail.clone())));
-        let kind = match who.kind {
-            PrincipalType::User => "user",
-            PrincipalType::Role => "role",
+        let kind = match actor.kind {
+            ActorKind::IamUser => "user",
+            ActorKind::IdentityCenterUser => "Identity Center user",
+            ActorKind::Role => "role",
         };
         Finding {
             check_id: self.id().to_owned(),
@@ -320,61 +279,22 @@ impl ApproverReach {
             },
             account_id: account.account_id.clone(),
             subject: subject.to_owned(),
-            principal: Some(who.arn.clone()),
+            principal: Some(actor.person.key.clone()),
             message: format!(
-                "{kind} {} {} assume roles {} and so pass both gates of {subject} alone",
-                who.name,
+                "{kind} {} {} act as {} and so pass both gates of {subject} alone ({})",
+                actor.person.name,
                 if certain {
                     "can"
                 } else {
                     "can possibly (depending on conditions)"
                 },
-                described.join("; ")
+                described.join(" and "),
+                routes.join("; ")
             ),
             evidence,
             waiver: None,
         }
     }
-}
-
-/// Whether `who` may assume `role`: its identity policies allow `sts:AssumeRole` on the role, and the role's trust
-/// policy admits it.
-fn can_enter(ctx: &CheckContext, who: &Principal, role: &Principal) -> Option<Entry> {
-    let trust = role.trust_policy.as_ref()?;
-    let admission = trust_admits(
-        trust,
-        &format!("role/{} trust policy", role.name),
-        &who.arn,
-        &who.account_id,
-    )?;
-    let evaluation = ctx.access.evaluate(who, ASSUME, &role.arn);
-    let answer = evaluation.answer();
-    if answer == Answer::No {
-        return None;
-    }
-    Some(Entry {
-        certain: answer == Answer::Yes && !admission.conditional,
-        identity_statements: identity_statements(who, &evaluation),
-        trust: admission,
-    })
-}
-
-/// The allowing identity statements of an evaluation, named as the access model names them.
-fn identity_statements(who: &Principal, evaluation: &Evaluation) -> Vec<String> {
-    evaluation
-        .allowing
-        .iter()
-        .chain(&evaluation.possibly_allowing)
-        .filter_map(|s| {
-            let applied = who.identity.iter().find(|a| a.policy.id == s.policy_id)?;
-            let statement = applied
-                .policy
-                .statements
-                .iter()
-                .find(|st| st.index == s.index)?;
-            Some(statement_ref(&applied.source, statement))
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -528,5 +448,91 @@ mod tests {
         tiny.add_group("Approvers", approve("*"));
         tiny.add_user("ann", &["Approvers"], None);
         assert!(tiny.run(&ApproverReach).is_empty());
+    }
+
+    /// Two permission sets, one per gate; kim is in both groups.
+    fn org_with_identity_center() -> (Org, String, String) {
+        let mut org = Org::two_person_pipeline();
+        let a = org.add_permission_set("ProdApproverA", approve(&gate("ApprovalA")));
+        let b = org.add_permission_set("ProdApproverB", approve(&gate("ApprovalB")));
+        let ines = org.add_identity_center_user("ines");
+        let jon = org.add_identity_center_user("jon");
+        let kim = org.add_identity_center_user("kim");
+        let group_a = org.add_identity_center_group("ApproversA", &[&ines, &kim]);
+        let group_b = org.add_identity_center_group("ApproversB", &[&jon, &kim]);
+        org.assign(&a, "GROUP", &group_a);
+        org.assign(&b, "GROUP", &group_b);
+        (org, a, b)
+    }
+
+    #[test]
+    fn a_person_in_two_identity_center_groups_reaching_both_gates_is_reported_with_the_chain() {
+        let (org, _, _) = org_with_identity_center();
+        let findings = org.run(&ApproverReach);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        let f = &findings[0];
+        assert_eq!(f.principal.as_deref(), Some("identity-center:d-test/u-kim"));
+        assert_eq!(f.subject, "webapp/ProdGate");
+        assert!(
+            f.message.contains("Identity Center user kim"),
+            "{}",
+            f.message
+        );
+        assert!(
+            f.message
+                .contains("group ApproversA (2 members) -> permission set ProdApproverA"),
+            "{}",
+            f.message
+        );
+        assert!(f
+            .evidence
+            .iter()
+            .any(|e| e.kind == "identity-center-assignment"));
+        assert!(f
+            .evidence
+            .iter()
+            .any(|e| e.kind == "identity-center-membership" && e.reference.contains("ApproversB")));
+    }
+
+    #[test]
+    fn people_in_one_identity_center_group_each_pass() {
+        let (mut org, _, _) = org_with_identity_center();
+        org.snapshot
+            .identity_center
+            .as_mut()
+            .expect("identity center")
+            .memberships
+            .retain(|m| !(m.user_id == "u-kim" && m.group_id == "g-ApproversB"));
+        assert!(org.run(&ApproverReach).is_empty());
+    }
+
+    #[test]
+    fn a_direct_assignment_and_a_group_assignment_combine() {
+        let (mut org, _, b) = org_with_identity_center();
+        org.snapshot
+            .identity_center
+            .as_mut()
+            .expect("identity center")
+            .memberships
+            .retain(|m| m.user_id != "u-kim");
+        org.assign(&b, "USER", "u-ines");
+        let findings = org.run(&ApproverReach);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(
+            findings[0].principal.as_deref(),
+            Some("identity-center:d-test/u-ines")
+        );
+    }
+
+    #[test]
+    fn an_iam_user_approving_one_gate_and_assuming_a_role_for_the_other_is_reported() {
+        let mut org = org_with_approver_roles();
+        org.add_user("gwen", &["ApprovalA"], Some(assume(&["ProdApproverB"])));
+        let findings = org.run(&ApproverReach);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(
+            findings[0].principal.as_deref(),
+            Some("arn:aws:iam::111111111111:user/gwen")
+        );
     }
 }

@@ -336,4 +336,56 @@ mod tests {
             findings[0].message
         );
     }
+
+    fn broad_operator() -> Org {
+        let mut org = separated_org();
+        org.add_role(
+            "PipelineOperator",
+            trust_account(),
+            policy(serde_json::json!([{"Effect": "Allow", "Action": "codepipeline:*", "Resource": "*"}])),
+        );
+        org
+    }
+
+    fn approvers_only_scp() -> serde_json::Value {
+        policy(
+            serde_json::json!([{"Sid": "ApprovalsOnlyByApprovers", "Effect": "Deny",
+            "Action": "codepipeline:PutApprovalResult", "Resource": "*",
+            "Condition": {"ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::*:user/*"]}}}]),
+        )
+    }
+
+    #[test]
+    fn an_scp_denying_approvals_outside_the_approvers_removes_a_broad_allow() {
+        let operator = "arn:aws:iam::111111111111:role/PipelineOperator";
+        let reported = |org: &Org| {
+            org.run(&ApproverSeparation)
+                .iter()
+                .any(|f| f.principal.as_deref() == Some(operator))
+        };
+        // Without organisation policies the broad allow is a finding ...
+        assert!(reported(&broad_operator()));
+        // ... the SCP neutralises it ...
+        let mut org = broad_operator();
+        org.organisation_with_scp(Some(approvers_only_scp()));
+        assert!(!reported(&org), "{:#?}", org.run(&ApproverSeparation));
+        // ... and when the account's SCPs could not be read, the answer ignores them (it is reported again).
+        let mut unknown = broad_operator();
+        unknown.organisation_with_scp(None);
+        assert!(reported(&unknown));
+    }
+
+    #[test]
+    fn scps_do_not_limit_the_management_account() {
+        let mut org = broad_operator();
+        org.organisation_with_scp(Some(approvers_only_scp()));
+        if let Some(o) = org.snapshot.organization.as_mut() {
+            o.management_account = crate::checks::testkit::ACCOUNT.into();
+        }
+        assert!(org
+            .run(&ApproverSeparation)
+            .iter()
+            .any(|f| f.principal.as_deref()
+                == Some("arn:aws:iam::111111111111:role/PipelineOperator")));
+    }
 }

@@ -13,6 +13,7 @@
 use std::collections::BTreeSet;
 
 use super::{Check, CheckContext, NIST_AC5, NIST_CM5, SOC2_ACCESS, SOC2_CHANGE};
+use crate::analysis::trust::statement_ref;
 use crate::iam::matching::action_matches;
 use crate::iam::policy::{ActionSpec, Effect, PrincipalSpec, Principals, ResourceSpec};
 use crate::iam::{Policy, Statement};
@@ -361,76 +362,6 @@ fn conditions_text(statement: &Statement) -> String {
     format!("condition: {}", parts.join(" AND "))
 }
 
-/// `source#Statement[i] (Sid)`, the form the access model uses for evidence.
-pub(super) fn statement_ref(source: &str, statement: &Statement) -> String {
-    let sid = statement
-        .sid
-        .as_deref()
-        .map(|s| format!(" ({s})"))
-        .unwrap_or_default();
-    format!("{source}#Statement[{}]{sid}", statement.index)
-}
-
-/// How a role's trust policy admits a principal: the admitting statements, and whether conditions decide it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct TrustAdmission {
-    pub statements: Vec<String>,
-    pub conditional: bool,
-}
-
-/// Whether the trust policy lets `principal_arn` (of `principal_account`) call `sts:AssumeRole`: an `Allow`
-/// naming it, its account root, its account id or `*` (or a `NotPrincipal` not listing it), and no unconditional
-/// `Deny` naming it. None when it is not admitted.
-pub(super) fn trust_admits(
-    trust: &Policy,
-    source: &str,
-    principal_arn: &str,
-    principal_account: &str,
-) -> Option<TrustAdmission> {
-    let root = format!("arn:aws:iam::{principal_account}:root");
-    let names = |p: &Principals| {
-        p.any
-            || p.aws
-                .iter()
-                .any(|a| a == "*" || a == principal_arn || a == &root || a == principal_account)
-    };
-    let applies = |s: &Statement| {
-        let action = match &s.action {
-            ActionSpec::Action(patterns) => {
-                patterns.iter().any(|p| action_matches(p, "sts:AssumeRole"))
-            }
-            ActionSpec::NotAction(patterns) => {
-                !patterns.iter().any(|p| action_matches(p, "sts:AssumeRole"))
-            }
-        };
-        action
-            && match &s.principal {
-                Some(PrincipalSpec::Principal(p)) => names(p),
-                Some(PrincipalSpec::NotPrincipal(p)) => !names(p),
-                None => false,
-            }
-    };
-    if trust
-        .statements
-        .iter()
-        .any(|s| s.effect == Effect::Deny && s.conditions.is_empty() && applies(s))
-    {
-        return None;
-    }
-    let allowing: Vec<&Statement> = trust
-        .statements
-        .iter()
-        .filter(|s| s.effect == Effect::Allow && applies(s))
-        .collect();
-    if allowing.is_empty() {
-        return None;
-    }
-    Some(TrustAdmission {
-        statements: allowing.iter().map(|s| statement_ref(source, s)).collect(),
-        conditional: allowing.iter().all(|s| !s.conditions.is_empty()),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -588,25 +519,5 @@ mod tests {
         assert_eq!(findings.len(), 1, "{findings:#?}");
         assert_eq!(findings[0].severity, Severity::High);
         assert!(findings[0].message.contains("cannot be parsed"));
-    }
-
-    #[test]
-    fn trust_admission_names_root_arn_or_star() {
-        let doc = Policy::parse("t", &trust(cicd_root())).expect("parses");
-        let user = format!("arn:aws:iam::{ACCOUNT}:user/frank");
-        assert!(trust_admits(&doc, "t", &user, ACCOUNT).is_some());
-        assert!(trust_admits(
-            &doc,
-            "t",
-            "arn:aws:iam::999999999999:user/x",
-            "999999999999"
-        )
-        .is_none());
-        let only_bob = Policy::parse(
-            "t",
-            &trust(serde_json::json!({"AWS": format!("arn:aws:iam::{ACCOUNT}:user/bob")})),
-        )
-        .expect("parses");
-        assert!(trust_admits(&only_bob, "t", &user, ACCOUNT).is_none());
     }
 }

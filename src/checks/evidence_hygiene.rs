@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 
 use wildmatch::WildMatch;
 
-use super::cross_account_trust::statement_ref;
 use super::{Check, CheckContext, ISO_CHANGE, NIST_CM3, PCI_CHANGE, SOC2_CHANGE};
+use crate::analysis::trust::statement_ref;
 use crate::iam::matching::action_matches;
 use crate::iam::policy::{ActionSpec, Effect, PrincipalSpec};
 use crate::iam::{Policy, Statement};

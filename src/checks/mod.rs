@@ -20,6 +20,7 @@ use rayon::prelude::*;
 use crate::analysis::access::AccessModel;
 use crate::analysis::approvals::{self, ApprovalIndex};
 use crate::analysis::identity::Directory;
+use crate::analysis::reach::Reach;
 use crate::model::{Finding, Severity, Snapshot};
 use crate::rules::RuleSet;
 
@@ -30,17 +31,25 @@ pub struct CheckContext<'a> {
     /// Who is one person: the identity store, role trust policies and the rule set's identity rules.
     pub people: Directory<'a>,
     pub approvals: ApprovalIndex<'a>,
-    pub access: AccessModel<'a>,
+    pub access: &'a AccessModel<'a>,
+    /// Which people (and unattributed roles) can act as which principal, and how.
+    pub reach: Reach<'a>,
 }
 
 impl<'a> CheckContext<'a> {
-    pub fn new(snapshot: &'a Snapshot, rules: &'a RuleSet) -> CheckContext<'a> {
+    /// The shared views; the access model is built by the caller (`AccessModel::new`) because the reach borrows it.
+    pub fn new(
+        snapshot: &'a Snapshot,
+        rules: &'a RuleSet,
+        access: &'a AccessModel<'a>,
+    ) -> CheckContext<'a> {
         let people = Directory::new(snapshot, &rules.identity);
         CheckContext {
             snapshot,
             rules,
             approvals: approvals::index(snapshot, rules, &people),
-            access: AccessModel::new(snapshot, rules),
+            reach: Reach::new(access, &people),
+            access,
             people,
         }
     }

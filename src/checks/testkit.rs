@@ -325,8 +325,136 @@ impl Org {
         &mut iam.roles[last]
     }
 
+    fn identity_center(&mut self) -> &mut IdentityCenterSnapshot {
+        self.snapshot
+            .identity_center
+            .get_or_insert_with(|| IdentityCenterSnapshot {
+                instance_arn: "arn:aws:sso:::instance/ssoins-test".into(),
+                identity_store_id: "d-test".into(),
+                region: "us-east-1".into(),
+                read_from: ACCOUNT.into(),
+                ..IdentityCenterSnapshot::default()
+            })
+    }
+
+    /// A permission set with an inline policy, provisioned to the account: its `AWSReservedSSO_<name>_<suffix>`
+    /// role exists there with the set's policy, as Identity Center creates it.
+    pub fn add_permission_set(&mut self, name: &str, inline: serde_json::Value) -> String {
+        let arn = format!("arn:aws:sso:::permissionSet/ssoins-test/ps-{name}");
+        self.identity_center().permission_sets.push(PermissionSet {
+            arn: arn.clone(),
+            name: name.into(),
+            inline_policy: Some(inline.clone()),
+            ..PermissionSet::default()
+        });
+        let role = format!("AWSReservedSSO_{name}_0123456789abcdef");
+        let trust = policy(serde_json::json!([{"Effect": "Allow",
+            "Principal": {"Federated": format!("arn:aws:iam::{ACCOUNT}:saml-provider/AWSSSO_0123456789abcdef_DO_NOT_DELETE")},
+            "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"]}]));
+        let added = self.add_role(&role, trust, inline);
+        added.path = "/aws-reserved/sso.amazonaws.com/".into();
+        added.arn = format!("arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso.amazonaws.com/{role}");
+        arn
+    }
+
+    /// An Identity Center user; returns its id.
+    pub fn add_identity_center_user(&mut self, user_name: &str) -> String {
+        let id = format!("u-{user_name}");
+        self.identity_center().users.push(IdentityStoreUser {
+            id: id.clone(),
+            user_name: user_name.into(),
+            ..IdentityStoreUser::default()
+        });
+        id
+    }
+
+    /// An Identity Center group with members (user ids); returns its id.
+    pub fn add_identity_center_group(&mut self, name: &str, members: &[&str]) -> String {
+        let id = format!("g-{name}");
+        let ic = self.identity_center();
+        ic.groups.push(IdentityStoreGroup {
+            id: id.clone(),
+            display_name: name.into(),
+        });
+        for m in members {
+            ic.memberships.push(GroupMembership {
+                group_id: id.clone(),
+                user_id: (*m).to_owned(),
+            });
+        }
+        id
+    }
+
+    /// Assigns a permission set in the account to a user or group (`USER` / `GROUP`).
+    pub fn assign(&mut self, permission_set_arn: &str, principal_type: &str, principal_id: &str) {
+        self.identity_center().assignments.push(AccountAssignment {
+            account_id: ACCOUNT.into(),
+            permission_set_arn: permission_set_arn.into(),
+            principal_type: principal_type.into(),
+            principal_id: principal_id.into(),
+        });
+    }
+
+    /// Puts the account in an organisation (root `r-test`, management account elsewhere) with `FullAWSAccess`
+    /// at the root and the given SCP attached to the account; `None` leaves the account's SCPs unreadable.
+    pub fn organisation_with_scp(&mut self, scp: Option<serde_json::Value>) {
+        let full = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+        let mut policies = vec![OrgPolicy {
+            id: "p-FullAWSAccess".into(),
+            arn: "arn:aws:organizations::aws:policy/service_control_policy/p-FullAWSAccess".into(),
+            name: "FullAWSAccess".into(),
+            kind: OrgPolicyKind::ServiceControlPolicy,
+            aws_managed: true,
+            document: full,
+        }];
+        let account_scps = scp.map(|document| {
+            policies.push(OrgPolicy {
+                id: "p-test".into(),
+                arn: "arn:aws:organizations::100000000000:policy/o-test/service_control_policy/p-test".into(),
+                name: "TestScp".into(),
+                kind: OrgPolicyKind::ServiceControlPolicy,
+                aws_managed: false,
+                document,
+            });
+            vec!["p-FullAWSAccess".to_owned(), "p-test".to_owned()]
+        });
+        self.snapshot.organization = Some(OrganizationSnapshot {
+            id: "o-test".into(),
+            management_account: "100000000000".into(),
+            read_from: "100000000000".into(),
+            root_id: "r-test".into(),
+            accounts: vec![OrgAccount {
+                id: ACCOUNT.into(),
+                name: "cicd".into(),
+                status: "ACTIVE".into(),
+                parents: vec!["r-test".into()],
+                ou_path: "Root".into(),
+                audited: true,
+                environment: "cicd".into(),
+                ..OrgAccount::default()
+            }],
+            policies,
+            attachments: vec![
+                PolicyAttachment {
+                    target_id: "r-test".into(),
+                    target_kind: "ROOT".into(),
+                    scps: Some(vec!["p-FullAWSAccess".into()]),
+                    rcps: Some(vec![]),
+                },
+                PolicyAttachment {
+                    target_id: ACCOUNT.into(),
+                    target_kind: "ACCOUNT".into(),
+                    scps: account_scps,
+                    rcps: Some(vec![]),
+                },
+            ],
+            ..OrganizationSnapshot::default()
+        });
+    }
+
     pub fn run(&self, check: &dyn Check) -> Vec<Finding> {
-        let ctx = CheckContext::new(&self.snapshot, &self.rules);
+        let access = crate::analysis::access::AccessModel::new(&self.snapshot, &self.rules);
+        let ctx = CheckContext::new(&self.snapshot, &self.rules, &access);
         check.run(&ctx)
     }
 }
