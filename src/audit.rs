@@ -22,6 +22,8 @@ pub struct Outcome {
     pub findings: Vec<Finding>,
     pub ledger_rows: usize,
     pub incomplete_accounts: Vec<(String, String)>,
+    /// What the answers ignore (organisation policies, people behind roles...), for every report.
+    pub notes: Vec<String>,
 }
 
 impl Outcome {
@@ -41,6 +43,7 @@ pub struct Evaluated {
     pub ledger: Vec<LedgerRow>,
     pub approvers: Vec<ApproverRow>,
     pub write_grants: Vec<WriteGrantRow>,
+    pub notes: Vec<String>,
 }
 
 /// Runs the checks and summarises them. Pure: no I/O.
@@ -95,8 +98,9 @@ pub fn evaluate(snapshot: &Snapshot, rules: &RuleSet, waivers: &Waivers) -> Eval
     Evaluated {
         checks,
         ledger: crate::analysis::ledger::rows(&ctx.approvals),
-        approvers: crate::analysis::exposure::approvers(&ctx.access),
-        write_grants: crate::analysis::exposure::write_grants(&ctx.access, rules),
+        approvers: crate::analysis::exposure::approvers(ctx.access, &ctx.reach),
+        notes: crate::analysis::coverage::notes(snapshot, ctx.access, &ctx.reach),
+        write_grants: crate::analysis::exposure::write_grants(ctx.access, rules),
         findings,
     }
 }
@@ -168,6 +172,7 @@ pub fn run(
         fail_on: options.fail_on,
         snapshot_sha256,
         rule_set: rules.name.clone(),
+        notes: &evaluated.notes,
     };
     let written = report::write_all(&input, dir)?;
     let manifest = report::manifest::write_manifest(
@@ -180,18 +185,7 @@ pub fn run(
     let mut files = inputs;
     files.extend(written.files);
     files.extend(manifest);
-    let incomplete_accounts = snapshot
-        .accounts
-        .iter()
-        .filter(|a| !a.is_complete())
-        .map(|a| {
-            let errors: Vec<String> = a
-                .failed_steps()
-                .map(|s| format!("{}: {}", s.step, s.error.as_deref().unwrap_or("failed")))
-                .collect();
-            (format!("{} ({})", a.account_id, a.name), errors.join("; "))
-        })
-        .collect();
+    let incomplete_accounts = snapshot.incomplete_parts();
     Ok(Outcome {
         dir: dir.to_path_buf(),
         files,
@@ -199,5 +193,6 @@ pub fn run(
         checks: evaluated.checks,
         findings: evaluated.findings,
         incomplete_accounts,
+        notes: evaluated.notes,
     })
 }

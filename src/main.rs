@@ -584,6 +584,7 @@ fn finish(outcome: &Outcome, run: &RunArgs, rules: &RuleSet) -> u8 {
         checks: &outcome.checks,
         findings: &outcome.findings,
         incomplete_accounts: &outcome.incomplete_accounts,
+        notes: &outcome.notes,
         dir: &outcome.dir,
         files: &outcome.files,
         fail_on: run.fail_on,

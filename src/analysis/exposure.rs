@@ -1,13 +1,16 @@
-//! Who could do what, as tables for the reports: the gate x principal matrix (who-can-approve.csv) and every
-//! mutating action each principal holds (write-access.csv). Computed from the access model; pure.
+//! Who could do what, as tables for the reports: the gate x principal matrix (who-can-approve.csv: the IAM
+//! principals allowed to approve, and the people who can act as them) and every mutating action each principal
+//! holds (write-access.csv). Computed from the access model and the reach; pure.
 
 use serde::Serialize;
 
 use super::access::{AccessModel, Principal, PrincipalType};
+use super::reach::{ActorKind, Reach};
 use crate::iam::Answer;
 use crate::rules::{matches_any, RuleSet};
 
-/// One cell of the gate x principal matrix: a principal allowed (or possibly allowed) to approve an action.
+/// One cell of the gate x principal matrix: a principal allowed (or possibly allowed) to approve an action
+/// (`row_kind` `principal`), or a person who can act as such a principal (`row_kind` `person`, with the route).
 #[derive(Debug, Clone, Serialize)]
 pub struct ApproverRow {
     pub account_id: String,
@@ -15,8 +18,17 @@ pub struct ApproverRow {
     pub stage: String,
     pub action: String,
     pub action_arn: String,
+    /// `principal` (an IAM user or role the policies allow) or `person` (who can act as one).
+    pub row_kind: String,
+    /// The IAM principal ARN (principal rows), or the person key (person rows).
     pub principal: String,
+    /// `user` / `role` for principal rows; `iam-user`, `identity-center-user` or `role` for person rows.
     pub principal_type: String,
+    /// A readable name (user name, role name).
+    pub name: String,
+    /// Person rows: the approving principal the person acts as, and how they get there.
+    pub acts_as: String,
+    pub route: String,
     /// `yes` or `possibly` (depends on request-time conditions).
     pub answer: String,
     pub via_groups: Vec<String>,
@@ -53,8 +65,9 @@ fn answer(a: Answer) -> &'static str {
     }
 }
 
-/// Every principal allowed (or possibly allowed) to approve each manual approval action in the snapshot.
-pub fn approvers(access: &AccessModel) -> Vec<ApproverRow> {
+/// Every principal allowed (or possibly allowed) to approve each manual approval action in the snapshot, and
+/// every person (or unattributed role) who can act as one of them.
+pub fn approvers(access: &AccessModel, reach: &Reach) -> Vec<ApproverRow> {
     let mut rows = Vec::new();
     for account in &access.snapshot.accounts {
         for pipeline in &account.pipelines {
@@ -64,19 +77,60 @@ pub fn approvers(access: &AccessModel) -> Vec<ApproverRow> {
                     let mut grants =
                         access.who_can(&account.account_id, "codepipeline:PutApprovalResult", &arn);
                     grants.sort_by(|a, b| a.principal.arn.cmp(&b.principal.arn));
+                    let mut people = Vec::new();
+                    for g in &grants {
+                        for (actor, route) in reach.actors_reaching(&g.principal.arn) {
+                            // A user acting as itself is already its principal row.
+                            if actor.kind == ActorKind::IamUser && route.steps.is_empty() {
+                                continue;
+                            }
+                            people.push(ApproverRow {
+                                account_id: account.account_id.clone(),
+                                pipeline: pipeline.name.clone(),
+                                stage: stage.name.clone(),
+                                action: action.name.clone(),
+                                action_arn: arn.clone(),
+                                row_kind: "person".to_owned(),
+                                principal: actor.person.key.clone(),
+                                principal_type: actor.kind.as_str().to_owned(),
+                                name: actor.person.name.clone(),
+                                acts_as: g.principal.arn.clone(),
+                                route: route.describe(),
+                                answer: answer(if route.certain() {
+                                    g.answer
+                                } else {
+                                    Answer::Possibly
+                                })
+                                .to_owned(),
+                                via_groups: g.via_groups.clone(),
+                                statements: g.statements.clone(),
+                                conditions: g.unknowns.clone(),
+                            });
+                        }
+                    }
                     rows.extend(grants.into_iter().map(|g| ApproverRow {
                         account_id: account.account_id.clone(),
                         pipeline: pipeline.name.clone(),
                         stage: stage.name.clone(),
                         action: action.name.clone(),
                         action_arn: arn.clone(),
+                        row_kind: "principal".to_owned(),
                         principal: g.principal.arn.clone(),
                         principal_type: principal_type(g.principal).to_owned(),
+                        name: g.principal.name.clone(),
+                        acts_as: String::new(),
+                        route: String::new(),
                         answer: answer(g.answer).to_owned(),
                         via_groups: g.via_groups,
                         statements: g.statements,
                         conditions: g.unknowns,
                     }));
+                    people.sort_by(|a, b| {
+                        a.principal
+                            .cmp(&b.principal)
+                            .then(a.acts_as.cmp(&b.acts_as))
+                    });
+                    rows.extend(people);
                 }
             }
         }

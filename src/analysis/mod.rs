@@ -4,6 +4,7 @@
 //! - [`access`]: the access model over the IAM evaluator (who can do what), limited by [`org_limits`] (SCPs, RCPs);
 //! - [`reach`]: who (IAM users, Identity Center users) can act as which principal, and by which route;
 //! - [`approvals`]: each approval joined to its person, execution and S3 record;
+//! - [`coverage`]: what the answers ignore (notes for every report);
 //! - [`exposure`]: who-can-approve and write-grant tables;
 //! - [`ledger`]: the approval ledger rows;
 //! - [`evidence`]: the ledger cut to an auditor's scope;
@@ -13,6 +14,7 @@
 
 pub mod access;
 pub mod approvals;
+pub mod coverage;
 pub mod evidence;
 pub mod exposure;
 pub mod identity;

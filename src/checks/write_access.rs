@@ -2,6 +2,8 @@
 //! Tagging action outside the rule set's operational allowlist is reported, unless it is a deployment role
 //! (pipeline service and action roles, roles declared in the configuration or rule set, service-linked roles) or a
 //! declared break-glass identity. Console users and long-lived access keys with write access are high severity.
+//! An IAM Identity Center permission-set role names the permission set and who is assigned to it (groups with
+//! their size, users); every role lists, as evidence, the people who can act as it (`analysis::reach`).
 
 use std::collections::BTreeSet;
 
@@ -10,6 +12,8 @@ use super::{
     SOC2_ACCESS_REMOVAL, SOC2_CHANGE,
 };
 use crate::analysis::access::{Principal, PrincipalType};
+use crate::analysis::identity::{is_sso_role, permission_set_of_role};
+use crate::analysis::reach::ActorKind;
 use crate::iam::Answer;
 use crate::model::{Evidence, Finding, Severity};
 use crate::rules::matches_any;
@@ -81,6 +85,37 @@ impl Check for WriteAccess {
                     .iter()
                     .map(|u| Evidence::new("condition", *u, "decided at request time")),
             );
+            let mut reached_by = 0;
+            for (actor, route) in ctx.reach.actors_reaching(&principal.arn) {
+                if actor.kind == ActorKind::Role && actor.person.key == principal.arn
+                    || actor.kind == ActorKind::IamUser && route.steps.is_empty()
+                {
+                    continue;
+                }
+                reached_by += 1;
+                evidence.push(Evidence::new(
+                    "reached-by",
+                    actor.person.key.clone(),
+                    format!(
+                        "{} {}: {}",
+                        actor.kind.as_str(),
+                        actor.person.name,
+                        route.describe()
+                    ),
+                ));
+            }
+            let (who, severity) = match identity_center_assignees(ctx, principal) {
+                Some((text, assigned)) if assigned == 0 && !break_glass => (text, Severity::Low),
+                Some((text, _)) => (text, severity),
+                None if reached_by > 0 => (
+                    format!(
+                        "{} (which {reached_by} person(s) can act as)",
+                        describe(principal)
+                    ),
+                    severity,
+                ),
+                None => (describe(principal), severity),
+            };
             findings.push(Finding {
                 check_id: self.id().to_owned(),
                 severity,
@@ -90,7 +125,7 @@ impl Check for WriteAccess {
                 message: format!(
                     "{}{} can perform {} mutating action(s) outside the allowlist{}, e.g. {}",
                     if break_glass { "break-glass " } else { "" },
-                    describe(principal),
+                    who,
                     grants.len(),
                     if certain {
                         ""
@@ -105,6 +140,53 @@ impl Check for WriteAccess {
         }
         findings
     }
+}
+
+/// For an Identity Center permission-set role: the permission set and who is assigned it in the account (groups
+/// with their size, users), and how many people that is. None for other principals, or without Identity Center.
+fn identity_center_assignees(ctx: &CheckContext, p: &Principal) -> Option<(String, usize)> {
+    if p.kind != PrincipalType::Role || !is_sso_role(&p.arn, &p.name) {
+        return None;
+    }
+    let set_name = permission_set_of_role(&p.name)?;
+    let ic = ctx.people.identity_center()?;
+    let set = ic.permission_set_named(set_name)?;
+    let mut parts = Vec::new();
+    let mut people: BTreeSet<&str> = BTreeSet::new();
+    for a in ic
+        .assignments
+        .iter()
+        .filter(|a| a.account_id == p.account_id && a.permission_set_arn == set.arn)
+    {
+        if a.principal_type == "GROUP" {
+            let members: Vec<&str> = ic.members(&a.principal_id).collect();
+            let name = ic
+                .group(&a.principal_id)
+                .map(|g| g.display_name.as_str())
+                .unwrap_or(a.principal_id.as_str());
+            parts.push(format!("group {name} ({} members)", members.len()));
+            people.extend(members);
+        } else {
+            let name = ic
+                .user(&a.principal_id)
+                .map(|u| u.user_name.as_str())
+                .unwrap_or(a.principal_id.as_str());
+            parts.push(format!("user {name}"));
+            people.insert(a.principal_id.as_str());
+        }
+    }
+    let assigned = if parts.is_empty() {
+        "assigned to nobody in this account".to_owned()
+    } else {
+        format!("assigned to {} ({} people)", parts.join(", "), people.len())
+    };
+    Some((
+        format!(
+            "Identity Center permission set {} (role {}) {assigned},",
+            set.name, p.name
+        ),
+        people.len(),
+    ))
 }
 
 fn describe(p: &Principal) -> String {
@@ -124,6 +206,9 @@ fn describe(p: &Principal) -> String {
             }
         }
         PrincipalType::Role if trusted_by_services_only(p) => "service role".to_owned(),
+        PrincipalType::Role if is_sso_role(&p.arn, &p.name) => {
+            "Identity Center role (assignments not collected)".to_owned()
+        }
         PrincipalType::Role => "role assumable by people".to_owned(),
     }
 }
@@ -260,5 +345,59 @@ mod tests {
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].severity, Severity::Low);
         assert!(findings[0].message.contains("service role"));
+    }
+
+    #[test]
+    fn a_permission_set_with_write_access_names_its_groups_and_their_size() {
+        let mut org = Org::two_person_pipeline();
+        let admin = org.add_permission_set(
+            "AdministratorAccess",
+            policy(serde_json::json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}])),
+        );
+        let read = org.add_permission_set(
+            "ReadOnly",
+            policy(serde_json::json!([{"Effect": "Allow", "Action": ["s3:Get*", "ec2:Describe*"], "Resource": "*"}])),
+        );
+        let users: Vec<String> = (0..5)
+            .map(|i| org.add_identity_center_user(&format!("eng{i}")))
+            .collect();
+        let refs: Vec<&str> = users.iter().map(String::as_str).collect();
+        let engineers = org.add_identity_center_group("Engineers", &refs);
+        org.assign(&admin, "GROUP", &engineers);
+        org.assign(&read, "GROUP", &engineers);
+        let findings = org.run(&WriteAccess);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        let f = &findings[0];
+        assert_eq!(f.severity, Severity::High);
+        assert!(
+            f.subject.contains("AWSReservedSSO_AdministratorAccess_"),
+            "{}",
+            f.subject
+        );
+        assert!(
+            f.message.contains("permission set AdministratorAccess")
+                && f.message.contains("group Engineers (5 members)")
+                && f.message.contains("(5 people)"),
+            "{}",
+            f.message
+        );
+        assert_eq!(
+            f.evidence.iter().filter(|e| e.kind == "reached-by").count(),
+            5
+        );
+    }
+
+    #[test]
+    fn an_unassigned_permission_set_is_low() {
+        let mut org = Org::two_person_pipeline();
+        org.add_permission_set(
+            "AdministratorAccess",
+            policy(serde_json::json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}])),
+        );
+        org.add_identity_center_user("nobody");
+        let findings = org.run(&WriteAccess);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(findings[0].severity, Severity::Low);
+        assert!(findings[0].message.contains("assigned to nobody"));
     }
 }

@@ -105,6 +105,48 @@ impl Snapshot {
             && self.global_failed_steps().next().is_none()
     }
 
+    /// Every part of the collection that failed: accounts, and the organisation and Identity Center reads.
+    pub fn incomplete_parts(&self) -> Vec<(String, String)> {
+        let snapshot = self;
+        let mut parts: Vec<(String, String)> = snapshot
+            .accounts
+            .iter()
+            .filter(|a| !a.is_complete())
+            .map(|a| {
+                let errors: Vec<String> = a
+                    .failed_steps()
+                    .map(|s| format!("{}: {}", s.step, s.error.as_deref().unwrap_or("failed")))
+                    .collect();
+                (
+                    format!("account {} ({})", a.account_id, a.name),
+                    errors.join("; "),
+                )
+            })
+            .collect();
+        let mut global: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+        for (part, step) in snapshot.global_failed_steps() {
+            global.entry(part).or_default().push(format!(
+                "{}: {}",
+                step.step,
+                step.error.as_deref().unwrap_or("failed")
+            ));
+        }
+        for (part, errors) in global {
+            let from = match part {
+                "organization" => snapshot.organization.as_ref().map(|o| o.read_from.as_str()),
+                _ => snapshot
+                    .identity_center
+                    .as_ref()
+                    .map(|i| i.read_from.as_str()),
+            };
+            parts.push((
+                format!("{part} (read from {})", from.unwrap_or("?")),
+                errors.join("; "),
+            ));
+        }
+        parts
+    }
+
     /// Failed steps outside the accounts: Organizations and Identity Center reads, with what they were reading.
     pub fn global_failed_steps(&self) -> impl Iterator<Item = (&'static str, &CollectionStep)> {
         let org = self

@@ -21,6 +21,8 @@ pub struct Summary<'a> {
     pub checks: &'a [CheckSummary],
     pub findings: &'a [Finding],
     pub incomplete_accounts: &'a [(String, String)],
+    /// What the answers ignore.
+    pub notes: &'a [String],
     pub dir: &'a std::path::Path,
     pub files: &'a [PathBuf],
     pub fail_on: Severity,
@@ -81,8 +83,11 @@ pub fn render(s: &Summary, colour: bool) -> String {
         let _ = writeln!(
             out,
             "{}",
-            paint(RED, &format!("INCOMPLETE account {account}: {errors}"))
+            paint(RED, &format!("INCOMPLETE {account}: {errors}"))
         );
+    }
+    for note in s.notes {
+        let _ = writeln!(out, "{}", paint(YELLOW, &format!("note: {note}")));
     }
     let _ = writeln!(out, "reports in {}:", s.dir.display());
     for f in s.files {
@@ -130,7 +135,7 @@ mod tests {
             waiver: None,
         }];
         let incomplete = vec![(
-            "555555555555 (sandbox)".to_owned(),
+            "account 555555555555 (sandbox)".to_owned(),
             "sts:AssumeRole: AccessDenied".to_owned(),
         )];
         let files = vec![PathBuf::from("reports/r/report.pdf")];
@@ -140,6 +145,7 @@ mod tests {
             checks: &checks,
             findings: &findings,
             incomplete_accounts: &incomplete,
+            notes: &["AWS Organizations was not read".to_owned()],
             dir: std::path::Path::new("reports/r"),
             files: &files,
             fail_on: Severity::High,
@@ -150,6 +156,10 @@ mod tests {
         assert!(!plain.contains('\x1b'), "{plain}");
         assert!(plain.contains("distinct-approvers     failed          1       0         1  title of distinct-approvers"), "{plain}");
         assert!(plain.contains("INCOMPLETE account 555555555555 (sandbox)"));
+        assert!(
+            plain.contains("note: AWS Organizations was not read"),
+            "{plain}"
+        );
         assert!(plain.contains("reports/r/report.pdf"));
         let coloured = render(&s, true);
         assert!(

@@ -16,6 +16,8 @@ struct FindingsDocument<'a> {
     snapshot_sha256: &'a str,
     period: &'a Period,
     complete: bool,
+    /// What the answers ignore (organisation policies not read, people behind roles unknown...).
+    notes: &'a [String],
     checks: &'a [CheckSummary],
     findings: &'a [Finding],
 }
@@ -29,6 +31,7 @@ pub fn write_findings(input: &ReportInput, path: &Path) -> Result<PathBuf, Repor
         snapshot_sha256: &input.snapshot_sha256,
         period: &input.snapshot.period,
         complete: input.snapshot.is_complete(),
+        notes: input.notes,
         checks: input.checks,
         findings: input.findings,
     };

@@ -89,6 +89,8 @@ pub struct ReportInput<'a> {
     /// Hex SHA-256 of the snapshot.json the report was built from, printed on every PDF page.
     pub snapshot_sha256: String,
     pub rule_set: String,
+    /// What the answers ignore (organisation policies not read, people behind roles unknown...).
+    pub notes: &'a [String],
 }
 
 /// The files a full report run writes, in a fixed order.

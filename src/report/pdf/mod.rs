@@ -249,7 +249,7 @@ fn cover(l: &mut Layout, ctx: &Context) {
         .iter()
         .filter(|c| c.status == CheckStatus::Failed)
         .count();
-    let incomplete = s.accounts.iter().filter(|a| !a.is_complete()).count();
+    let incomplete = s.incomplete_parts().len();
     let (verdict, c) = match (failed, incomplete) {
         (0, 0) => ("All checks passed and collection was complete.".to_owned(), GREEN),
         (0, n) => (format!("All checks passed, but collection was incomplete for {n} account(s): see the summary."), RED),
@@ -378,7 +378,9 @@ fn summary(l: &mut Layout, ctx: &Context) {
         .iter()
         .filter(|a| !a.is_complete())
         .collect();
-    if incomplete.is_empty() {
+    let global: Vec<(&str, &crate::model::CollectionStep)> =
+        ctx.input.snapshot.global_failed_steps().collect();
+    if incomplete.is_empty() && global.is_empty() {
         l.heading2("Collection complete", GREEN);
         l.paragraph(
             &format!(
@@ -389,7 +391,15 @@ fn summary(l: &mut Layout, ctx: &Context) {
         );
     } else {
         l.heading2(
-            &format!("Collection INCOMPLETE for {} account(s)", incomplete.len()),
+            &format!(
+                "Collection INCOMPLETE for {} account(s){}",
+                incomplete.len(),
+                if global.is_empty() {
+                    ""
+                } else {
+                    " and the organisation-wide reads"
+                }
+            ),
             RED,
         );
         l.paragraph(
@@ -422,11 +432,31 @@ fn summary(l: &mut Layout, ctx: &Context) {
                 i += 1;
             }
         }
+        for (part, step) in &global {
+            l.table_row(
+                &cols,
+                &[
+                    Cell::styled((*part).to_owned(), red.bold()),
+                    Cell::styled(step.step.clone(), red),
+                    Cell::styled(step.region.clone().unwrap_or_default(), red),
+                    Cell::styled(step.error.clone().unwrap_or_else(|| "failed".into()), red),
+                ],
+                i,
+            );
+            i += 1;
+        }
         l.table_end(&cols);
         l.paragraph(
             "Full errors are listed in appendix A.",
             BODY_STYLE.colour(GREY),
         );
+    }
+    if !ctx.input.notes.is_empty() {
+        l.gap(6.0);
+        l.heading2("What the answers do not cover", AMBER);
+        for note in ctx.input.notes {
+            l.paragraph(&format!("- {note}"), BODY_STYLE);
+        }
     }
     let partial: usize = ctx
         .input
@@ -1062,6 +1092,7 @@ mod tests {
             fail_on: crate::model::Severity::High,
             snapshot_sha256: SHA.into(),
             rule_set: "soc2-default".into(),
+            notes: &["AWS Organizations was not read: SCPs and RCPs are not applied.".to_owned()],
         };
         let path = dir.join(name);
         let written = write_pdf(&input, &path).expect("the report is written");
