@@ -1,0 +1,207 @@
+//! Three-valued IAM authorization decision, following AWS's documented evaluation logic.
+//!
+//! Order of evaluation:
+//! 1. any applicable explicit `Deny` in any layer (SCP, RCP, resource policy, identity policy,
+//!    permissions boundary, session policy) -> `ExplicitlyDenied`;
+//! 2. organisation layers: every SCP level (root -> OU … -> account) must allow the action, and
+//!    every RCP level must allow it (SCPs skip the management account, service-linked roles and
+//!    service principals; RCPs skip resources in the management account, service-linked roles);
+//! 3. resource-based and identity-based policies: within one account either may grant (the
+//!    identity grant being limited by the permissions boundary and session policy, and a resource
+//!    policy naming the role ARN also being limited by them, while one naming the IAM user ARN or
+//!    the role *session* ARN directly is not); across accounts both sides must grant.
+//!
+//! Every step is computed in Kleene logic: in audit mode a condition reading an unknown key is
+//! `Unknown`, and an `Unknown` never becomes a "no". The result records every statement that
+//! applied (all identity statements that grant, not just the first) and every unknown condition.
+//!
+//! Must not: perform I/O, reference AWS SDK types, or depend on the catalog module.
+//!
+//! Layout: [`types`] (request, policy set, evaluation), [`principal`] (who asks and how policy
+//! principal elements name it), `keys` (condition keys derived from the request), `scan`
+//! (statement matching per layer), and this file: the decision that combines the layers.
+
+mod keys;
+pub mod principal;
+mod scan;
+pub mod types;
+
+#[cfg(test)]
+mod tests;
+
+pub use principal::{PrincipalError, PrincipalInfo, PrincipalKind};
+pub use types::{
+    Answer, Certainty, Decision, Evaluation, Layer, OrgLevel, PolicySet, Request, StatementRef,
+    UnknownCondition,
+};
+
+use super::context::Tri;
+use keys::EvalContext;
+use scan::{Evaluator, PrincipalMode, Scan};
+
+/// Evaluates one request against a set of policies.
+pub fn evaluate(req: &Request, set: &PolicySet<'_>) -> Evaluation {
+    let p = &req.principal;
+    let mut ev = Evaluator {
+        req,
+        ctx: EvalContext { req },
+        has_boundary: !set.boundaries.is_empty(),
+        out: Evaluation {
+            decision: Decision::ImplicitlyDenied,
+            certainty: Certainty::Certain,
+            deciding_layer: None,
+            deciding_layers: Vec::new(),
+            allowing: Vec::new(),
+            denying: Vec::new(),
+            possibly_allowing: Vec::new(),
+            possibly_denying: Vec::new(),
+            unknowns: Vec::new(),
+        },
+    };
+    let is_service = p.kind == PrincipalKind::Service;
+    let slr = p.is_service_linked_role();
+
+    // Organisation layers.
+    let scp_applies = !set.is_management_account && !slr && !is_service;
+    let (scp_deny, scp_allow) = if scp_applies {
+        ev.org(Layer::Scp, set.scp_levels, PrincipalMode::Ignore)
+    } else {
+        (Tri::False, Tri::True)
+    };
+    let rcp_applies = !set.resource_in_management_account && !slr;
+    let (rcp_deny, rcp_allow) = if rcp_applies {
+        ev.org(Layer::Rcp, set.rcp_levels, PrincipalMode::Rcp)
+    } else {
+        (Tri::False, Tri::True)
+    };
+
+    // Resource policy.
+    let res = match set.resource_policy {
+        Some(pol) => ev.scan(Layer::ResourcePolicy, [pol], PrincipalMode::Resource),
+        None => Scan::default(),
+    };
+
+    // Identity side (not for service principals).
+    let (ident, bound, sess) = if is_service {
+        (Scan::default(), Scan::default(), Scan::default())
+    } else {
+        let ident = ev.scan(Layer::Identity, set.identity.iter(), PrincipalMode::Ignore);
+        let bound = ev.scan(
+            Layer::PermissionsBoundary,
+            set.boundaries.iter(),
+            PrincipalMode::Ignore,
+        );
+        let sess = ev.scan(Layer::SessionPolicy, set.session, PrincipalMode::Ignore);
+        (ident, bound, sess)
+    };
+
+    let deny_by_layer = [
+        (Layer::Scp, scp_deny),
+        (Layer::Rcp, rcp_deny),
+        (Layer::ResourcePolicy, res.deny),
+        (Layer::Identity, ident.deny),
+        (Layer::PermissionsBoundary, bound.deny),
+        (Layer::SessionPolicy, sess.deny),
+    ];
+    let deny = Tri::any(deny_by_layer.iter().map(|(_, t)| *t));
+
+    let resource_account = ev.ctx.resource_account().to_string();
+    let cross_account = !is_service && resource_account != p.account;
+    let is_root = p.kind == PrincipalKind::Root;
+
+    let boundary_ok = if set.boundaries.is_empty() || is_root {
+        Tri::True
+    } else {
+        bound.allow
+    };
+    let session_ok = if set.session.is_none() {
+        Tri::True
+    } else {
+        sess.allow
+    };
+    let identity_allow = if is_root { Tri::True } else { ident.allow };
+    let identity_side = identity_allow.and(boundary_ok).and(session_ok);
+    let limits = boundary_ok.and(session_ok);
+
+    // Resource-side grant and whether it alone suffices.
+    let (grant, resource_grant) = if is_service {
+        (res.allow, res.allow)
+    } else if cross_account {
+        let rg = res.allow;
+        (identity_side.and(rg), rg)
+    } else {
+        // Same account: the resource policy grants on its own when it names the user or the
+        // session (or everyone); naming the role ARN is still limited by boundary and session
+        // policy; naming the account only delegates to identity policies.
+        let rg = res.allow_direct.or(res.allow_role.and(limits));
+        (identity_side.or(rg), rg)
+    };
+    let allowed = scp_allow.and(rcp_allow).and(grant);
+
+    let mut out = ev.out;
+    if deny.is_true() {
+        out.decision = Decision::ExplicitlyDenied;
+        out.certainty = Certainty::Certain;
+        out.deciding_layers = deny_by_layer
+            .iter()
+            .filter(|(_, t)| t.is_true())
+            .map(|(l, _)| *l)
+            .collect();
+    } else if allowed.is_false() {
+        out.decision = Decision::ImplicitlyDenied;
+        out.certainty = Certainty::Certain;
+        let mut layers = Vec::new();
+        if scp_allow.is_false() {
+            layers.push(Layer::Scp);
+        }
+        if rcp_allow.is_false() {
+            layers.push(Layer::Rcp);
+        }
+        if layers.is_empty() {
+            if is_service {
+                layers.push(Layer::ResourcePolicy);
+            } else {
+                if identity_allow.is_false() {
+                    layers.push(Layer::Identity);
+                } else {
+                    if boundary_ok.is_false() {
+                        layers.push(Layer::PermissionsBoundary);
+                    }
+                    if session_ok.is_false() {
+                        layers.push(Layer::SessionPolicy);
+                    }
+                }
+                if cross_account && resource_grant.is_false() {
+                    layers.push(Layer::ResourcePolicy);
+                }
+            }
+        }
+        out.deciding_layers = layers;
+    } else {
+        out.decision = Decision::Allowed;
+        out.certainty = if deny.is_false() && allowed.is_true() {
+            Certainty::Certain
+        } else {
+            Certainty::Possible
+        };
+        let mut layers = Vec::new();
+        if is_service {
+            layers.push(Layer::ResourcePolicy);
+        } else if cross_account {
+            if !is_root {
+                layers.push(Layer::Identity);
+            }
+            layers.push(Layer::ResourcePolicy);
+        } else {
+            if identity_side.possible() && !is_root {
+                layers.push(Layer::Identity);
+            }
+            if resource_grant.possible() {
+                layers.push(Layer::ResourcePolicy);
+            }
+        }
+        out.deciding_layers = layers;
+    }
+    out.deciding_layer = out.deciding_layers.first().copied();
+    out
+}
