@@ -76,3 +76,37 @@ fn json_lines_answer_line_by_line_and_bad_input_exits_2_naming_the_path() {
         "{err}"
     );
 }
+
+/// Runs one (non-JSON-Lines) request and returns its parsed answer, asserting exit 0.
+fn answer(input: &serde_json::Value) -> serde_json::Value {
+    let (code, out, err) = simulate(&[], &input.to_string());
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(&out).expect("json answer")
+}
+
+fn note_codes(v: &serde_json::Value) -> Vec<String> {
+    v["notes"]
+        .as_array()
+        .expect("notes")
+        .iter()
+        .map(|n| n["code"].as_str().expect("code").to_owned())
+        .collect()
+}
+
+#[test]
+fn rcp_level_without_allow_does_not_deny() {
+    let allow_s3 = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]});
+    let v = answer(&serde_json::json!({
+        "request": {"action": "s3:GetObject", "resource": "arn:aws:s3:::b/k",
+                    "principal": "arn:aws:iam::111111111111:user/alice"},
+        "identityPolicies": [allow_s3],
+        "resourceControlPolicies": [
+            {"orgIdentifier": "r-root", "policies": []},
+            {"orgIdentifier": "ou-1", "policies": [{"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": "*", "Action": "ec2:*", "Resource": "*"}]}]}]
+    }));
+    assert_eq!(v["result"], "Allowed", "{v}");
+    assert_eq!(v["decidingLayers"], serde_json::json!(["IdentityPolicy"]));
+    assert!(note_codes(&v).contains(&"RcpDenyOnly".to_owned()), "{v}");
+}

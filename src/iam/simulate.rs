@@ -12,8 +12,10 @@
 //!  "sessionPolicy": {}}
 //! ```
 //! Output: `{"result": …, "decidingLayers": […], "matchedStatements": [{layer, policy, index, sid,
-//! effect}]}`. Errors name the JSON path (`identityPolicies[1]: Statement[0].Effect: …`) and, for
-//! JSON Lines input, the line number.
+//! effect}], "notes": [{code, message}]}`; `notes` names the rules beyond statement matching that
+//! decided or shaped the answer (RCPs being deny-only, a trust or key policy that must admit the
+//! caller, an unmodifiable AWS entity …). Errors name the JSON path
+//! (`identityPolicies[1]: Statement[0].Effect: …`) and, for JSON Lines input, the line number.
 //!
 //! Must not: perform I/O (callers read and write), reference AWS SDK types, or depend on the
 //! catalog module.
@@ -135,10 +137,16 @@ pub fn simulate_value(v: &Value) -> Result<Value, SimulateError> {
             })
         })
         .collect();
+    let notes: Vec<Value> = e
+        .notes
+        .iter()
+        .map(|n| json!({"code": n.code(), "message": n.to_string()}))
+        .collect();
     Ok(json!({
         "result": e.decision.as_str(),
         "decidingLayers": e.deciding_layers.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
         "matchedStatements": matched,
+        "notes": notes,
     }))
 }
 

@@ -3,9 +3,11 @@
 //! Order of evaluation:
 //! 1. any applicable explicit `Deny` in any layer (SCP, RCP, resource policy, identity policy,
 //!    permissions boundary, session policy) -> `ExplicitlyDenied`;
-//! 2. organisation layers: every SCP level (root -> OU … -> account) must allow the action, and
-//!    every RCP level must allow it (SCPs skip the management account, service-linked roles and
-//!    service principals; RCPs skip resources in the management account, service-linked roles);
+//! 2. organisation layers: every SCP level (root -> OU … -> account) must allow the action
+//!    (SCPs skip the management account, service-linked roles and service principals). RCPs only
+//!    ever deny: AWS keeps `RCPFullAWSAccess` attached at every level ("RCP evaluation", AWS
+//!    Organizations User Guide), so an RCP `Allow` is never needed and never recorded; RCPs skip
+//!    resources in the management account and service-linked roles;
 //! 3. resource-based and identity-based policies: within one account either may grant (the
 //!    identity grant being limited by the permissions boundary and session policy, and a resource
 //!    policy naming the role ARN also being limited by them, while one naming the IAM user ARN or
@@ -31,8 +33,8 @@ mod tests;
 
 pub use principal::{PrincipalError, PrincipalInfo, PrincipalKind};
 pub use types::{
-    Answer, Certainty, Decision, Evaluation, Layer, OrgLevel, PolicySet, Request, StatementRef,
-    UnknownCondition,
+    Answer, Certainty, Decision, Evaluation, Layer, Note, OrgLevel, PolicySet, Request,
+    StatementRef, UnknownCondition,
 };
 
 use super::context::Tri;
@@ -56,6 +58,7 @@ pub fn evaluate(req: &Request, set: &PolicySet<'_>) -> Evaluation {
             possibly_allowing: Vec::new(),
             possibly_denying: Vec::new(),
             unknowns: Vec::new(),
+            notes: Vec::new(),
         },
     };
     let is_service = p.kind == PrincipalKind::Service;
@@ -68,12 +71,16 @@ pub fn evaluate(req: &Request, set: &PolicySet<'_>) -> Evaluation {
     } else {
         (Tri::False, Tri::True)
     };
+    // RCPs: deny-only (their Allow statements are not even scanned).
     let rcp_applies = !set.resource_in_management_account && !slr;
-    let (rcp_deny, rcp_allow) = if rcp_applies {
-        ev.org(Layer::Rcp, set.rcp_levels, PrincipalMode::Rcp)
+    let rcp_deny = if rcp_applies {
+        ev.org(Layer::Rcp, set.rcp_levels, PrincipalMode::Rcp).0
     } else {
-        (Tri::False, Tri::True)
+        Tri::False
     };
+    if rcp_applies && !set.rcp_levels.is_empty() && !rcp_deny.is_true() {
+        ev.out.notes.push(Note::RcpDenyOnly);
+    }
 
     // Resource policy.
     let res = match set.resource_policy {
@@ -136,7 +143,7 @@ pub fn evaluate(req: &Request, set: &PolicySet<'_>) -> Evaluation {
         let rg = res.allow_direct.or(res.allow_role.and(limits));
         (identity_side.or(rg), rg)
     };
-    let allowed = scp_allow.and(rcp_allow).and(grant);
+    let allowed = scp_allow.and(grant);
 
     let mut out = ev.out;
     if deny.is_true() {
@@ -153,9 +160,6 @@ pub fn evaluate(req: &Request, set: &PolicySet<'_>) -> Evaluation {
         let mut layers = Vec::new();
         if scp_allow.is_false() {
             layers.push(Layer::Scp);
-        }
-        if rcp_allow.is_false() {
-            layers.push(Layer::Rcp);
         }
         if layers.is_empty() {
             if is_service {

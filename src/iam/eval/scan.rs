@@ -73,6 +73,10 @@ impl Evaluator<'_> {
         s: &Statement,
         mode: PrincipalMode,
     ) -> (Tri, Strength) {
+        if mode == PrincipalMode::Rcp && s.effect == Effect::Allow {
+            // RCPs are deny-only: an RCP Allow neither grants nor is needed.
+            return (Tri::False, Strength::Direct);
+        }
         let action = &self.req.action;
         let action_hit = match &s.action {
             ActionSpec::Action(list) => list.iter().any(|p| action_matches(p, action)),

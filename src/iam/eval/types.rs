@@ -1,6 +1,6 @@
 //! The evaluator's vocabulary: the request ([`Request`]), the policies that take part
 //! ([`PolicySet`], [`OrgLevel`]), and the answer with its evidence ([`Evaluation`], [`Layer`],
-//! [`StatementRef`], [`UnknownCondition`]).
+//! [`StatementRef`], [`UnknownCondition`], [`Note`]).
 //!
 //! Plain data and small accessors only. Must not: decide anything (that is `super::evaluate`),
 //! perform I/O, reference AWS SDK types, or depend on the catalog module.
@@ -182,6 +182,38 @@ pub struct Evaluation {
     pub possibly_denying: Vec<StatementRef>,
     /// Conditions that read unknown keys, in statements whose applicability is unknown.
     pub unknowns: Vec<UnknownCondition>,
+    /// Rules outside the policy statements that decided or shaped the answer (RCPs being
+    /// deny-only, trust and key policies that must admit the caller, …), in the order met.
+    pub notes: Vec<Note>,
+}
+
+/// A rule of AWS's evaluation logic, beyond matching statements, that decided or shaped an
+/// answer: recorded so that a reader of the evidence can see why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Note {
+    /// RCP levels only ever deny: `RCPFullAWSAccess` is attached at every level and cannot be
+    /// detached, so a level without an applying `Allow` does not deny.
+    RcpDenyOnly,
+}
+
+impl Note {
+    /// Stable identifier used in simulator output.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Note::RcpDenyOnly => "RcpDenyOnly",
+        }
+    }
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Note::RcpDenyOnly => f.write_str(
+                "RCPs only deny: RCPFullAWSAccess is attached at every level, so no RCP level \
+                 needs an Allow",
+            ),
+        }
+    }
 }
 
 impl Evaluation {

@@ -80,9 +80,29 @@ fn rcps() {
     assert_eq!(e.decision, Decision::ExplicitlyDenied);
     assert_eq!(e.deciding_layer, Some(Layer::Rcp));
     assert_eq!(e.denying[0].sid.as_deref(), Some("OrgOnly"));
-    // A level without an allowing RCP implicitly denies.
+    // The management-account exemption still applies to RCP denies.
+    let mgmt = PolicySet {
+        resource_in_management_account: true,
+        ..set
+    };
+    assert!(evaluate(&r, &mgmt).is_allowed());
+    // Service-linked roles are exempt from RCPs too.
+    let slr = PrincipalInfo::from_arn(
+        "arn:aws:iam::111111111111:role/aws-service-role/s3.amazonaws.com/AWSServiceRoleForS3",
+    )
+    .unwrap();
+    let mut r_slr = req(slr, "s3:GetObject", "arn:aws:s3:::b/k");
+    r_slr.context = r.context.clone();
+    assert!(evaluate(&r_slr, &set).is_allowed());
+}
+
+#[test]
+fn rcp_levels_only_deny() {
+    // RCPFullAWSAccess is always attached, so a level whose statements do not allow the action
+    // (or an empty level) leaves the request allowed: RCPs contribute denies only.
+    let ids = [pol("p", allow("s3:*", "*"))];
     let levels = [
-        level("r-root", vec![rcp_full]),
+        level("r-root", vec![]),
         level(
             "ou-x",
             vec![json!({"Statement": [{"Effect": "Allow", "Principal": "*",
@@ -95,13 +115,54 @@ fn rcps() {
         ..PolicySet::default()
     };
     let e = evaluate(&req(user(), "s3:GetObject", "arn:aws:s3:::b/k"), &set);
-    assert_eq!(e.decision, Decision::ImplicitlyDenied);
-    assert_eq!(e.deciding_layer, Some(Layer::Rcp));
-    let mgmt = PolicySet {
-        resource_in_management_account: true,
-        ..set
+    assert_eq!(e.decision, Decision::Allowed);
+    assert_eq!(e.answer(), Answer::Yes);
+    assert_eq!(e.deciding_layers, vec![Layer::Identity]);
+    assert!(e.notes.contains(&Note::RcpDenyOnly), "{:?}", e.notes);
+    // An RCP Allow is not evidence of anything: it is not recorded.
+    let full = [level(
+        "r-root",
+        vec![
+            json!({"Statement": [{"Sid": "Full", "Effect": "Allow", "Principal": "*",
+            "Action": "*", "Resource": "*"}]}),
+        ],
+    )];
+    let set = PolicySet {
+        identity: &ids,
+        rcp_levels: &full,
+        ..PolicySet::default()
     };
-    assert!(evaluate(&req(user(), "s3:GetObject", "arn:aws:s3:::b/k"), &mgmt).is_allowed());
+    let e = evaluate(&req(user(), "s3:GetObject", "arn:aws:s3:::b/k"), &set);
+    assert!(e.allowing.iter().all(|s| s.layer != Layer::Rcp), "{e:?}");
+    // An RCP cannot grant either: without an identity grant the request stays denied.
+    let none: [Policy; 0] = [];
+    let set = PolicySet {
+        identity: &none,
+        rcp_levels: &full,
+        ..PolicySet::default()
+    };
+    let e = evaluate(&req(user(), "s3:GetObject", "arn:aws:s3:::b/k"), &set);
+    assert_eq!(e.decision, Decision::ImplicitlyDenied);
+    assert_eq!(e.deciding_layers, vec![Layer::Identity]);
+    // In audit mode a conditional RCP deny is a possible deny, never an implicit one.
+    let conditional = [level(
+        "r-root",
+        vec![
+            json!({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": "*", "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc"}}}]}),
+        ],
+    )];
+    let set = PolicySet {
+        identity: &ids,
+        rcp_levels: &conditional,
+        ..PolicySet::default()
+    };
+    let mut r = req(user(), "s3:GetObject", "arn:aws:s3:::b/k");
+    r.context = Context::audit();
+    let e = evaluate(&r, &set);
+    assert_eq!(e.answer(), Answer::Possibly);
+    assert_eq!(e.possibly_denying.len(), 1);
+    assert_eq!(e.possibly_denying[0].layer, Layer::Rcp);
 }
 
 #[test]
