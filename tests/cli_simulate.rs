@@ -110,3 +110,41 @@ fn rcp_level_without_allow_does_not_deny() {
     assert_eq!(v["decidingLayers"], serde_json::json!(["IdentityPolicy"]));
     assert!(note_codes(&v).contains(&"RcpDenyOnly".to_owned()), "{v}");
 }
+
+#[test]
+fn deny_with_not_principal_naming_the_role_and_account_excepts_its_session() {
+    let input = |listed: serde_json::Value| {
+        serde_json::json!({
+            "request": {"action": "s3:GetObject", "resource": "arn:aws:s3:::b/k",
+                        "principal": "arn:aws:sts::111111111111:assumed-role/Ops/s1"},
+            "identityPolicies": [{"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}],
+            "resourcePolicy": {"Version": "2012-10-17", "Statement": [
+                {"Sid": "OnlyOps", "Effect": "Deny", "NotPrincipal": {"AWS": listed},
+                 "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"}]}
+        })
+    };
+    let v = answer(&input(serde_json::json!([
+        "arn:aws:iam::111111111111:role/Ops",
+        "arn:aws:iam::111111111111:root"
+    ])));
+    assert_eq!(v["result"], "Allowed", "{v}");
+    assert!(
+        note_codes(&v).contains(&"NotPrincipalExcepts".to_owned()),
+        "{v}"
+    );
+    let v = answer(&input(serde_json::json!([
+        "arn:aws:sts::111111111111:assumed-role/Ops/s1",
+        "111111111111"
+    ])));
+    assert_eq!(v["result"], "Allowed", "{v}");
+    // Without the account ARN the Deny applies, and the note says why.
+    let v = answer(&input(serde_json::json!([
+        "arn:aws:iam::111111111111:role/Ops"
+    ])));
+    assert_eq!(v["result"], "ExplicitlyDenied", "{v}");
+    assert!(
+        note_codes(&v).contains(&"NotPrincipalNeedsAccount".to_owned()),
+        "{v}"
+    );
+}

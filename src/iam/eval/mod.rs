@@ -13,6 +13,11 @@
 //!    policy naming the role ARN also being limited by them, while one naming the IAM user ARN or
 //!    the role *session* ARN directly is not); across accounts both sides must grant.
 //!
+//! A `Deny` with `NotPrincipal` does not apply to a caller it lists together with the caller's
+//! account (a session is listed by its session ARN or its role's ARN); listing the caller without
+//! its account does not except it, and a caller with a permissions boundary is always denied
+//! ("AWS JSON policy elements: NotPrincipal", IAM User Guide).
+//!
 //! Every step is computed in Kleene logic: in audit mode a condition reading an unknown key is
 //! `Unknown`, and an `Unknown` never becomes a "no". The result records every statement that
 //! applied (all identity statements that grant, not just the first) and every unknown condition.

@@ -259,22 +259,69 @@ pub(super) fn principal_strength(spec: &Principals, p: &PrincipalInfo) -> Option
     best
 }
 
-/// Whether a `NotPrincipal` element lets the statement apply to `p`.
-pub(super) fn not_principal_applies(spec: &Principals, p: &PrincipalInfo, effect: Effect) -> bool {
+/// How a `NotPrincipal` element treats the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum NotPrincipalMatch {
+    /// The caller is not excepted: the statement applies to it.
+    Applies,
+    /// The caller is excepted: the statement does not apply to it.
+    Excepted,
+    /// Deny only: the caller itself (user, session or its role) is listed but its account is
+    /// not, so the statement still applies (AWS checks the account first).
+    AccountNotListed,
+}
+
+/// Whether a `NotPrincipal` element excepts `p` from the statement.
+///
+/// `Deny` follows "AWS JSON policy elements: NotPrincipal" (IAM User Guide): the account ARN of
+/// the principal that is not to be denied must be listed too, because AWS may validate the
+/// account first, then the role, then the assumed-role session; the guide recommends listing
+/// the user's ARN and its account, or the role's ARN and its account. So the caller is excepted
+/// when its account is listed and the caller itself is: a user or federated user by its ARN, an
+/// assumed-role session by its session ARN or by its role's ARN, a role (any session) by its
+/// role ARN, the root user by its account. `Allow` (which AWS no longer supports with
+/// NotPrincipal) applies unless the caller's own ARN is listed.
+pub(super) fn not_principal_match(
+    spec: &Principals,
+    p: &PrincipalInfo,
+    effect: Effect,
+) -> NotPrincipalMatch {
+    let excepted_if = |listed: bool| {
+        if listed {
+            NotPrincipalMatch::Excepted
+        } else {
+            NotPrincipalMatch::Applies
+        }
+    };
     if spec.any {
-        return false;
+        return NotPrincipalMatch::Excepted;
     }
     if p.kind == PrincipalKind::Service {
-        return !spec.service.iter().any(|s| s.eq_ignore_ascii_case(&p.arn));
+        return excepted_if(spec.service.iter().any(|s| s.eq_ignore_ascii_case(&p.arn)));
     }
     let listed: Vec<PrincipalId> = spec.aws.iter().map(|a| normalise(a)).collect();
-    let ids = identities(p);
-    let is_listed = |id: &PrincipalId| listed.contains(id);
+    let is_listed = |arn: &str| listed.contains(&normalise(arn));
+    let own = match &p.kind {
+        PrincipalKind::Root => false,
+        PrincipalKind::AssumedRoleSession { role_arn, .. } => {
+            is_listed(&p.arn) || is_listed(role_arn)
+        }
+        _ => is_listed(&p.arn),
+    } || spec
+        .federated
+        .iter()
+        .chain(spec.canonical_user.iter())
+        .any(|f| *f == p.arn);
     match effect {
-        // AWS evaluates the Deny against every identity of the caller (session, role, account):
-        // it is excluded only if all of them are listed.
-        Effect::Deny => !ids.iter().all(|(id, _)| is_listed(id)),
-        // Allow: applies unless the caller itself (its first identity) is listed.
-        Effect::Allow => ids.first().is_none_or(|(id, _)| !is_listed(id)),
+        Effect::Allow => excepted_if(own),
+        Effect::Deny => {
+            let account = listed.contains(&PrincipalId::Account(p.account.clone()));
+            match (p.kind == PrincipalKind::Root, own, account) {
+                (true, _, account) => excepted_if(account),
+                (false, true, true) => NotPrincipalMatch::Excepted,
+                (false, true, false) => NotPrincipalMatch::AccountNotListed,
+                (false, false, _) => NotPrincipalMatch::Applies,
+            }
+        }
     }
 }

@@ -10,8 +10,18 @@ use super::super::context::Tri;
 use super::super::matching::{action_matches, resource_matches};
 use super::super::policy::{ActionSpec, Effect, Policy, PrincipalSpec, ResourceSpec, Statement};
 use super::keys::EvalContext;
-use super::principal::{not_principal_applies, principal_strength, Strength};
-use super::types::{Evaluation, Layer, OrgLevel, Request, StatementRef, UnknownCondition};
+use super::principal::{
+    not_principal_match, principal_strength, NotPrincipalMatch, PrincipalKind, Strength,
+};
+use super::types::{Evaluation, Layer, Note, OrgLevel, Request, StatementRef, UnknownCondition};
+
+/// Which NotPrincipal note a statement earns if the rest of it matches.
+#[derive(Debug, Clone, Copy)]
+enum NotPrincipalNote {
+    Excepted,
+    AccountNotListed,
+    BoundaryQuirk,
+}
 
 /// How the principal element of a layer is treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +95,10 @@ impl Evaluator<'_> {
         if !action_hit {
             return (Tri::False, Strength::Direct);
         }
+        // A NotPrincipal exception, and what to say about it if the rest of the statement
+        // matches (so that statements for other actions or resources stay silent).
+        let mut excepted = false;
+        let mut not_principal_note = None;
         let strength = match (mode, &s.principal) {
             (PrincipalMode::Ignore, _) => Strength::Direct,
             (PrincipalMode::Rcp, None) => Strength::Direct,
@@ -95,14 +109,28 @@ impl Evaluator<'_> {
                 }
             }
             (_, Some(PrincipalSpec::NotPrincipal(spec))) => {
-                // Documented quirk: a Deny with NotPrincipal always denies a principal that has
-                // a permissions boundary, whatever NotPrincipal lists.
-                let quirk = s.effect == Effect::Deny && self.has_boundary;
-                if quirk || not_principal_applies(spec, &self.req.principal, s.effect) {
-                    Strength::Direct
-                } else {
-                    return (Tri::False, Strength::Direct);
+                // Documented quirk ("AWS JSON policy elements: NotPrincipal"): a Deny with
+                // NotPrincipal always denies an IAM principal that has a permissions boundary,
+                // whatever NotPrincipal lists.
+                let quirk = s.effect == Effect::Deny
+                    && self.has_boundary
+                    && self.req.principal.kind != PrincipalKind::Service;
+                match not_principal_match(spec, &self.req.principal, s.effect) {
+                    NotPrincipalMatch::Applies => {}
+                    NotPrincipalMatch::AccountNotListed => {
+                        not_principal_note = Some(NotPrincipalNote::AccountNotListed);
+                    }
+                    NotPrincipalMatch::Excepted if quirk => {
+                        not_principal_note = Some(NotPrincipalNote::BoundaryQuirk);
+                    }
+                    NotPrincipalMatch::Excepted => {
+                        excepted = true;
+                        if s.effect == Effect::Deny {
+                            not_principal_note = Some(NotPrincipalNote::Excepted);
+                        }
+                    }
                 }
+                Strength::Direct
             }
             (PrincipalMode::Resource, None) => return (Tri::False, Strength::Direct),
         };
@@ -137,6 +165,22 @@ impl Evaluator<'_> {
         let cond = evaluate_conditions(&s.conditions, &self.ctx, subst, &mut unknown_conds);
         let result = res_hit.and(cond);
         let sref = Self::statement_ref(layer, policy, s);
+        if let Some(kind) = not_principal_note {
+            if result.possible() {
+                self.out.notes.push(match kind {
+                    NotPrincipalNote::Excepted => Note::NotPrincipalExcepts(sref.clone()),
+                    NotPrincipalNote::AccountNotListed => {
+                        Note::NotPrincipalNeedsAccount(sref.clone())
+                    }
+                    NotPrincipalNote::BoundaryQuirk => {
+                        Note::NotPrincipalBoundaryQuirk(sref.clone())
+                    }
+                });
+            }
+        }
+        if excepted {
+            return (Tri::False, strength);
+        }
         match (result, s.effect) {
             (Tri::True, Effect::Allow) => self.out.allowing.push(sref),
             (Tri::True, Effect::Deny) => self.out.denying.push(sref),

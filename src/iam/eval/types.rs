@@ -62,6 +62,21 @@ pub struct StatementRef {
     pub effect: Effect,
 }
 
+impl fmt::Display for StatementRef {
+    /// `Layer policy-id#Statement[i] (Sid)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {}#Statement[{}]",
+            self.layer, self.policy_id, self.index
+        )?;
+        if let Some(sid) = &self.sid {
+            write!(f, " ({sid})")?;
+        }
+        Ok(())
+    }
+}
+
 /// One request to authorize.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
@@ -194,6 +209,15 @@ pub enum Note {
     /// RCP levels only ever deny: `RCPFullAWSAccess` is attached at every level and cannot be
     /// detached, so a level without an applying `Allow` does not deny.
     RcpDenyOnly,
+    /// A `Deny` with `NotPrincipal` lists the caller (user, session or its role) and its account:
+    /// the statement does not apply to it.
+    NotPrincipalExcepts(StatementRef),
+    /// A `Deny` with `NotPrincipal` lists the caller but not its account: AWS requires the
+    /// account too, so the statement applies.
+    NotPrincipalNeedsAccount(StatementRef),
+    /// A `Deny` with `NotPrincipal` lists the caller, but the caller has a permissions boundary:
+    /// such a statement always denies it (documented behaviour).
+    NotPrincipalBoundaryQuirk(StatementRef),
 }
 
 impl Note {
@@ -201,6 +225,9 @@ impl Note {
     pub fn code(&self) -> &'static str {
         match self {
             Note::RcpDenyOnly => "RcpDenyOnly",
+            Note::NotPrincipalExcepts(_) => "NotPrincipalExcepts",
+            Note::NotPrincipalNeedsAccount(_) => "NotPrincipalNeedsAccount",
+            Note::NotPrincipalBoundaryQuirk(_) => "NotPrincipalBoundaryQuirk",
         }
     }
 }
@@ -211,6 +238,21 @@ impl fmt::Display for Note {
             Note::RcpDenyOnly => f.write_str(
                 "RCPs only deny: RCPFullAWSAccess is attached at every level, so no RCP level \
                  needs an Allow",
+            ),
+            Note::NotPrincipalExcepts(s) => write!(
+                f,
+                "{s}: Deny with NotPrincipal lists the caller and its account, so it does not \
+                 apply"
+            ),
+            Note::NotPrincipalNeedsAccount(s) => write!(
+                f,
+                "{s}: Deny with NotPrincipal lists the caller but not its account; AWS requires \
+                 the account ARN too, so the Deny applies"
+            ),
+            Note::NotPrincipalBoundaryQuirk(s) => write!(
+                f,
+                "{s}: Deny with NotPrincipal always denies a principal with a permissions \
+                 boundary, whatever it lists"
             ),
         }
     }

@@ -2,59 +2,131 @@
 
 use super::*;
 
-#[test]
-fn deny_with_not_principal() {
+/// A resource policy denying `s3:*` to everyone except the principals listed.
+fn deny_except(listed: &[&str]) -> Policy {
+    bucket_policy(json!({"Sid": "OnlyListed", "Effect": "Deny",
+        "NotPrincipal": {"AWS": listed}, "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"}))
+}
+
+/// Evaluates `principal` reading `b/k`, allowed by its identity policy, under `rp`.
+fn read_under(principal: &PrincipalInfo, rp: &Policy, boundaries: &[Policy]) -> Evaluation {
     let ids = [pol("p", allow("s3:*", "*"))];
-    let rp = bucket_policy(json!({"Effect": "Deny",
-        "NotPrincipal": {"AWS": ["arn:aws:iam::111111111111:user/alice", "111111111111"]},
-        "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"}));
     let set = PolicySet {
         identity: &ids,
-        resource_policy: Some(&rp),
+        boundaries,
+        resource_policy: Some(rp),
         ..PolicySet::default()
     };
-    // alice (and her account) are listed: the deny does not apply to her.
-    assert!(evaluate(&req(user(), "s3:GetObject", "arn:aws:s3:::b/k"), &set).is_allowed());
-    // bob is not listed: denied.
+    evaluate(
+        &req(principal.clone(), "s3:GetObject", "arn:aws:s3:::b/k"),
+        &set,
+    )
+}
+
+fn has_note(e: &Evaluation, code: &str) -> bool {
+    e.notes.iter().any(|n| n.code() == code)
+}
+
+const ALICE: &str = "arn:aws:iam::111111111111:user/alice";
+const OPS_ROLE: &str = "arn:aws:iam::111111111111:role/Ops";
+const OPS_SESSION: &str = "arn:aws:sts::111111111111:assumed-role/Ops/s1";
+const ACCOUNT_ROOT: &str = "arn:aws:iam::111111111111:root";
+
+#[test]
+fn deny_with_not_principal_excepts_a_listed_user_with_its_account() {
+    let rp = deny_except(&[ALICE, ACCT]);
+    let e = read_under(&user(), &rp, &[]);
+    assert!(e.is_allowed(), "{e:?}");
+    assert!(e.denying.is_empty());
+    assert!(has_note(&e, "NotPrincipalExcepts"), "{:?}", e.notes);
+    // bob is not listed: denied, and nothing is said about an exception.
     let bob = PrincipalInfo::from_arn("arn:aws:iam::111111111111:user/bob").unwrap();
-    let e = evaluate(&req(bob, "s3:GetObject", "arn:aws:s3:::b/k"), &set);
+    let e = read_under(&bob, &rp, &[]);
     assert_eq!(e.decision, Decision::ExplicitlyDenied);
     assert_eq!(e.deciding_layer, Some(Layer::ResourcePolicy));
-    // A session is excluded only if session, role and account are all listed.
-    let sess = PrincipalInfo::from_arn("arn:aws:sts::111111111111:assumed-role/Ops/s1").unwrap();
-    let rp2 = bucket_policy(json!({"Effect": "Deny",
-        "NotPrincipal": {"AWS": ["arn:aws:iam::111111111111:role/Ops", "111111111111"]},
-        "Action": "s3:*", "Resource": "*"}));
-    let set2 = PolicySet {
-        identity: &ids,
-        resource_policy: Some(&rp2),
-        ..PolicySet::default()
-    };
-    let e = evaluate(
-        &req(sess.clone(), "s3:GetObject", "arn:aws:s3:::b/k"),
-        &set2,
+    assert_eq!(e.denying[0].sid.as_deref(), Some("OnlyListed"));
+    assert!(e.notes.is_empty(), "{:?}", e.notes);
+    // Listing the account alone excepts only the root user, not the account's users.
+    let rp = deny_except(&[ACCOUNT_ROOT]);
+    assert_eq!(
+        read_under(&user(), &rp, &[]).decision,
+        Decision::ExplicitlyDenied
+    );
+    let root = PrincipalInfo::from_arn(ACCT).unwrap();
+    assert!(read_under(&root, &rp, &[]).is_allowed());
+}
+
+#[test]
+fn deny_with_not_principal_excepts_a_session_named_by_role_or_session_arn() {
+    let sess = PrincipalInfo::from_arn(OPS_SESSION).unwrap();
+    // The role ARN and its account: the guide's recommended form.
+    let e = read_under(&sess, &deny_except(&[OPS_ROLE, ACCOUNT_ROOT]), &[]);
+    assert!(e.is_allowed(), "{e:?}");
+    assert!(has_note(&e, "NotPrincipalExcepts"));
+    // The session ARN and the account.
+    assert!(read_under(&sess, &deny_except(&[OPS_SESSION, ACCT]), &[]).is_allowed());
+    // All three, as in the guide's example.
+    assert!(read_under(&sess, &deny_except(&[OPS_SESSION, OPS_ROLE, ACCT]), &[]).is_allowed());
+    // Another session of the role is excepted through the role ARN, not through a session ARN.
+    let other = PrincipalInfo::from_arn("arn:aws:sts::111111111111:assumed-role/Ops/s2").unwrap();
+    assert!(read_under(&other, &deny_except(&[OPS_ROLE, ACCT]), &[]).is_allowed());
+    assert_eq!(
+        read_under(&other, &deny_except(&[OPS_SESSION, ACCT]), &[]).decision,
+        Decision::ExplicitlyDenied
+    );
+    // The role evaluated for any session: its role ARN (with the account) excepts it.
+    let role = PrincipalInfo::from_arn(OPS_ROLE).unwrap();
+    assert!(read_under(&role, &deny_except(&[OPS_ROLE, ACCT]), &[]).is_allowed());
+    assert_eq!(
+        read_under(&role, &deny_except(&[OPS_SESSION, ACCT]), &[]).decision,
+        Decision::ExplicitlyDenied
+    );
+    // A role of the same name in another account is not the caller's role.
+    let e = read_under(
+        &sess,
+        &deny_except(&["arn:aws:iam::222222222222:role/Ops", ACCT]),
+        &[],
     );
     assert_eq!(e.decision, Decision::ExplicitlyDenied);
-    let rp3 = bucket_policy(json!({"Effect": "Deny",
-        "NotPrincipal": {"AWS": ["arn:aws:iam::111111111111:role/Ops",
-                                 "arn:aws:sts::111111111111:assumed-role/Ops/s1", "111111111111"]},
-        "Action": "s3:*", "Resource": "*"}));
-    let set3 = PolicySet {
-        identity: &ids,
-        resource_policy: Some(&rp3),
-        ..PolicySet::default()
-    };
-    assert!(evaluate(&req(sess, "s3:GetObject", "arn:aws:s3:::b/k"), &set3).is_allowed());
-    // Documented quirk: with a permissions boundary, Deny+NotPrincipal always denies.
-    let b = [pol("boundary", allow("*", "*"))];
-    let set4 = PolicySet {
-        identity: &ids,
-        boundaries: &b,
-        resource_policy: Some(&rp),
-        ..PolicySet::default()
-    };
-    let e = evaluate(&req(user(), "s3:GetObject", "arn:aws:s3:::b/k"), &set4);
+}
+
+#[test]
+fn deny_with_not_principal_needs_the_account_listed() {
+    // "When you use NotPrincipal, you must also specify the account ARN of the not-denied
+    // principal": without it the Deny applies, and the note says why.
+    let sess = PrincipalInfo::from_arn(OPS_SESSION).unwrap();
+    for listed in [&[OPS_ROLE][..], &[OPS_SESSION], &[OPS_SESSION, OPS_ROLE]] {
+        let e = read_under(&sess, &deny_except(listed), &[]);
+        assert_eq!(e.decision, Decision::ExplicitlyDenied, "{listed:?}");
+        assert!(has_note(&e, "NotPrincipalNeedsAccount"), "{:?}", e.notes);
+    }
+    let e = read_under(&user(), &deny_except(&[ALICE]), &[]);
     assert_eq!(e.decision, Decision::ExplicitlyDenied);
+    assert!(has_note(&e, "NotPrincipalNeedsAccount"));
+}
+
+#[test]
+fn deny_with_not_principal_always_denies_a_principal_with_a_boundary() {
+    // Documented: the Deny applies to a principal with a permissions boundary whatever
+    // NotPrincipal lists.
+    let b = [pol("boundary", allow("*", "*"))];
+    let e = read_under(&user(), &deny_except(&[ALICE, ACCT]), &b);
+    assert_eq!(e.decision, Decision::ExplicitlyDenied);
+    assert!(has_note(&e, "NotPrincipalBoundaryQuirk"), "{:?}", e.notes);
+    let sess = PrincipalInfo::from_arn(OPS_SESSION).unwrap();
+    let e = read_under(&sess, &deny_except(&[OPS_ROLE, ACCT]), &b);
+    assert_eq!(e.decision, Decision::ExplicitlyDenied);
+}
+
+#[test]
+fn not_principal_notes_only_for_statements_that_otherwise_match() {
+    // The exception is for another bucket: nothing to say.
+    let rp = bucket_policy(json!({"Effect": "Deny",
+        "NotPrincipal": {"AWS": [ALICE, ACCT]}, "Action": "s3:*",
+        "Resource": "arn:aws:s3:::other/*"}));
+    let e = read_under(&user(), &rp, &[]);
+    assert!(e.is_allowed());
+    assert!(e.notes.is_empty(), "{:?}", e.notes);
 }
 
 #[test]
