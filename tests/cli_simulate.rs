@@ -148,3 +148,19 @@ fn deny_with_not_principal_naming_the_role_and_account_excepts_its_session() {
         "{v}"
     );
 }
+
+#[test]
+fn get_caller_identity_is_allowed_against_an_explicit_deny() {
+    let v = answer(&serde_json::json!({
+        "request": {"action": "sts:GetCallerIdentity",
+                    "principal": "arn:aws:iam::111111111111:user/alice"},
+        "identityPolicies": [{"Version": "2012-10-17", "Statement": [
+            {"Sid": "NoSts", "Effect": "Deny", "Action": "sts:*", "Resource": "*"}]}]
+    }));
+    assert_eq!(v["result"], "Allowed", "{v}");
+    assert_eq!(v["decidingLayers"], serde_json::json!([]));
+    assert_eq!(
+        note_codes(&v),
+        vec!["CallerIdentityAlwaysAllowed".to_owned()]
+    );
+}

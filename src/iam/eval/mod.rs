@@ -13,6 +13,9 @@
 //!    policy naming the role ARN also being limited by them, while one naming the IAM user ARN or
 //!    the role *session* ARN directly is not); across accounts both sides must grant.
 //!
+//! Requests AWS treats specially ([`aws_rules`]): `sts:GetCallerIdentity` is always allowed,
+//! even against an explicit deny.
+//!
 //! A `Deny` with `NotPrincipal` does not apply to a caller it lists together with the caller's
 //! account (a session is listed by its session ARN or its role's ARN); listing the caller without
 //! its account does not except it, and a caller with a permissions boundary is always denied
@@ -25,9 +28,11 @@
 //! Must not: perform I/O, reference AWS SDK types, or depend on the catalog module.
 //!
 //! Layout: [`types`] (request, policy set, evaluation), [`principal`] (who asks and how policy
-//! principal elements name it), `keys` (condition keys derived from the request), `scan`
-//! (statement matching per layer), and this file: the decision that combines the layers.
+//! principal elements name it), [`aws_rules`] (requests AWS treats specially), `keys`
+//! (condition keys derived from the request), `scan` (statement matching per layer), and this
+//! file: the decision that combines the layers.
 
+pub mod aws_rules;
 mod keys;
 pub mod principal;
 mod scan;
@@ -210,6 +215,14 @@ pub fn evaluate(req: &Request, set: &PolicySet<'_>) -> Evaluation {
             }
         }
         out.deciding_layers = layers;
+    }
+    if aws_rules::is_caller_identity(&req.action) {
+        // Needs no permission and cannot be denied; the statements that matched stay in the
+        // evidence, but none of them decides.
+        out.decision = Decision::Allowed;
+        out.certainty = Certainty::Certain;
+        out.deciding_layers = Vec::new();
+        out.notes.push(Note::CallerIdentityAlwaysAllowed);
     }
     out.deciding_layer = out.deciding_layers.first().copied();
     out

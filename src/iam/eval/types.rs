@@ -209,6 +209,8 @@ pub enum Note {
     /// RCP levels only ever deny: `RCPFullAWSAccess` is attached at every level and cannot be
     /// detached, so a level without an applying `Allow` does not deny.
     RcpDenyOnly,
+    /// `sts:GetCallerIdentity` needs no permission and no deny stops it.
+    CallerIdentityAlwaysAllowed,
     /// A `Deny` with `NotPrincipal` lists the caller (user, session or its role) and its account:
     /// the statement does not apply to it.
     NotPrincipalExcepts(StatementRef),
@@ -225,6 +227,7 @@ impl Note {
     pub fn code(&self) -> &'static str {
         match self {
             Note::RcpDenyOnly => "RcpDenyOnly",
+            Note::CallerIdentityAlwaysAllowed => "CallerIdentityAlwaysAllowed",
             Note::NotPrincipalExcepts(_) => "NotPrincipalExcepts",
             Note::NotPrincipalNeedsAccount(_) => "NotPrincipalNeedsAccount",
             Note::NotPrincipalBoundaryQuirk(_) => "NotPrincipalBoundaryQuirk",
@@ -238,6 +241,10 @@ impl fmt::Display for Note {
             Note::RcpDenyOnly => f.write_str(
                 "RCPs only deny: RCPFullAWSAccess is attached at every level, so no RCP level \
                  needs an Allow",
+            ),
+            Note::CallerIdentityAlwaysAllowed => f.write_str(
+                "sts:GetCallerIdentity needs no permission and is allowed even against an \
+                 explicit deny",
             ),
             Note::NotPrincipalExcepts(s) => write!(
                 f,

@@ -3,6 +3,7 @@
 //! Must not: reach outside `crate::iam` or touch the file system.
 
 mod audit;
+mod aws_rules;
 mod basics;
 mod limits;
 mod org;
