@@ -164,3 +164,78 @@ fn get_caller_identity_is_allowed_against_an_explicit_deny() {
         vec!["CallerIdentityAlwaysAllowed".to_owned()]
     );
 }
+
+#[test]
+fn assume_role_needs_the_trust_policy_within_one_account() {
+    let request = serde_json::json!({"action": "sts:AssumeRole",
+        "resource": "arn:aws:iam::111111111111:role/Deployer",
+        "principal": "arn:aws:iam::111111111111:user/alice"});
+    let may_assume = serde_json::json!([{"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}]);
+    let trust = |principal: &str| {
+        serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}]})
+    };
+    // Identity allow, no trust policy: denied, and the note says a trust policy is needed.
+    let v = answer(&serde_json::json!({"request": request, "identityPolicies": may_assume}));
+    assert_eq!(v["result"], "ImplicitlyDenied", "{v}");
+    assert_eq!(v["decidingLayers"], serde_json::json!(["ResourcePolicy"]));
+    assert!(
+        note_codes(&v).contains(&"TrustPolicyMissing".to_owned()),
+        "{v}"
+    );
+    // Trust naming the account: the identity policy must allow too.
+    let v = answer(&serde_json::json!({"request": request,
+        "resourcePolicy": trust("arn:aws:iam::111111111111:root")}));
+    assert_eq!(v["result"], "ImplicitlyDenied", "{v}");
+    assert_eq!(v["decidingLayers"], serde_json::json!(["IdentityPolicy"]));
+    let v = answer(
+        &serde_json::json!({"request": request, "identityPolicies": may_assume,
+        "resourcePolicy": trust("111111111111")}),
+    );
+    assert_eq!(v["result"], "Allowed", "{v}");
+    assert!(note_codes(&v).contains(&"TrustPolicyDelegatesToAccount".to_owned()));
+    // Trust naming alice: allowed without any identity policy.
+    let v = answer(&serde_json::json!({"request": request,
+        "resourcePolicy": trust("arn:aws:iam::111111111111:user/alice")}));
+    assert_eq!(v["result"], "Allowed", "{v}");
+    assert!(note_codes(&v).contains(&"TrustPolicyNamesCaller".to_owned()));
+}
+
+#[test]
+fn kms_key_needs_the_key_policy() {
+    let request = serde_json::json!({"action": "kms:Decrypt",
+        "resource": "arn:aws:kms:us-east-1:111111111111:key/1234abcd",
+        "principal": "arn:aws:iam::111111111111:user/alice"});
+    let may_decrypt = serde_json::json!([{"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}]);
+    let v = answer(&serde_json::json!({"request": request, "identityPolicies": may_decrypt}));
+    assert_eq!(v["result"], "ImplicitlyDenied", "{v}");
+    assert!(
+        note_codes(&v).contains(&"KeyPolicyMissing".to_owned()),
+        "{v}"
+    );
+    let v = answer(
+        &serde_json::json!({"request": request, "identityPolicies": may_decrypt,
+        "resourcePolicy": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:user/bob"},
+             "Action": "kms:*", "Resource": "*"}]}}),
+    );
+    assert_eq!(v["result"], "ImplicitlyDenied", "{v}");
+    assert!(
+        note_codes(&v).contains(&"KeyPolicyDoesNotAdmit".to_owned()),
+        "{v}"
+    );
+    let v = answer(
+        &serde_json::json!({"request": request, "identityPolicies": may_decrypt,
+        "resourcePolicy": {"Version": "2012-10-17", "Statement": [
+            {"Sid": "EnableIamPolicies", "Effect": "Allow",
+             "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+             "Action": "kms:*", "Resource": "*"}]}}),
+    );
+    assert_eq!(v["result"], "Allowed", "{v}");
+    assert_eq!(
+        v["decidingLayers"],
+        serde_json::json!(["IdentityPolicy", "ResourcePolicy"])
+    );
+}

@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use crate::iam::catalog::{AccessLevel, Catalog};
+use crate::iam::eval::Gatekeeper;
 use crate::iam::policy::{ActionSpec, Effect, ResourceSpec};
 use crate::iam::{
     evaluate, Answer, Context, Evaluation, Policy, PolicySet, PrincipalInfo, PrincipalKind, Request,
@@ -311,6 +312,24 @@ fn principals_of(
     out
 }
 
+/// The condition key of the stand-in for a trust or key policy missing from the snapshot: never supplied, so unknown in
+/// audit mode.
+pub const UNKNOWN_GATEKEEPER_KEY: &str = "gateaudit:PolicyNotInSnapshot";
+
+/// A stand-in for a trust or key policy the snapshot does not hold: it names the caller's account (delegating to the
+/// identity policies) under a condition nobody can know, so that an identity grant becomes "possibly".
+fn unknown_gatekeeper(gate: Gatekeeper, resource: &str, account: &str) -> Option<Policy> {
+    let id = format!("{} of {resource} (not in the snapshot)", gate.as_str());
+    let document = serde_json::json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
+        "Action": "*",
+        "Resource": "*",
+        "Condition": {"Bool": {UNKNOWN_GATEKEEPER_KEY: "true"}},
+    }]});
+    Policy::parse(&id, &document).ok()
+}
+
 fn statement_ref(applied: &AppliedPolicy, index: usize) -> String {
     let sid = applied
         .policy
@@ -387,11 +406,41 @@ impl<'a> AccessModel<'a> {
     }
 
     /// Evaluates one principal for one action and resource (same-account identity policies and boundary; the
-    /// snapshot holds no SCPs, resource policies or session policies for these resources).
+    /// snapshot holds no SCPs, session policies or resource policies for these resources, except role trust
+    /// policies).
+    ///
+    /// AWS requires a role's trust policy (for `sts:AssumeRole` and its kin) and a KMS key's key policy to admit the
+    /// caller even within one account (`iam::eval::Gatekeeper`), so such requests carry the role's trust policy as
+    /// the resource policy. When that policy is not in the snapshot (a key policy, a role of another account, a role
+    /// pattern, or a trust policy that could not be parsed), a stand-in is passed that delegates to the account only
+    /// under a condition on a key nobody supplies: in audit mode the answer is then "possibly" when the identity
+    /// policies allow, never a certain yes or a silent no.
     pub fn evaluate(&self, principal: &Principal, action: &str, resource: &str) -> Evaluation {
+        let stand_in;
+        let resource_policy = match crate::iam::eval::aws_rules::gatekeeper(action, resource) {
+            None => None,
+            Some(gate) => {
+                let known = match gate {
+                    Gatekeeper::RoleTrust => self
+                        .principals
+                        .iter()
+                        .find(|p| p.kind == PrincipalType::Role && p.arn == resource)
+                        .and_then(|role| role.trust_policy.as_ref()),
+                    Gatekeeper::KeyPolicy => None,
+                };
+                match known {
+                    Some(policy) => Some(policy),
+                    None => {
+                        stand_in = unknown_gatekeeper(gate, resource, &principal.account_id);
+                        stand_in.as_ref()
+                    }
+                }
+            }
+        };
         let set = PolicySet {
             identity: &principal.stack.identity,
             boundaries: &principal.stack.boundaries,
+            resource_policy,
             ..PolicySet::default()
         };
         evaluate(
@@ -633,5 +682,101 @@ impl<'a> AccessModel<'a> {
             }
         }
         grants
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::{policy, trust_account, Org, ACCOUNT};
+
+    fn assume(role: &str) -> serde_json::Value {
+        policy(
+            serde_json::json!([{"Effect": "Allow", "Action": "sts:AssumeRole",
+            "Resource": format!("arn:aws:iam::{ACCOUNT}:role/{role}")}]),
+        )
+    }
+
+    fn answer(org: &Org, who: &str, action: &str, resource: &str) -> Answer {
+        let model = AccessModel::new(&org.snapshot, &org.rules);
+        let principal = model
+            .principal(&format!("arn:aws:iam::{ACCOUNT}:{who}"))
+            .expect("principal");
+        model.evaluate(principal, action, resource).answer()
+    }
+
+    #[test]
+    fn assume_role_is_evaluated_against_the_role_trust_policy() {
+        let mut org = Org::two_person_pipeline();
+        org.add_role("ByAccount", trust_account(), policy(serde_json::json!([])));
+        org.add_role(
+            "ByBob",
+            policy(
+                serde_json::json!([{"Effect": "Allow", "Action": "sts:AssumeRole",
+                "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:user/bob")}}]),
+            ),
+            policy(serde_json::json!([])),
+        );
+        org.add_user("alice", &[], Some(assume("*")));
+        org.add_user("bob", &[], None);
+        let role = |name: &str| format!("arn:aws:iam::{ACCOUNT}:role/{name}");
+        // Trust naming the account: the identity policy decides.
+        assert_eq!(
+            answer(&org, "user/alice", "sts:AssumeRole", &role("ByAccount")),
+            Answer::Yes
+        );
+        assert_eq!(
+            answer(&org, "user/bob", "sts:AssumeRole", &role("ByAccount")),
+            Answer::No
+        );
+        // Trust naming bob: he needs no identity policy; alice's identity allow is not enough.
+        assert_eq!(
+            answer(&org, "user/bob", "sts:AssumeRole", &role("ByBob")),
+            Answer::Yes
+        );
+        assert_eq!(
+            answer(&org, "user/alice", "sts:AssumeRole", &role("ByBob")),
+            Answer::No
+        );
+        // A role the snapshot does not hold: its trust policy is unknown, so only "possibly".
+        assert_eq!(
+            answer(&org, "user/alice", "sts:AssumeRole", &role("NotCollected")),
+            Answer::Possibly
+        );
+        assert_eq!(
+            answer(&org, "user/bob", "sts:AssumeRole", &role("NotCollected")),
+            Answer::No
+        );
+    }
+
+    #[test]
+    fn kms_key_grants_are_possible_without_the_key_policy() {
+        let mut org = Org::two_person_pipeline();
+        let key = format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/1234");
+        org.add_user(
+            "alice",
+            &[],
+            Some(policy(
+                serde_json::json!([{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": key}]),
+            )),
+        );
+        let model = AccessModel::new(&org.snapshot, &org.rules);
+        let alice = model
+            .principal(&format!("arn:aws:iam::{ACCOUNT}:user/alice"))
+            .expect("alice");
+        let evaluation = model.evaluate(alice, "kms:Decrypt", &key);
+        assert_eq!(evaluation.answer(), Answer::Possibly);
+        assert!(evaluation
+            .unknowns
+            .iter()
+            .any(|u| u.key == UNKNOWN_GATEKEEPER_KEY
+                && u.statement.policy_id.contains("not in the snapshot")));
+        // The grant shows the missing key policy among its conditions.
+        let grants = model.who_can(ACCOUNT, "kms:Decrypt", &key);
+        assert_eq!(grants.len(), 1);
+        assert!(grants[0]
+            .unknowns
+            .iter()
+            .any(|u| u.contains("KMS key policy of")));
     }
 }

@@ -337,8 +337,9 @@ impl ApproverReach {
     }
 }
 
-/// Whether `who` may assume `role`: its identity policies allow `sts:AssumeRole` on the role, and the role's trust
-/// policy admits it.
+/// Whether `who` may assume `role`: the role's trust policy admits it, and the evaluator (which is handed the trust
+/// policy by `AccessModel::evaluate`) allows `sts:AssumeRole` on the role: on the trust policy alone when it names
+/// `who`, or with `who`'s identity policies when it names only the account.
 fn can_enter(ctx: &CheckContext, who: &Principal, role: &Principal) -> Option<Entry> {
     let trust = role.trust_policy.as_ref()?;
     let admission = trust_admits(
@@ -478,6 +479,29 @@ mod tests {
         );
         org.iam().roles[1].trust_policy = only_bob;
         assert!(org.run(&ApproverReach).is_empty());
+    }
+
+    #[test]
+    fn a_user_named_in_both_trust_policies_needs_no_identity_policy() {
+        // Within one account a trust policy naming the user grants sts:AssumeRole on its own.
+        let mut org = org_with_approver_roles();
+        org.add_user("frank", &[], None);
+        let frank_only = policy(
+            serde_json::json!([{"Effect": "Allow", "Action": "sts:AssumeRole",
+            "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:user/frank")}}]),
+        );
+        org.iam().roles[0].trust_policy = frank_only.clone();
+        org.iam().roles[1].trust_policy = frank_only;
+        let findings = org.run(&ApproverReach);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(
+            findings[0].principal.as_deref(),
+            Some("arn:aws:iam::111111111111:user/frank")
+        );
+        assert!(findings[0]
+            .evidence
+            .iter()
+            .all(|e| e.kind != "policy-statement" || !e.detail.contains("sts:AssumeRole")));
     }
 
     #[test]

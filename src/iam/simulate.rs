@@ -11,6 +11,11 @@
 //!  "resourceControlPolicies": [], "resourcePolicy": {}, "permissionBoundaryPolicies": [],
 //!  "sessionPolicy": {}}
 //! ```
+//! `resourcePolicy` is the target's resource policy: for `sts:AssumeRole` (and AssumeRoleWithSAML,
+//! AssumeRoleWithWebIdentity, SetSourceIdentity, TagSession) on a role, the role's trust policy;
+//! for a `kms:` action on a key, the key policy. Those two must admit the caller even within one
+//! account, so leaving them out denies the request.
+//!
 //! Output: `{"result": …, "decidingLayers": […], "matchedStatements": [{layer, policy, index, sid,
 //! effect}], "notes": [{code, message}]}`; `notes` names the rules beyond statement matching that
 //! decided or shaped the answer (RCPs being deny-only, a trust or key policy that must admit the

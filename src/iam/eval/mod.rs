@@ -14,7 +14,10 @@
 //!    the role *session* ARN directly is not); across accounts both sides must grant.
 //!
 //! Requests AWS treats specially ([`aws_rules`]): `sts:GetCallerIdentity` is always allowed,
-//! even against an explicit deny.
+//! even against an explicit deny; a role's trust policy (for `sts:AssumeRole` and its kin on a
+//! role) and a KMS key policy (for `kms:` actions on a key) must admit the caller even within
+//! one account: naming the caller grants on its own, naming its account delegates to the
+//! identity policies, and without such a policy the request is implicitly denied.
 //!
 //! A `Deny` with `NotPrincipal` does not apply to a caller it lists together with the caller's
 //! account (a session is listed by its session ARN or its role's ARN); listing the caller without
@@ -41,6 +44,7 @@ pub mod types;
 #[cfg(test)]
 mod tests;
 
+pub use aws_rules::Gatekeeper;
 pub use principal::{PrincipalError, PrincipalInfo, PrincipalKind};
 pub use types::{
     Answer, Certainty, Decision, Evaluation, Layer, Note, OrgLevel, PolicySet, Request,
@@ -140,12 +144,35 @@ pub fn evaluate(req: &Request, set: &PolicySet<'_>) -> Evaluation {
     let identity_side = identity_allow.and(boundary_ok).and(session_ok);
     let limits = boundary_ok.and(session_ok);
 
+    // A trust or key policy must admit the caller (see `aws_rules::Gatekeeper`).
+    let gate = aws_rules::gatekeeper(&req.action, &req.resource);
+    if let Some(g) = gate {
+        if set.resource_policy.is_none() {
+            ev.out.notes.push(Note::GatekeeperMissing(g));
+        } else if res.allow.is_false() {
+            ev.out.notes.push(Note::GatekeeperDoesNotAdmit(g));
+        }
+    }
+
     // Resource-side grant and whether it alone suffices.
     let (grant, resource_grant) = if is_service {
         (res.allow, res.allow)
     } else if cross_account {
         let rg = res.allow;
         (identity_side.and(rg), rg)
+    } else if let Some(g) = gate {
+        // Same account, trust or key policy: naming the caller grants on its own (a role ARN
+        // still limited by boundary and session policy); naming the account delegates to the
+        // identity side; identity policies alone grant nothing.
+        let rg = res.allow_direct.or(res.allow_role.and(limits));
+        let delegated = res.allow_account.and(identity_side);
+        if rg.possible() {
+            ev.out.notes.push(Note::GatekeeperNamesCaller(g));
+        }
+        if res.allow_account.possible() {
+            ev.out.notes.push(Note::GatekeeperDelegatesToAccount(g));
+        }
+        (rg.or(delegated), rg)
     } else {
         // Same account: the resource policy grants on its own when it names the user or the
         // session (or everyone); naming the role ARN is still limited by boundary and session
@@ -172,7 +199,7 @@ pub fn evaluate(req: &Request, set: &PolicySet<'_>) -> Evaluation {
             layers.push(Layer::Scp);
         }
         if layers.is_empty() {
-            if is_service {
+            if is_service || (gate.is_some() && res.allow.is_false()) {
                 layers.push(Layer::ResourcePolicy);
             } else {
                 if identity_allow.is_false() {
@@ -207,10 +234,15 @@ pub fn evaluate(req: &Request, set: &PolicySet<'_>) -> Evaluation {
             }
             layers.push(Layer::ResourcePolicy);
         } else {
-            if identity_side.possible() && !is_root {
+            // With a trust or key policy the identity side counts only through the account.
+            let identity_grants = match gate {
+                Some(_) => identity_side.and(res.allow_account),
+                None => identity_side,
+            };
+            if identity_grants.possible() && !is_root {
                 layers.push(Layer::Identity);
             }
-            if resource_grant.possible() {
+            if resource_grant.possible() || (gate.is_some() && identity_grants.possible()) {
                 layers.push(Layer::ResourcePolicy);
             }
         }

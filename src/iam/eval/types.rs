@@ -7,6 +7,7 @@
 
 use super::super::context::Context;
 use super::super::policy::{Effect, Policy};
+use super::aws_rules::Gatekeeper;
 use super::principal::PrincipalInfo;
 use std::fmt;
 
@@ -211,6 +212,17 @@ pub enum Note {
     RcpDenyOnly,
     /// `sts:GetCallerIdentity` needs no permission and no deny stops it.
     CallerIdentityAlwaysAllowed,
+    /// The request needs this resource policy (a role's trust policy, a key policy) to admit
+    /// the caller, and none was supplied: denied.
+    GatekeeperMissing(Gatekeeper),
+    /// The trust or key policy names the caller: it grants on its own within the account.
+    GatekeeperNamesCaller(Gatekeeper),
+    /// The trust or key policy names the caller's account: the caller's identity policies must
+    /// allow too.
+    GatekeeperDelegatesToAccount(Gatekeeper),
+    /// The trust or key policy names neither the caller nor its account: no identity policy can
+    /// grant the request.
+    GatekeeperDoesNotAdmit(Gatekeeper),
     /// A `Deny` with `NotPrincipal` lists the caller (user, session or its role) and its account:
     /// the statement does not apply to it.
     NotPrincipalExcepts(StatementRef),
@@ -228,6 +240,18 @@ impl Note {
         match self {
             Note::RcpDenyOnly => "RcpDenyOnly",
             Note::CallerIdentityAlwaysAllowed => "CallerIdentityAlwaysAllowed",
+            Note::GatekeeperMissing(Gatekeeper::RoleTrust) => "TrustPolicyMissing",
+            Note::GatekeeperMissing(Gatekeeper::KeyPolicy) => "KeyPolicyMissing",
+            Note::GatekeeperNamesCaller(Gatekeeper::RoleTrust) => "TrustPolicyNamesCaller",
+            Note::GatekeeperNamesCaller(Gatekeeper::KeyPolicy) => "KeyPolicyNamesCaller",
+            Note::GatekeeperDelegatesToAccount(Gatekeeper::RoleTrust) => {
+                "TrustPolicyDelegatesToAccount"
+            }
+            Note::GatekeeperDelegatesToAccount(Gatekeeper::KeyPolicy) => {
+                "KeyPolicyDelegatesToAccount"
+            }
+            Note::GatekeeperDoesNotAdmit(Gatekeeper::RoleTrust) => "TrustPolicyDoesNotAdmit",
+            Note::GatekeeperDoesNotAdmit(Gatekeeper::KeyPolicy) => "KeyPolicyDoesNotAdmit",
             Note::NotPrincipalExcepts(_) => "NotPrincipalExcepts",
             Note::NotPrincipalNeedsAccount(_) => "NotPrincipalNeedsAccount",
             Note::NotPrincipalBoundaryQuirk(_) => "NotPrincipalBoundaryQuirk",
@@ -245,6 +269,27 @@ impl fmt::Display for Note {
             Note::CallerIdentityAlwaysAllowed => f.write_str(
                 "sts:GetCallerIdentity needs no permission and is allowed even against an \
                  explicit deny",
+            ),
+            Note::GatekeeperMissing(g) => write!(
+                f,
+                "the request needs the {} to admit the caller, and none was supplied",
+                g.as_str()
+            ),
+            Note::GatekeeperNamesCaller(g) => write!(
+                f,
+                "the {} names the caller: it grants on its own within the account",
+                g.as_str()
+            ),
+            Note::GatekeeperDelegatesToAccount(g) => write!(
+                f,
+                "the {} names the caller's account: the identity policies must allow too",
+                g.as_str()
+            ),
+            Note::GatekeeperDoesNotAdmit(g) => write!(
+                f,
+                "the {} names neither the caller nor its account: identity policies alone \
+                 cannot grant this",
+                g.as_str()
             ),
             Note::NotPrincipalExcepts(s) => write!(
                 f,
