@@ -239,3 +239,30 @@ fn kms_key_needs_the_key_policy() {
         serde_json::json!(["IdentityPolicy", "ResourcePolicy"])
     );
 }
+
+#[test]
+fn nobody_modifies_an_aws_managed_policy_or_an_identity_center_role() {
+    let admin = serde_json::json!([{"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"}]}]);
+    for (action, resource) in [
+        ("iam:CreatePolicyVersion", "arn:aws:iam::aws:policy/AdministratorAccess"),
+        (
+            "iam:PutRolePolicy",
+            "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123abcd",
+        ),
+    ] {
+        let v = answer(&serde_json::json!({
+            "request": {"action": action, "resource": resource,
+                        "principal": "arn:aws:iam::111111111111:user/alice"},
+            "identityPolicies": admin}));
+        assert_eq!(v["result"], "ExplicitlyDenied", "{v}");
+        assert_eq!(v["decidingLayers"], serde_json::json!(["UnmodifiableEntity"]));
+        assert_eq!(note_codes(&v), vec!["UnmodifiableEntity".to_owned()]);
+    }
+    let v = answer(&serde_json::json!({
+        "request": {"action": "iam:GetPolicyVersion",
+                    "resource": "arn:aws:iam::aws:policy/AdministratorAccess",
+                    "principal": "arn:aws:iam::111111111111:user/alice"},
+        "identityPolicies": admin}));
+    assert_eq!(v["result"], "Allowed", "{v}");
+}

@@ -779,4 +779,31 @@ mod tests {
             .iter()
             .any(|u| u.contains("KMS key policy of")));
     }
+
+    #[test]
+    fn changing_aws_managed_policies_or_reserved_roles_is_not_write_access() {
+        let mut org = Org::two_person_pipeline();
+        org.add_user(
+            "alice",
+            &[],
+            Some(policy(serde_json::json!([
+                {"Effect": "Allow", "Action": ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"],
+                 "Resource": "arn:aws:iam::aws:policy/*"},
+                {"Effect": "Allow", "Action": "iam:PutRolePolicy",
+                 "Resource": "arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*"},
+                {"Effect": "Allow", "Action": "iam:TagRole",
+                 "Resource": format!("arn:aws:iam::{ACCOUNT}:role/App")}
+            ]))),
+        );
+        let model = AccessModel::new(&org.snapshot, &org.rules);
+        let alice = model
+            .principal(&format!("arn:aws:iam::{ACCOUNT}:user/alice"))
+            .expect("alice");
+        let actions: Vec<String> = model
+            .mutating_grants(alice)
+            .into_iter()
+            .map(|g| g.action)
+            .collect();
+        assert_eq!(actions, vec!["iam:TagRole".to_owned()]);
+    }
 }

@@ -88,6 +88,124 @@ pub fn gatekeeper(action: &str, resource: &str) -> Option<Gatekeeper> {
     None
 }
 
+/// An entity customers cannot modify, whatever their policies allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Unmodifiable {
+    /// An AWS-managed policy (`arn:<partition>:iam::aws:policy/…`): "You cannot change the
+    /// permissions defined in AWS managed policies" ("AWS managed policies", IAM User Guide;
+    /// "Edit IAM policies": "AWS managed policies cannot be edited").
+    AwsManagedPolicy,
+    /// A role under the reserved path `/aws-reserved/` (IAM Identity Center's `AWSReservedSSO_*`
+    /// roles), which only the owning service manages (the Identity Center service-linked role's
+    /// `AWSSSOServiceRolePolicy` is what grants these changes, on
+    /// `arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*`).
+    ReservedRole,
+    /// A service-linked role (under `/aws-service-role/`): "service-linked roles are protected
+    /// AWS resources. Only the service that depends on the service-linked role can modify or
+    /// delete the role" (UnmodifiableEntity, IAM API Reference); its description may be edited
+    /// and it may be created or deleted through the service-linked-role actions ("Update a
+    /// service-linked role", IAM User Guide).
+    ServiceLinkedRole,
+}
+
+impl Unmodifiable {
+    /// What the entity is, for notes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unmodifiable::AwsManagedPolicy => "an AWS-managed policy",
+            Unmodifiable::ReservedRole => "a role under the reserved path /aws-reserved/",
+            Unmodifiable::ServiceLinkedRole => "a service-linked role",
+        }
+    }
+}
+
+/// IAM actions that change a managed policy (its resource is the policy ARN).
+pub const POLICY_MUTATIONS: [&str; 7] = [
+    "iam:CreatePolicy",
+    "iam:CreatePolicyVersion",
+    "iam:DeletePolicy",
+    "iam:DeletePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+    "iam:TagPolicy",
+    "iam:UntagPolicy",
+];
+
+/// IAM actions that change a role (its resource is the role ARN): its policies, boundary, trust
+/// policy, tags, or its existence.
+pub const ROLE_MUTATIONS: [&str; 11] = [
+    "iam:AttachRolePolicy",
+    "iam:CreateRole",
+    "iam:DeleteRole",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+    "iam:PutRolePolicy",
+    "iam:TagRole",
+    "iam:UntagRole",
+    "iam:UpdateAssumeRolePolicy",
+];
+
+/// The service-linked-role lifecycle actions: how a service-linked role is created and deleted,
+/// so they stay governed by policy on service-linked roles, but change a reserved role.
+pub const SERVICE_LINKED_ROLE_LIFECYCLE: [&str; 2] =
+    ["iam:CreateServiceLinkedRole", "iam:DeleteServiceLinkedRole"];
+
+/// Mutating role actions (by the catalog's access level) that stay governed by policy on every
+/// role, with the reason: they are not "modifying the entity" in the sense AWS refuses.
+pub const ROLE_ACTIONS_GOVERNED_BY_POLICY: [(&str, &str); 3] = [
+    (
+        "iam:PassRole",
+        "passes the role to a service; the role is unchanged",
+    ),
+    (
+        "iam:UpdateRole",
+        "edits the description (and session duration); \"You can edit the description of any \
+         role\" (Update a service-linked role, IAM User Guide)",
+    ),
+    (
+        "iam:UpdateRoleDescription",
+        "edits the description, which any role's may be",
+    ),
+];
+
+fn listed(list: &[&str], action: &str) -> bool {
+    list.iter().any(|a| a.eq_ignore_ascii_case(action))
+}
+
+/// Whether `action` on `resource` would modify an entity AWS does not let `caller_is_service`
+/// = false callers modify, and which. Read actions (`Get*`, `List*`, `Simulate*`,
+/// `Generate*`…), and the actions in [`ROLE_ACTIONS_GOVERNED_BY_POLICY`], are never refused.
+/// A service principal or service-linked role acting as the owning service may change reserved
+/// and service-linked roles (pass `caller_is_service`), never an AWS-managed policy.
+///
+/// The mutating actions are listed here rather than taken from the catalog's access levels on
+/// purpose: the catalog counts `iam:PassRole` and description edits as permissions management,
+/// and an action newer than these lists must stay governed by policy (an audit must not hide
+/// access on a guess). A unit test checks the lists against the catalog, so a new IAM action on
+/// roles or policies fails the build until it is classified.
+pub fn unmodifiable(action: &str, resource: &str, caller_is_service: bool) -> Option<Unmodifiable> {
+    let (_, service, _, account, res) = arn_parts(resource)?;
+    if service != "iam" {
+        return None;
+    }
+    if account == "aws" && res.starts_with("policy/") {
+        return listed(&POLICY_MUTATIONS, action).then_some(Unmodifiable::AwsManagedPolicy);
+    }
+    if caller_is_service {
+        return None;
+    }
+    if res.starts_with("role/aws-reserved/") {
+        let changes =
+            listed(&ROLE_MUTATIONS, action) || listed(&SERVICE_LINKED_ROLE_LIFECYCLE, action);
+        return changes.then_some(Unmodifiable::ReservedRole);
+    }
+    if res.starts_with("role/aws-service-role/") {
+        return listed(&ROLE_MUTATIONS, action).then_some(Unmodifiable::ServiceLinkedRole);
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,5 +249,143 @@ mod tests {
         assert_eq!(gatekeeper("kms:CreateKey", "*"), None);
         assert_eq!(gatekeeper("s3:GetObject", key), None);
         assert_eq!(gatekeeper("km", key), None);
+    }
+
+    const SSO_ROLE: &str = "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123456789abcdef";
+    const SLR: &str = "arn:aws:iam::111111111111:role/aws-service-role/elasticbeanstalk.amazonaws.com/AWSServiceRoleForElasticBeanstalk";
+    const MANAGED: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+
+    #[test]
+    fn aws_managed_policies_cannot_be_changed_by_anyone() {
+        for action in POLICY_MUTATIONS {
+            assert_eq!(
+                unmodifiable(action, MANAGED, false),
+                Some(Unmodifiable::AwsManagedPolicy),
+                "{action}"
+            );
+            assert_eq!(
+                unmodifiable(action, MANAGED, true),
+                Some(Unmodifiable::AwsManagedPolicy)
+            );
+        }
+        assert_eq!(
+            unmodifiable(
+                "IAM:createpolicyversion",
+                "arn:aws-us-gov:iam::aws:policy/job-function/ViewOnlyAccess",
+                false
+            ),
+            Some(Unmodifiable::AwsManagedPolicy)
+        );
+        // Reading them, or changing a customer managed policy, is governed by policy.
+        for action in [
+            "iam:GetPolicy",
+            "iam:GetPolicyVersion",
+            "iam:ListPolicyVersions",
+        ] {
+            assert_eq!(unmodifiable(action, MANAGED, false), None);
+        }
+        let customer = "arn:aws:iam::111111111111:policy/AdministratorAccess";
+        assert_eq!(
+            unmodifiable("iam:CreatePolicyVersion", customer, false),
+            None
+        );
+        // Attaching an AWS-managed policy changes the role, not the policy.
+        assert_eq!(
+            unmodifiable(
+                "iam:AttachRolePolicy",
+                "arn:aws:iam::111111111111:role/App",
+                false
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn reserved_and_service_linked_roles_cannot_be_changed() {
+        for action in ROLE_MUTATIONS {
+            assert_eq!(
+                unmodifiable(action, SSO_ROLE, false),
+                Some(Unmodifiable::ReservedRole),
+                "{action}"
+            );
+            assert_eq!(
+                unmodifiable(action, SLR, false),
+                Some(Unmodifiable::ServiceLinkedRole),
+                "{action}"
+            );
+            // Ordinary roles: governed by policy.
+            assert_eq!(
+                unmodifiable(action, "arn:aws:iam::111111111111:role/ci/Deployer", false),
+                None
+            );
+        }
+        // Patterns under the reserved paths are protected too; `*` is not.
+        assert_eq!(
+            unmodifiable(
+                "iam:PutRolePolicy",
+                "arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*",
+                false
+            ),
+            Some(Unmodifiable::ReservedRole)
+        );
+        assert_eq!(unmodifiable("iam:PutRolePolicy", "*", false), None);
+        // The service-linked-role lifecycle: allowed by policy on service-linked roles only.
+        for action in SERVICE_LINKED_ROLE_LIFECYCLE {
+            assert_eq!(unmodifiable(action, SLR, false), None);
+            assert_eq!(
+                unmodifiable(action, SSO_ROLE, false),
+                Some(Unmodifiable::ReservedRole)
+            );
+        }
+        // Reading, passing and describing stay governed by policy.
+        for action in [
+            "iam:GetRole",
+            "iam:ListRoleTags",
+            "iam:PassRole",
+            "iam:UpdateRoleDescription",
+        ] {
+            assert_eq!(unmodifiable(action, SSO_ROLE, false), None, "{action}");
+            assert_eq!(unmodifiable(action, SLR, false), None, "{action}");
+        }
+        // The owning service (a service-linked role or service principal) may change them.
+        assert_eq!(unmodifiable("iam:PutRolePolicy", SSO_ROLE, true), None);
+        assert_eq!(unmodifiable("iam:DeleteRole", SLR, true), None);
+    }
+
+    #[test]
+    fn the_lists_cover_every_mutating_catalog_action_on_roles_and_policies() {
+        // The evaluator does not depend on the catalog; this test pins the lists to it, so that a
+        // new IAM action on roles or policies is classified before it ships.
+        use super::super::super::catalog::Catalog;
+        let catalog = Catalog::global();
+        let governed: Vec<&str> = ROLE_ACTIONS_GOVERNED_BY_POLICY
+            .iter()
+            .map(|(a, _)| *a)
+            .collect();
+        let known = |a: &str| {
+            listed(&POLICY_MUTATIONS, a)
+                || listed(&ROLE_MUTATIONS, a)
+                || listed(&SERVICE_LINKED_ROLE_LIFECYCLE, a)
+                || listed(&governed, a)
+        };
+        for info in catalog.service_actions("iam") {
+            let on_roles_or_policies = info.resource_types().any(|t| t == "role" || t == "policy");
+            if on_roles_or_policies && info.is_mutating() {
+                assert!(
+                    known(info.full_name()),
+                    "unclassified: {}",
+                    info.full_name()
+                );
+            }
+        }
+        for action in POLICY_MUTATIONS
+            .iter()
+            .chain(&ROLE_MUTATIONS)
+            .chain(&SERVICE_LINKED_ROLE_LIFECYCLE)
+            .chain(&governed)
+        {
+            let info = catalog.lookup(action).expect("in the catalog");
+            assert!(info.is_mutating(), "{action}");
+        }
     }
 }

@@ -17,7 +17,9 @@
 //! even against an explicit deny; a role's trust policy (for `sts:AssumeRole` and its kin on a
 //! role) and a KMS key policy (for `kms:` actions on a key) must admit the caller even within
 //! one account: naming the caller grants on its own, naming its account delegates to the
-//! identity policies, and without such a policy the request is implicitly denied.
+//! identity policies, and without such a policy the request is implicitly denied; a change to an
+//! AWS-managed policy, or to a role under `/aws-reserved/` or `/aws-service-role/`, is denied
+//! whatever the policies say (deciding layer [`Layer::Unmodifiable`]).
 //!
 //! A `Deny` with `NotPrincipal` does not apply to a caller it lists together with the caller's
 //! account (a session is listed by its session ARN or its role's ARN); listing the caller without
@@ -44,7 +46,7 @@ pub mod types;
 #[cfg(test)]
 mod tests;
 
-pub use aws_rules::Gatekeeper;
+pub use aws_rules::{Gatekeeper, Unmodifiable};
 pub use principal::{PrincipalError, PrincipalInfo, PrincipalKind};
 pub use types::{
     Answer, Certainty, Decision, Evaluation, Layer, Note, OrgLevel, PolicySet, Request,
@@ -248,7 +250,15 @@ pub fn evaluate(req: &Request, set: &PolicySet<'_>) -> Evaluation {
         }
         out.deciding_layers = layers;
     }
-    if aws_rules::is_caller_identity(&req.action) {
+    let caller_is_service = is_service || slr;
+    if let Some(what) = aws_rules::unmodifiable(&req.action, &req.resource, caller_is_service) {
+        // Refused by AWS, not by a policy: no allow can override it. Matched statements stay in
+        // the evidence.
+        out.decision = Decision::ExplicitlyDenied;
+        out.certainty = Certainty::Certain;
+        out.deciding_layers = vec![Layer::Unmodifiable];
+        out.notes.push(Note::UnmodifiableEntity(what));
+    } else if aws_rules::is_caller_identity(&req.action) {
         // Needs no permission and cannot be denied; the statements that matched stay in the
         // evidence, but none of them decides.
         out.decision = Decision::Allowed;

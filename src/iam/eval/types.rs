@@ -7,7 +7,7 @@
 
 use super::super::context::Context;
 use super::super::policy::{Effect, Policy};
-use super::aws_rules::Gatekeeper;
+use super::aws_rules::{Gatekeeper, Unmodifiable};
 use super::principal::PrincipalInfo;
 use std::fmt;
 
@@ -26,6 +26,9 @@ pub enum Layer {
     PermissionsBoundary,
     /// Session policy passed at AssumeRole / GetFederationToken.
     SessionPolicy,
+    /// Not a policy: AWS refuses to modify the entity (an AWS-managed policy, a reserved or
+    /// service-linked role) whatever the policies say (AWS's `UnmodifiableEntity`).
+    Unmodifiable,
 }
 
 impl Layer {
@@ -38,6 +41,7 @@ impl Layer {
             Layer::Identity => "IdentityPolicy",
             Layer::PermissionsBoundary => "PermissionsBoundary",
             Layer::SessionPolicy => "SessionPolicy",
+            Layer::Unmodifiable => "UnmodifiableEntity",
         }
     }
 }
@@ -212,6 +216,8 @@ pub enum Note {
     RcpDenyOnly,
     /// `sts:GetCallerIdentity` needs no permission and no deny stops it.
     CallerIdentityAlwaysAllowed,
+    /// The request would modify an entity nobody can modify: denied whatever the policies say.
+    UnmodifiableEntity(Unmodifiable),
     /// The request needs this resource policy (a role's trust policy, a key policy) to admit
     /// the caller, and none was supplied: denied.
     GatekeeperMissing(Gatekeeper),
@@ -240,6 +246,7 @@ impl Note {
         match self {
             Note::RcpDenyOnly => "RcpDenyOnly",
             Note::CallerIdentityAlwaysAllowed => "CallerIdentityAlwaysAllowed",
+            Note::UnmodifiableEntity(_) => "UnmodifiableEntity",
             Note::GatekeeperMissing(Gatekeeper::RoleTrust) => "TrustPolicyMissing",
             Note::GatekeeperMissing(Gatekeeper::KeyPolicy) => "KeyPolicyMissing",
             Note::GatekeeperNamesCaller(Gatekeeper::RoleTrust) => "TrustPolicyNamesCaller",
@@ -269,6 +276,12 @@ impl fmt::Display for Note {
             Note::CallerIdentityAlwaysAllowed => f.write_str(
                 "sts:GetCallerIdentity needs no permission and is allowed even against an \
                  explicit deny",
+            ),
+            Note::UnmodifiableEntity(u) => write!(
+                f,
+                "the resource is {}, which AWS does not let anyone modify: denied whatever the \
+                 policies say",
+                u.as_str()
             ),
             Note::GatekeeperMissing(g) => write!(
                 f,

@@ -273,3 +273,80 @@ fn kms_keys_grant_nothing_unless_the_key_policy_allows() {
     assert!(with_req(req(user(), "kms:Decrypt", alias), &may_decrypt, None).is_allowed());
     assert!(with_req(req(user(), "kms:Decrypt", "*"), &may_decrypt, None).is_allowed());
 }
+
+const SSO_ADMIN: &str =
+    "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123abcd";
+
+#[test]
+fn nobody_modifies_aws_managed_policies_or_reserved_roles() {
+    let admin = [pol("admin", allow("*", "*"))];
+    let managed = "arn:aws:iam::aws:policy/AdministratorAccess";
+    // Full admin: still denied, certainly, by the Unmodifiable rule, even in audit mode.
+    for (action, resource, code) in [
+        ("iam:CreatePolicyVersion", managed, "an AWS-managed policy"),
+        ("iam:SetDefaultPolicyVersion", managed, "an AWS-managed policy"),
+        ("iam:PutRolePolicy", SSO_ADMIN, "/aws-reserved/"),
+        ("iam:UpdateAssumeRolePolicy", SSO_ADMIN, "/aws-reserved/"),
+        (
+            "iam:AttachRolePolicy",
+            "arn:aws:iam::111111111111:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS",
+            "service-linked",
+        ),
+    ] {
+        let mut r = req(user(), action, resource);
+        r.context = Context::audit();
+        let e = evaluate(&r, &identity_only(&admin));
+        assert_eq!(e.decision, Decision::ExplicitlyDenied, "{action} {resource}");
+        assert_eq!(e.answer(), Answer::No);
+        assert_eq!(e.deciding_layers, vec![Layer::Unmodifiable]);
+        assert!(has_note(&e, "UnmodifiableEntity"), "{:?}", e.notes);
+        assert!(
+            e.notes.iter().any(|n| n.to_string().contains(code)),
+            "{:?}",
+            e.notes
+        );
+        // The allowing statement is still shown: the policy does grant it, AWS refuses it.
+        assert_eq!(e.allowing.len(), 1);
+    }
+    // Reading them stays governed by policy.
+    let e = evaluate(
+        &req(user(), "iam:GetPolicy", managed),
+        &identity_only(&admin),
+    );
+    assert!(e.is_allowed());
+    let e = evaluate(
+        &req(user(), "iam:GetRole", SSO_ADMIN),
+        &identity_only(&admin),
+    );
+    assert!(e.is_allowed());
+    let none: [Policy; 0] = [];
+    let e = evaluate(
+        &req(user(), "iam:GetRole", SSO_ADMIN),
+        &identity_only(&none),
+    );
+    assert_eq!(e.decision, Decision::ImplicitlyDenied);
+    assert_eq!(e.deciding_layers, vec![Layer::Identity]);
+    // An ordinary role or a customer managed policy: governed by policy.
+    let ordinary = "arn:aws:iam::111111111111:role/Deployer";
+    assert!(evaluate(
+        &req(user(), "iam:PutRolePolicy", ordinary),
+        &identity_only(&admin)
+    )
+    .is_allowed());
+    // The owning service's service-linked role may change Identity Center's reserved roles.
+    let sso_slr = PrincipalInfo::from_arn(
+        "arn:aws:iam::111111111111:role/aws-service-role/sso.amazonaws.com/AWSServiceRoleForSSO",
+    )
+    .unwrap();
+    let e = evaluate(
+        &req(sso_slr.clone(), "iam:PutRolePolicy", SSO_ADMIN),
+        &identity_only(&admin),
+    );
+    assert!(e.is_allowed(), "{e:?}");
+    // …but not an AWS-managed policy.
+    let e = evaluate(
+        &req(sso_slr, "iam:DeletePolicy", managed),
+        &identity_only(&admin),
+    );
+    assert_eq!(e.deciding_layers, vec![Layer::Unmodifiable]);
+}
