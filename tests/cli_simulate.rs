@@ -1,7 +1,10 @@
-//! `gateaudit simulate`: the offline policy simulator's command line (exit 0 whatever the decision, 2 on bad input).
+//! `gateaudit simulate`: the offline policy simulator's command line (exit 0 whatever the decision, 2 on bad input;
+//! with `--jsonl`, answers streamed line by line and bad lines answered in place).
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 
 fn simulate(args: &[&str], input: &str) -> (i32, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_gateaudit"))
@@ -55,7 +58,7 @@ fn scp_level_without_allow_denies_and_exits_zero() {
 }
 
 #[test]
-fn json_lines_answer_line_by_line_and_bad_input_exits_2_naming_the_path() {
+fn json_lines_answer_line_by_line_and_bad_lines_in_place() {
     let allowed = format!("{REQUEST}}}").replace('\n', " ");
     let denied = allowed.replacen("\"true\"}}", "\"false\"}}", 1);
     let (code, out, err) = simulate(&["--jsonl"], &format!("{allowed}\n{denied}\n"));
@@ -66,15 +69,135 @@ fn json_lines_answer_line_by_line_and_bad_input_exits_2_naming_the_path() {
         .collect();
     assert_eq!(answers.len(), 2);
     assert_eq!(answers[0]["result"], "Allowed");
+    assert_eq!(answers[0]["line"], 1);
     assert_eq!(answers[1]["result"], "ImplicitlyDenied");
+    assert_eq!(answers[1]["line"], 2);
 
+    // A bad policy, a blank line, invalid JSON and an empty action: each answered in its place,
+    // the good lines after them still answered, exit 2 at the end, every problem on stderr.
     let bad = allowed.replace("\"Effect\": \"Allow\"", "\"Effect\": \"Permit\"");
-    let (code, _, err) = simulate(&["--jsonl"], &format!("{allowed}\n{bad}\n"));
-    assert_eq!(code, 2);
+    let empty_action = allowed.replace("\"s3:GetObject\"", "\"\"");
+    let input = format!("{allowed}\n{bad}\n\n{{oops\n{empty_action}\n{denied}\n");
+    let (code, out, err) = simulate(&["--jsonl"], &input);
+    assert_eq!(code, 2, "{out}");
+    let answers: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("answer line"))
+        .collect();
+    assert_eq!(answers.len(), 6, "{out}");
+    let lines: Vec<u64> = answers
+        .iter()
+        .map(|a| a["line"].as_u64().expect("line"))
+        .collect();
+    assert_eq!(lines, vec![1, 2, 3, 4, 5, 6]);
+    assert_eq!(answers[0]["result"], "Allowed");
+    assert_eq!(answers[1]["path"], "identityPolicies[0]", "{}", answers[1]);
+    assert!(answers[1]["error"]
+        .as_str()
+        .expect("error")
+        .contains("Effect"));
+    assert!(answers[2]["error"]
+        .as_str()
+        .expect("error")
+        .starts_with("blank line"));
+    assert!(answers[3]["error"]
+        .as_str()
+        .expect("error")
+        .starts_with("invalid JSON"));
+    assert_eq!(answers[4]["path"], "request.action", "{}", answers[4]);
+    assert!(answers[4].get("result").is_none());
+    assert_eq!(answers[5]["result"], "ImplicitlyDenied");
     assert!(
         err.contains("line 2") && err.contains("identityPolicies[0]") && err.contains("Effect"),
         "{err}"
     );
+    assert!(err.contains("line 5: request.action"), "{err}");
+    assert!(err.contains("4 of 6 input lines"), "{err}");
+}
+
+#[test]
+fn json_lines_stream_one_answer_before_the_next_line_is_written() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gateaudit"))
+        .args(["simulate", "--jsonl"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start gateaudit");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let stdout = child.stdout.take().expect("stdout");
+    // Answers are read on a thread, so a simulator that waits for end of input makes the test
+    // time out instead of hanging.
+    let (tx, rx) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line.expect("answer line")).is_err() {
+                break;
+            }
+        }
+    });
+    let next = |what: &str| -> serde_json::Value {
+        let line = rx
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("no answer to the {what} line while stdin is still open"));
+        serde_json::from_str(&line).expect("json answer")
+    };
+    let allowed = format!("{REQUEST}}}").replace('\n', " ");
+    writeln!(stdin, "{allowed}").expect("write line 1");
+    stdin.flush().expect("flush");
+    let first = next("first");
+    assert_eq!(first["line"], 1);
+    assert_eq!(first["result"], "Allowed");
+    // A bad line is answered in place, and the simulator keeps going.
+    writeln!(stdin).expect("write line 2");
+    stdin.flush().expect("flush");
+    let second = next("blank");
+    assert_eq!(second["line"], 2);
+    assert!(second["error"]
+        .as_str()
+        .expect("error")
+        .starts_with("blank line"));
+    writeln!(
+        stdin,
+        "{}",
+        allowed.replacen("\"true\"}}", "\"false\"}}", 1)
+    )
+    .expect("line 3");
+    stdin.flush().expect("flush");
+    let third = next("third");
+    assert_eq!(third["line"], 3);
+    assert_eq!(third["result"], "ImplicitlyDenied");
+    drop(stdin);
+    let status = child.wait().expect("wait");
+    reader.join().expect("reader");
+    assert_eq!(
+        status.code(),
+        Some(2),
+        "a bad line makes the run fail at the end"
+    );
+}
+
+#[test]
+fn single_request_with_an_empty_action_exits_2_naming_the_path() {
+    let input = format!("{REQUEST}}}").replace("\"s3:GetObject\"", "\"\"");
+    let (code, out, err) = simulate(&[], &input);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("request.action: empty"), "{err}");
+}
+
+#[test]
+fn json_lines_from_a_file_and_no_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("requests.jsonl");
+    let allowed = format!("{REQUEST}}}").replace('\n', " ");
+    std::fs::write(&path, format!("{allowed}\r\n{allowed}")).expect("write");
+    let (code, out, err) = simulate(&["--jsonl", path.to_str().expect("path")], "");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 2, "{out}");
+    let (code, out, err) = simulate(&["--jsonl"], "");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.is_empty());
 }
 
 /// Runs one (non-JSON-Lines) request and returns its parsed answer, asserting exit 0.
