@@ -2,7 +2,8 @@
 //!
 //! Order of evaluation:
 //! 1. any applicable explicit `Deny` in any layer (SCP, RCP, resource policy, identity policy,
-//!    permissions boundary, session policy) -> `ExplicitlyDenied`;
+//!    permissions boundary, session policy) -> `ExplicitlyDenied` (except for
+//!    `sts:GetCallerIdentity`, below);
 //! 2. organisation layers: every SCP level (root -> OU … -> account) must allow the action
 //!    (SCPs skip the management account, service-linked roles and service principals). RCPs only
 //!    ever deny: AWS keeps `RCPFullAWSAccess` attached at every level ("RCP evaluation", AWS
