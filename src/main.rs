@@ -345,20 +345,56 @@ fn who_can(snapshot: &Path, action: &str, resource: &str, json: bool) -> anyhow:
     Ok(EXIT_OK)
 }
 
+/// `gateaudit simulate`. One request: its answer, pretty-printed; bad input exits 2 with a message naming the JSON
+/// path. `--jsonl`: answers stream, one compact JSON line per input line, each written and flushed before the next
+/// line is read, so a caller can drive it through a pipe; a blank or bad line gets `{"line": N, "error": ...}` in its
+/// place (and `line N: ...` on stderr) and processing goes on. Exit 0 when every line was a valid request, 2 at the
+/// end of input when any line was bad, so a CI job feeding it requests fails on malformed ones.
 fn simulate(input: &str, jsonl: bool) -> anyhow::Result<u8> {
+    use std::io::{BufRead, Write};
+    if jsonl {
+        let mut reader: Box<dyn BufRead> = if input == "-" {
+            Box::new(std::io::stdin().lock())
+        } else {
+            let file =
+                std::fs::File::open(input).with_context(|| format!("cannot read {input}"))?;
+            Box::new(std::io::BufReader::new(file))
+        };
+        let mut out = std::io::stdout().lock();
+        let (mut lines, mut bad) = (0usize, 0usize);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let read = reader
+                .read_until(b'\n', &mut line)
+                .with_context(|| format!("cannot read {input}"))?;
+            if read == 0 {
+                break;
+            }
+            lines += 1;
+            let answer = gateaudit::iam::simulate_jsonl_line(lines, &line);
+            if let Some(e) = answer.error() {
+                bad += 1;
+                eprintln!("gateaudit: bad simulator input: {e}");
+            }
+            writeln!(out, "{}", answer.to_json()).context("cannot write the answer")?;
+            out.flush().context("cannot write the answer")?;
+        }
+        if bad > 0 {
+            eprintln!("gateaudit: {bad} of {lines} input lines were not valid requests");
+            return Ok(EXIT_USAGE);
+        }
+        return Ok(EXIT_OK);
+    }
     let text = if input == "-" {
         std::io::read_to_string(std::io::stdin()).context("cannot read standard input")?
     } else {
         std::fs::read_to_string(input).with_context(|| format!("cannot read {input}"))?
     };
-    let answer = if jsonl {
-        gateaudit::iam::simulate_jsonl(&text).map(|lines| lines.trim_end().to_owned())
-    } else {
-        gateaudit::iam::simulate_json(&text).and_then(|v| {
-            serde_json::to_string_pretty(&v)
-                .map_err(|e| gateaudit::iam::SimulateError::Json(e.to_string()))
-        })
-    };
+    let answer = gateaudit::iam::simulate_json(&text).and_then(|v| {
+        serde_json::to_string_pretty(&v)
+            .map_err(|e| gateaudit::iam::SimulateError::Json(e.to_string()))
+    });
     match answer {
         Ok(out) => {
             println!("{out}");

@@ -11,6 +11,7 @@ use rayon::prelude::*;
 
 use super::org_limits::{org_limits, OrgLimits, OrgPolicyState};
 use crate::iam::catalog::{AccessLevel, Catalog};
+use crate::iam::eval::Gatekeeper;
 use crate::iam::policy::{ActionSpec, Effect, ResourceSpec};
 use crate::iam::{
     evaluate, Answer, Context, Evaluation, Policy, PolicySet, PrincipalInfo, PrincipalKind, Request,
@@ -314,6 +315,24 @@ fn principals_of(
     out
 }
 
+/// The condition key of the stand-in for a trust or key policy missing from the snapshot: never supplied, so unknown in
+/// audit mode.
+pub const UNKNOWN_GATEKEEPER_KEY: &str = "gateaudit:PolicyNotInSnapshot";
+
+/// A stand-in for a trust or key policy the snapshot does not hold: it names the caller's account (delegating to the
+/// identity policies) under a condition nobody can know, so that an identity grant becomes "possibly".
+fn unknown_gatekeeper(gate: Gatekeeper, resource: &str, account: &str) -> Option<Policy> {
+    let id = format!("{} of {resource} (not in the snapshot)", gate.as_str());
+    let document = serde_json::json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
+        "Action": "*",
+        "Resource": "*",
+        "Condition": {"Bool": {UNKNOWN_GATEKEEPER_KEY: "true"}},
+    }]});
+    Policy::parse(&id, &document).ok()
+}
+
 fn statement_ref(applied: &AppliedPolicy, index: usize) -> String {
     let sid = applied
         .policy
@@ -394,13 +413,48 @@ impl<'a> AccessModel<'a> {
 
     /// Evaluates one principal for one action on a resource of its own account: identity policies, boundary, and
     /// the organisation's SCPs and RCPs of the account.
+    ///
+    /// AWS requires a role's trust policy (for `sts:AssumeRole` and its kin) and a KMS key's key policy to admit the
+    /// caller even within one account (`iam::eval::Gatekeeper`), so such requests carry the role's trust policy as
+    /// the resource policy. When that policy is not in the snapshot (a key policy, a role of another account, a role
+    /// pattern, or a trust policy that could not be parsed), a stand-in is passed that delegates to the account only
+    /// under a condition on a key nobody supplies: in audit mode the answer is then "possibly" when the identity
+    /// policies allow, never a certain yes or a silent no.
     pub fn evaluate(&self, principal: &Principal, action: &str, resource: &str) -> Evaluation {
-        self.evaluate_in(principal, action, resource, &principal.account_id, None)
+        let stand_in;
+        let resource_policy = match crate::iam::eval::aws_rules::gatekeeper(action, resource) {
+            None => None,
+            Some(gate) => {
+                let known = match gate {
+                    Gatekeeper::RoleTrust => self
+                        .principals
+                        .iter()
+                        .find(|p| p.kind == PrincipalType::Role && p.arn == resource)
+                        .and_then(|role| role.trust_policy.as_ref()),
+                    Gatekeeper::KeyPolicy => None,
+                };
+                match known {
+                    Some(policy) => Some(policy),
+                    None => {
+                        stand_in = unknown_gatekeeper(gate, resource, &principal.account_id);
+                        stand_in.as_ref()
+                    }
+                }
+            }
+        };
+        self.evaluate_in(
+            principal,
+            action,
+            resource,
+            &principal.account_id,
+            resource_policy,
+        )
     }
 
     /// Evaluates one principal for one action on a resource of `resource_account` (perhaps another account),
-    /// with the resource's own policy (a trust policy, a bucket or key policy) when it has one. SCPs of the
-    /// principal's account and RCPs of the resource's account apply.
+    /// with the resource's own policy (a trust policy, a bucket or key policy) when it has one: the caller passes
+    /// it (for a role's trust or a key policy, None means "admits nobody", as on AWS). SCPs of the principal's
+    /// account and RCPs of the resource's account apply.
     pub fn evaluate_in(
         &self,
         principal: &Principal,
@@ -679,5 +733,128 @@ impl<'a> AccessModel<'a> {
             }
         }
         grants
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::{policy, trust_account, Org, ACCOUNT};
+
+    fn assume(role: &str) -> serde_json::Value {
+        policy(
+            serde_json::json!([{"Effect": "Allow", "Action": "sts:AssumeRole",
+            "Resource": format!("arn:aws:iam::{ACCOUNT}:role/{role}")}]),
+        )
+    }
+
+    fn answer(org: &Org, who: &str, action: &str, resource: &str) -> Answer {
+        let model = AccessModel::new(&org.snapshot, &org.rules);
+        let principal = model
+            .principal(&format!("arn:aws:iam::{ACCOUNT}:{who}"))
+            .expect("principal");
+        model.evaluate(principal, action, resource).answer()
+    }
+
+    #[test]
+    fn assume_role_is_evaluated_against_the_role_trust_policy() {
+        let mut org = Org::two_person_pipeline();
+        org.add_role("ByAccount", trust_account(), policy(serde_json::json!([])));
+        org.add_role(
+            "ByBob",
+            policy(
+                serde_json::json!([{"Effect": "Allow", "Action": "sts:AssumeRole",
+                "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:user/bob")}}]),
+            ),
+            policy(serde_json::json!([])),
+        );
+        org.add_user("alice", &[], Some(assume("*")));
+        org.add_user("bob", &[], None);
+        let role = |name: &str| format!("arn:aws:iam::{ACCOUNT}:role/{name}");
+        // Trust naming the account: the identity policy decides.
+        assert_eq!(
+            answer(&org, "user/alice", "sts:AssumeRole", &role("ByAccount")),
+            Answer::Yes
+        );
+        assert_eq!(
+            answer(&org, "user/bob", "sts:AssumeRole", &role("ByAccount")),
+            Answer::No
+        );
+        // Trust naming bob: he needs no identity policy; alice's identity allow is not enough.
+        assert_eq!(
+            answer(&org, "user/bob", "sts:AssumeRole", &role("ByBob")),
+            Answer::Yes
+        );
+        assert_eq!(
+            answer(&org, "user/alice", "sts:AssumeRole", &role("ByBob")),
+            Answer::No
+        );
+        // A role the snapshot does not hold: its trust policy is unknown, so only "possibly".
+        assert_eq!(
+            answer(&org, "user/alice", "sts:AssumeRole", &role("NotCollected")),
+            Answer::Possibly
+        );
+        assert_eq!(
+            answer(&org, "user/bob", "sts:AssumeRole", &role("NotCollected")),
+            Answer::No
+        );
+    }
+
+    #[test]
+    fn kms_key_grants_are_possible_without_the_key_policy() {
+        let mut org = Org::two_person_pipeline();
+        let key = format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/1234");
+        org.add_user(
+            "alice",
+            &[],
+            Some(policy(
+                serde_json::json!([{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": key}]),
+            )),
+        );
+        let model = AccessModel::new(&org.snapshot, &org.rules);
+        let alice = model
+            .principal(&format!("arn:aws:iam::{ACCOUNT}:user/alice"))
+            .expect("alice");
+        let evaluation = model.evaluate(alice, "kms:Decrypt", &key);
+        assert_eq!(evaluation.answer(), Answer::Possibly);
+        assert!(evaluation
+            .unknowns
+            .iter()
+            .any(|u| u.key == UNKNOWN_GATEKEEPER_KEY
+                && u.statement.policy_id.contains("not in the snapshot")));
+        // The grant shows the missing key policy among its conditions.
+        let grants = model.who_can(ACCOUNT, "kms:Decrypt", &key);
+        assert_eq!(grants.len(), 1);
+        assert!(grants[0]
+            .unknowns
+            .iter()
+            .any(|u| u.contains("KMS key policy of")));
+    }
+
+    #[test]
+    fn changing_aws_managed_policies_or_reserved_roles_is_not_write_access() {
+        let mut org = Org::two_person_pipeline();
+        org.add_user(
+            "alice",
+            &[],
+            Some(policy(serde_json::json!([
+                {"Effect": "Allow", "Action": ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"],
+                 "Resource": "arn:aws:iam::aws:policy/*"},
+                {"Effect": "Allow", "Action": "iam:PutRolePolicy",
+                 "Resource": "arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*"},
+                {"Effect": "Allow", "Action": "iam:TagRole",
+                 "Resource": format!("arn:aws:iam::{ACCOUNT}:role/App")}
+            ]))),
+        );
+        let model = AccessModel::new(&org.snapshot, &org.rules);
+        let alice = model
+            .principal(&format!("arn:aws:iam::{ACCOUNT}:user/alice"))
+            .expect("alice");
+        let actions: Vec<String> = model
+            .mutating_grants(alice)
+            .into_iter()
+            .map(|g| g.action)
+            .collect();
+        assert_eq!(actions, vec!["iam:TagRole".to_owned()]);
     }
 }

@@ -401,6 +401,29 @@ mod tests {
     }
 
     #[test]
+    fn a_user_named_in_both_trust_policies_needs_no_identity_policy() {
+        // Within one account a trust policy naming the user grants sts:AssumeRole on its own.
+        let mut org = org_with_approver_roles();
+        org.add_user("frank", &[], None);
+        let frank_only = policy(
+            serde_json::json!([{"Effect": "Allow", "Action": "sts:AssumeRole",
+            "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:user/frank")}}]),
+        );
+        org.iam().roles[0].trust_policy = frank_only.clone();
+        org.iam().roles[1].trust_policy = frank_only;
+        let findings = org.run(&ApproverReach);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(
+            findings[0].principal.as_deref(),
+            Some("arn:aws:iam::111111111111:user/frank")
+        );
+        assert!(findings[0]
+            .evidence
+            .iter()
+            .all(|e| e.kind != "policy-statement" || !e.detail.contains("sts:AssumeRole")));
+    }
+
+    #[test]
     fn a_group_granting_approval_to_all_users_is_reported() {
         let mut org = Org::two_person_pipeline();
         org.add_group("Everyone", approve("*"));

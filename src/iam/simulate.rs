@@ -11,9 +11,20 @@
 //!  "resourceControlPolicies": [], "resourcePolicy": {}, "permissionBoundaryPolicies": [],
 //!  "sessionPolicy": {}}
 //! ```
+//! `resourcePolicy` is the target's resource policy: for `sts:AssumeRole` (and AssumeRoleWithSAML,
+//! AssumeRoleWithWebIdentity, SetSourceIdentity, TagSession) on a role, the role's trust policy;
+//! for a `kms:` action on a key, the key policy. Those two must admit the caller even within one
+//! account, so leaving them out denies the request.
+//!
 //! Output: `{"result": …, "decidingLayers": […], "matchedStatements": [{layer, policy, index, sid,
-//! effect}]}`. Errors name the JSON path (`identityPolicies[1]: Statement[0].Effect: …`) and, for
-//! JSON Lines input, the line number.
+//! effect}], "notes": [{code, message}]}`; `notes` names the rules beyond statement matching that
+//! decided or shaped the answer (RCPs being deny-only, a trust or key policy that must admit the
+//! caller, an unmodifiable AWS entity …). Errors name the JSON path
+//! (`identityPolicies[1]: Statement[0].Effect: …`); an empty `request.action` is an error.
+//!
+//! JSON Lines ([`simulate_jsonl_line`]): every line gets exactly one answer line, in order, so a
+//! caller can drive the simulator through a pipe: the evaluation with `"line": N` added, or
+//! `{"line": N, "error": "…", "path": "…"}` for a blank line, invalid JSON or a bad request.
 //!
 //! Must not: perform I/O (callers read and write), reference AWS SDK types, or depend on the
 //! catalog module.
@@ -29,6 +40,9 @@ pub enum SimulateError {
     /// The input is not JSON.
     #[error("invalid JSON: {0}")]
     Json(String),
+    /// A blank line in JSON Lines input, where a request was expected.
+    #[error("blank line: expected one JSON request per line")]
+    BlankLine,
     /// A structural problem at `path`.
     #[error("{path}: {message}")]
     Input {
@@ -63,22 +77,86 @@ pub fn simulate_json(input: &str) -> Result<Value, SimulateError> {
     simulate_value(&v)
 }
 
-/// Evaluates JSON Lines input: one input document per line, one compact answer per line.
-/// Blank lines are skipped; the first bad line is an error naming its number.
-pub fn simulate_jsonl(input: &str) -> Result<String, SimulateError> {
-    let mut out = String::new();
-    for (i, line) in input.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let answer = simulate_json(line).map_err(|e| SimulateError::Line {
-            line: i + 1,
-            source: Box::new(e),
-        })?;
-        out.push_str(&answer.to_string());
-        out.push('\n');
+/// The answer to one line of JSON Lines input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineAnswer {
+    /// 1-based line number.
+    pub line: usize,
+    /// The evaluation (as [`simulate_value`] gives it), or why the line is not a request.
+    pub result: Result<Value, SimulateError>,
+}
+
+impl LineAnswer {
+    /// Whether the line was a request that could be evaluated.
+    pub fn is_ok(&self) -> bool {
+        self.result.is_ok()
     }
-    Ok(out)
+
+    /// The answer as one JSON object: the evaluation with `"line": N` added, or
+    /// `{"line": N, "error": "…"}` (plus `"path"` when the problem is at a JSON path).
+    pub fn to_json(&self) -> Value {
+        match &self.result {
+            Ok(Value::Object(answer)) => {
+                let mut out = Map::new();
+                out.insert("line".into(), json!(self.line));
+                out.extend(answer.clone());
+                Value::Object(out)
+            }
+            Ok(other) => json!({"line": self.line, "answer": other}),
+            Err(e) => {
+                let mut out = json!({"line": self.line, "error": e.to_string()});
+                let path = match e {
+                    SimulateError::Input { path, .. } => Some(path.clone()),
+                    SimulateError::Policy(p) => Some(p.policy_id.clone()),
+                    _ => None,
+                };
+                if let (Some(path), Some(obj)) = (path, out.as_object_mut()) {
+                    obj.insert("path".into(), json!(path));
+                }
+                out
+            }
+        }
+    }
+
+    /// The error as `line N: …`, for a log; `None` for a good line.
+    pub fn error(&self) -> Option<SimulateError> {
+        self.result.as_ref().err().map(|e| SimulateError::Line {
+            line: self.line,
+            source: Box::new(e.clone()),
+        })
+    }
+}
+
+/// Answers one line of JSON Lines input (`line` without or with its `\n` / `\r\n`): a blank line
+/// or a line that is not a valid request gets an error answer, never silence, so that a caller
+/// reading answers line by line stays in step with its input.
+pub fn simulate_jsonl_line(line_no: usize, line: &[u8]) -> LineAnswer {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let result = if line.iter().all(u8::is_ascii_whitespace) {
+        Err(SimulateError::BlankLine)
+    } else {
+        serde_json::from_slice::<Value>(line)
+            .map_err(|e| SimulateError::Json(e.to_string()))
+            .and_then(|v| simulate_value(&v))
+    };
+    LineAnswer {
+        line: line_no,
+        result,
+    }
+}
+
+/// Answers JSON Lines input held in memory: one answer per line, in order, bad lines answered
+/// in place (see [`simulate_jsonl_line`]). A final line terminator does not start a line.
+pub fn simulate_jsonl(input: &str) -> Vec<LineAnswer> {
+    if input.is_empty() {
+        return Vec::new();
+    }
+    let body = input.strip_suffix('\n').unwrap_or(input);
+    body.split('\n')
+        .enumerate()
+        .map(|(i, line)| simulate_jsonl_line(i + 1, line.as_bytes()))
+        .collect()
 }
 
 /// Evaluates one already-parsed simulator input document.
@@ -135,10 +213,16 @@ pub fn simulate_value(v: &Value) -> Result<Value, SimulateError> {
             })
         })
         .collect();
+    let notes: Vec<Value> = e
+        .notes
+        .iter()
+        .map(|n| json!({"code": n.code(), "message": n.to_string()}))
+        .collect();
     Ok(json!({
         "result": e.decision.as_str(),
         "decidingLayers": e.deciding_layers.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
         "matchedStatements": matched,
+        "notes": notes,
     }))
 }
 
@@ -164,6 +248,18 @@ fn parse_request(v: &Value) -> Result<Request, SimulateError> {
         }
     }
     let action = get_str(obj, "action", "request")?.to_string();
+    if action.trim().is_empty() {
+        return Err(input_err(
+            "request.action",
+            "empty: expected \"service:Action\"",
+        ));
+    }
+    if !action.contains(':') {
+        return Err(input_err(
+            "request.action",
+            format!("expected \"service:Action\", found {action:?}"),
+        ));
+    }
     let (resource, resource_account) = match obj.get("resource") {
         None | Some(Value::Null) => ("*".to_string(), None),
         Some(Value::String(s)) => (s.clone(), None),
@@ -484,7 +580,7 @@ mod tests {
     }
 
     #[test]
-    fn jsonl_one_answer_per_line_and_line_numbers() {
+    fn jsonl_answers_every_line_in_place() {
         let ok = json!({"request": {"action": "s3:GetObject", "resource": "*",
                                     "principal": "arn:aws:iam::111111111111:user/a"},
                         "identityPolicies": [allow_all()]})
@@ -492,15 +588,78 @@ mod tests {
         let deny = json!({"request": {"action": "s3:GetObject", "resource": "*",
                                       "principal": "arn:aws:iam::111111111111:user/a"}})
         .to_string();
-        let out = simulate_jsonl(&format!("{ok}\n\n{deny}\n")).unwrap();
-        let lines: Vec<&str> = out.lines().collect();
-        assert_eq!(lines.len(), 2);
-        let first: Value = serde_json::from_str(lines[0]).unwrap();
-        let second: Value = serde_json::from_str(lines[1]).unwrap();
-        assert_eq!(first["result"], "Allowed");
-        assert_eq!(second["result"], "ImplicitlyDenied");
-        let e = simulate_jsonl(&format!("{ok}\n{{\"request\": 3}}\n")).unwrap_err();
-        assert_eq!(e.to_string(), "line 2: request: expected an object");
+        let input = format!("{ok}\n\n{{\"request\": 3}}\nnot json\r\n{deny}\r\n");
+        let answers = simulate_jsonl(&input);
+        let json: Vec<Value> = answers.iter().map(LineAnswer::to_json).collect();
+        assert_eq!(json.len(), 5, "{json:?}");
+        assert_eq!(json[0]["line"], 1);
+        assert_eq!(json[0]["result"], "Allowed");
+        assert!(answers[0].is_ok() && answers[0].error().is_none());
+        assert_eq!(
+            json[1],
+            json!({"line": 2, "error": "blank line: expected one JSON request per line"})
+        );
+        assert_eq!(
+            json[2],
+            json!({"line": 3, "error": "request: expected an object", "path": "request"})
+        );
+        assert_eq!(
+            answers[2].error().map(|e| e.to_string()).as_deref(),
+            Some("line 3: request: expected an object")
+        );
+        assert_eq!(json[3]["line"], 4);
+        assert!(json[3]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid JSON"));
+        assert_eq!(json[4]["line"], 5);
+        assert_eq!(json[4]["result"], "ImplicitlyDenied");
+        assert_eq!(answers.iter().filter(|a| !a.is_ok()).count(), 3);
+        // No input, no answers; a lone newline is one blank line.
+        assert!(simulate_jsonl("").is_empty());
+        assert_eq!(simulate_jsonl("\n").len(), 1);
+        // A policy error names the policy's path.
+        let bad = json!({"request": {"action": "s3:GetObject",
+                                     "principal": "arn:aws:iam::111111111111:user/a"},
+                         "identityPolicies": [{"Statement": [{"Effect": "Maybe", "Action": "*"}]}]})
+        .to_string();
+        let a = simulate_jsonl_line(7, bad.as_bytes());
+        assert_eq!(a.to_json()["path"], "identityPolicies[0]");
+        assert_eq!(a.to_json()["line"], 7);
+        // Bytes that are not UTF-8 are an answer too, not a crash.
+        let a = simulate_jsonl_line(8, b"{\"request\": \"\xff\"}\n");
+        assert!(!a.is_ok());
+    }
+
+    #[test]
+    fn empty_or_malformed_action_is_an_error() {
+        for action in ["", "  "] {
+            let e = simulate_json(
+                &json!({"request": {"action": action,
+                                    "principal": "arn:aws:iam::111111111111:user/a"}})
+                .to_string(),
+            )
+            .unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                "request.action: empty: expected \"service:Action\""
+            );
+        }
+        let e = simulate_json(
+            &json!({"request": {"action": "GetObject",
+                                "principal": "arn:aws:iam::111111111111:user/a"}})
+            .to_string(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "request.action: expected \"service:Action\", found \"GetObject\""
+        );
+        let line = json!({"request": {"action": "",
+                                      "principal": "arn:aws:iam::111111111111:user/a"}})
+        .to_string();
+        let a = simulate_jsonl_line(1, line.as_bytes());
+        assert_eq!(a.to_json()["path"], "request.action");
     }
 
     #[test]
