@@ -6,7 +6,7 @@
 //! reference AWS SDK types, or depend on the catalog module.
 
 use super::super::condition::{evaluate_conditions, UnknownKey};
-use super::super::context::Tri;
+use super::super::context::{Knowledge, Tri};
 use super::super::matching::{action_matches, resource_matches};
 use super::super::policy::{ActionSpec, Effect, Policy, PrincipalSpec, ResourceSpec, Statement};
 use super::keys::EvalContext;
@@ -98,6 +98,7 @@ impl Evaluator<'_> {
         // A NotPrincipal exception, and what to say about it if the rest of the statement
         // matches (so that statements for other actions or resources stay silent).
         let mut excepted = false;
+        let mut service_dependent = false;
         let mut not_principal_note = None;
         let strength = match (mode, &s.principal) {
             (PrincipalMode::Ignore, _) => Strength::Direct,
@@ -118,7 +119,16 @@ impl Evaluator<'_> {
                 match not_principal_match(spec, &self.req.principal, s.effect) {
                     NotPrincipalMatch::Applies => {}
                     NotPrincipalMatch::AccountNotListed => {
+                        // AWS: "Some services require the account ARN, although this is not required in all
+                        // cases", and IAM does not say which. The simulator (exact knowledge) follows the common
+                        // case, naming the role or session excepts the caller; an audit cannot know the service's
+                        // rule, so the deny is only possible there: never a silent "no".
                         not_principal_note = Some(NotPrincipalNote::AccountNotListed);
+                        if self.req.context.knowledge() == Knowledge::Audit {
+                            service_dependent = true;
+                        } else {
+                            excepted = true;
+                        }
                     }
                     NotPrincipalMatch::Excepted if quirk => {
                         not_principal_note = Some(NotPrincipalNote::BoundaryQuirk);
@@ -163,7 +173,10 @@ impl Evaluator<'_> {
             })
             .collect();
         let cond = evaluate_conditions(&s.conditions, &self.ctx, subst, &mut unknown_conds);
-        let result = res_hit.and(cond);
+        let mut result = res_hit.and(cond);
+        if service_dependent {
+            result = result.and(Tri::Unknown);
+        }
         let sref = Self::statement_ref(layer, policy, s);
         if let Some(kind) = not_principal_note {
             if result.possible() {

@@ -311,8 +311,10 @@ impl fmt::Display for Note {
             ),
             Note::NotPrincipalNeedsAccount(s) => write!(
                 f,
-                "{s}: Deny with NotPrincipal lists the caller but not its account; AWS requires \
-                 the account ARN too, so the Deny applies"
+                "{s}: Deny with NotPrincipal lists the caller (its role or session) but not its \
+                 account; most services then except the caller, some require the account ARN too \
+                 (AWS does not say which): excepted in the simulator, only possibly denied in an \
+                 audit"
             ),
             Note::NotPrincipalBoundaryQuirk(s) => write!(
                 f,
