@@ -123,6 +123,10 @@ pub async fn collect(
     let mut accounts = accounts;
     // Keep the discovery (or configuration) order, whatever order the accounts finished in.
     accounts.sort_by_key(|a| audited.iter().position(|id| *id == a.account_id));
+    let mut identity_center = identity_center;
+    if let Some(ic) = identity_center.as_mut() {
+        invisible_instance(ic, &accounts);
+    }
     // Events read from the trail archive go to the accounts they belong to, merged with LookupEvents by event id.
     crate::trail::distribute(&mut accounts);
     let now = Utc::now();
@@ -148,6 +152,42 @@ pub async fn collect(
         organization: discovery.organization,
         identity_center,
     }
+}
+
+/// Identity Center answers an account that is neither the management account nor its delegated administrator
+/// with no instance rather than a denial. When permission-set roles exist in the audited accounts, an empty
+/// answer cannot be true: the read is failed, naming the accounts whose roles prove the instance exists.
+fn invisible_instance(ic: &mut crate::model::IdentityCenterSnapshot, accounts: &[AccountSnapshot]) {
+    if !ic.instance_arn.is_empty() || ic.steps.iter().any(|s| s.status != StepStatus::Ok) {
+        return;
+    }
+    let with_roles: Vec<&str> = accounts
+        .iter()
+        .filter(|a| {
+            a.iam.as_ref().is_some_and(|iam| {
+                iam.roles
+                    .iter()
+                    .any(|r| crate::analysis::identity::is_sso_role(&r.arn, &r.name))
+            })
+        })
+        .map(|a| a.account_id.as_str())
+        .collect();
+    if with_roles.is_empty() {
+        return;
+    }
+    ic.steps.push(CollectionStep {
+        step: "sso-admin:ListInstances".to_owned(),
+        region: Some(ic.region.clone()),
+        status: StepStatus::Failed,
+        items: 0,
+        error: Some(format!(
+            "no Identity Center instance is visible from account {} in {}, yet accounts {} have AWSReservedSSO_* \
+             roles: read Identity Center from the management account or its delegated administrator",
+            ic.read_from,
+            ic.region,
+            with_roles.join(", ")
+        )),
+    });
 }
 
 /// One account to audit: how to enter it, and where its environment label came from.

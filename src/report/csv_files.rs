@@ -43,6 +43,10 @@ pub const ACCOUNTS_COLUMNS: &[&str] = &[
     "account_id",
     "name",
     "environment",
+    "environment_rule",
+    "ou_path",
+    "org_status",
+    "audited",
     "role_arn",
     "complete",
     "step",
@@ -209,12 +213,28 @@ pub fn write_write_grants(rows: &[WriteGrantRow], path: &Path) -> Result<PathBuf
 }
 
 pub fn write_accounts(snapshot: &Snapshot, path: &Path) -> Result<PathBuf, ReportError> {
-    let rows = snapshot.accounts.iter().flat_map(|a| {
+    let org = snapshot.organization.as_ref();
+    let org_status = |id: &str| {
+        org.and_then(|o| o.account(id))
+            .map(|a| a.status.clone())
+            .unwrap_or_else(|| {
+                if org.is_some() {
+                    "not in the organisation".to_owned()
+                } else {
+                    String::new()
+                }
+            })
+    };
+    let audited = snapshot.accounts.iter().flat_map(|a| {
         a.steps.iter().map(move |s| {
             vec![
                 a.account_id.clone(),
                 a.name.clone(),
                 a.environment.clone(),
+                a.environment_rule.clone(),
+                a.ou_path.clone().unwrap_or_default(),
+                org_status(&a.account_id),
+                "true".to_owned(),
                 a.role_arn.clone().unwrap_or_default(),
                 a.is_complete().to_string(),
                 s.step.clone(),
@@ -225,6 +245,61 @@ pub fn write_accounts(snapshot: &Snapshot, path: &Path) -> Result<PathBuf, Repor
             ]
         })
     });
+    // Accounts of the organisation that were not audited (suspended, closed): listed, with why.
+    let skipped = org
+        .into_iter()
+        .flat_map(|o| o.accounts.iter())
+        .filter(|a| !snapshot.accounts.iter().any(|s| s.account_id == a.id))
+        .map(|a| {
+            vec![
+                a.id.clone(),
+                a.name.clone(),
+                a.environment.clone(),
+                a.environment_rule.clone(),
+                a.ou_path.clone(),
+                a.status.clone(),
+                "false".to_owned(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                format!("not audited: the account is {}", a.status.to_lowercase()),
+            ]
+        });
+    // The organisation-wide reads (Organizations, Identity Center) are steps too.
+    let global = org
+        .into_iter()
+        .flat_map(|o| {
+            o.steps
+                .iter()
+                .map(move |s| ("organization", o.read_from.as_str(), s))
+        })
+        .chain(snapshot.identity_center.iter().flat_map(|i| {
+            i.steps
+                .iter()
+                .map(move |s| ("identity-center", i.read_from.as_str(), s))
+        }))
+        .map(|(part, account, s)| {
+            vec![
+                account.to_owned(),
+                part.to_owned(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                (s.status != crate::model::StepStatus::Failed).to_string(),
+                s.step.clone(),
+                s.region.clone().unwrap_or_default(),
+                format!("{:?}", s.status).to_lowercase(),
+                s.items.to_string(),
+                s.error.clone().unwrap_or_default(),
+            ]
+        });
+    let rows = audited.chain(skipped).chain(global);
     write_rows(path, ACCOUNTS_COLUMNS, rows)
 }
 

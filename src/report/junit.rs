@@ -143,7 +143,47 @@ pub fn render(
         }
         collection.push_str("    </testcase>\n");
     }
-    let accounts = snapshot.accounts.len();
+    // The organisation-wide reads (Organizations, Identity Center) are collection cases too.
+    let mut global = 0;
+    for (part, read) in [
+        (
+            "organization",
+            snapshot
+                .organization
+                .as_ref()
+                .map(|o| (&o.steps, &o.read_from)),
+        ),
+        (
+            "identity-center",
+            snapshot
+                .identity_center
+                .as_ref()
+                .map(|i| (&i.steps, &i.read_from)),
+        ),
+    ] {
+        let Some((steps, from)) = read else { continue };
+        global += 1;
+        let _ = writeln!(
+            collection,
+            "    <testcase classname=\"gateaudit.collection\" name=\"{}\">",
+            xml_escape(&format!("collection [{part} read from {from}]"))
+        );
+        let failed: Vec<String> = steps
+            .iter()
+            .filter(|s| s.status == crate::model::StepStatus::Failed)
+            .map(|s| format!("{}: {}", s.step, s.error.as_deref().unwrap_or("")))
+            .collect();
+        if !failed.is_empty() {
+            errors += 1;
+            let _ = writeln!(
+                collection,
+                "      <error message=\"{part} could not be read completely\" type=\"incomplete\">{}</error>",
+                xml_escape(&failed.join("\n"))
+            );
+        }
+        collection.push_str("    </testcase>\n");
+    }
+    let accounts = snapshot.accounts.len() + global;
     total_tests += accounts;
     let _ = writeln!(suites, "  <testsuite name=\"collection\" tests=\"{accounts}\" failures=\"0\" errors=\"{errors}\" skipped=\"0\">\n{collection}  </testsuite>"
     );

@@ -12,9 +12,13 @@ header); approvals are made with each approver's own credentials (IAM user
 access keys, or STS sessions of the ReleaseManager role), so the emulator
 records who approved.  Region us-east-1.
 
-Accounts: CI/CD 111111111111, dev 222222222222, test 333333333333,
-prod 444444444444 (and, with --with-unreachable, sandbox 555555555555 in
-gateaudit.toml only: it has no CICDCrossAccountRole, so AssumeRole is denied).
+Accounts: an AWS Organization with management account 100000000000 (Identity
+Center lives there), CI/CD 111111111111 (OU Infrastructure), dev 222222222222
+and test 333333333333 (Workloads/NonProd), prod 444444444444 (Workloads/Prod),
+and a closed account 666666666666 (listed, not audited). gateaudit.toml lists
+only the CI/CD account (read with the auditor's own credentials); the rest is
+discovered. With --with-unreachable, sandbox 555555555555 is added outside the
+organisation: it has no CICDCrossAccountRole, so AssumeRole is denied.
 
 Planted findings (listed in DIR/expected.json):
   distinct-approvers   execution 2: ReleaseManager approves ApprovalA and
@@ -37,6 +41,17 @@ Planted findings (listed in DIR/expected.json):
   cross-account-trust  prod's CICDCrossAccountRole allows Action * on Resource *
                        (the article's setup; dev and test are scoped)
   evidence-hygiene     the approval-record bucket has no default encryption
+  distinct-approvers   execution 5: Identity Center user kim approves ApprovalA and
+                       ApprovalB through permission sets ProdApproverA and ProdApproverB
+  distinct-approvers   execution 6: role HotfixApprover approves both gates, assumed
+                       with two self-chosen sourceIdentity values (alice, bob)
+  approver-separation  HotfixApprover may approve both ProdGate actions
+  approver-reach       kim is in Identity Center groups ApproversA and ApproversB
+  write-access         Identity Center group Engineers (5 people) holds ProdAdministrator
+                       in prod
+Clean counterparts (people): execution 4 approved by ines and jon through their own
+permission sets; ProdReadOnly for Engineers; PipelineOperator's PutApprovalResult on *
+neutralised by the SCP ApprovalsOnlyByApprovers.
 Clean counterparts: webapp's DeployProd (CodeBuild with ASSUME_ROLE_ARN into
 prod after the two-person ProdGate), dev's CICDCrossAccountRole, every trail
 (multi-region, logging, validated), the trail bucket (versioned, encrypted,
@@ -61,6 +76,9 @@ from botocore.config import Config
 REGION = "us-east-1"
 CICD, DEV, TEST, PROD, SANDBOX = (
     "111111111111", "222222222222", "333333333333", "444444444444", "555555555555")
+MGMT = "100000000000"     # the organisation's management account (Organizations and Identity Center live here)
+LEGACY = "666666666666"   # a closed member account: listed, not audited
+ORG_READER = "GateAuditOrganizationsReader"
 VENDOR = "999999999999"  # an outside account, trusted by mistake (not part of the organisation)
 ENV_ACCOUNTS = {DEV: "dev", TEST: "test", PROD: "prod"}
 TRAIL_BUCKET = f"cloudtrail-logs-{CICD}"
@@ -151,7 +169,7 @@ class Seeder:
                                  VersioningConfiguration={"Status": "Enabled"})
         s3.put_bucket_versioning(Bucket=RECORD_BUCKET,
                                  VersioningConfiguration={"Status": "Enabled"})
-        accounts = [CICD, DEV, TEST, PROD]
+        accounts = [MGMT, CICD, DEV, TEST, PROD]
         s3.put_bucket_policy(Bucket=TRAIL_BUCKET, Policy=self.doc(
             {"Sid": "AWSCloudTrailAclCheck", "Effect": "Allow",
              "Principal": {"Service": "cloudtrail.amazonaws.com"},
@@ -169,6 +187,143 @@ class Seeder:
                                IsMultiRegionTrail=True, EnableLogFileValidation=True,
                                IncludeGlobalServiceEvents=True)
             trail.start_logging(Name="management-events")
+
+    def seed_organization(self) -> None:
+        """The organisation, as AWS Organizations has it: the management account invites the (existing) accounts,
+        which accept; OUs Infrastructure (CI/CD), Workloads/Prod and Workloads/NonProd; environments from the
+        Environment tag (prod is left untagged: its environment comes from the OU-path rule); an SCP that
+        lets only approver principals approve in the CI/CD OU; a harmless RCP on the root; a closed account."""
+        names = {MGMT: "management", CICD: "cicd", DEV: "dev", TEST: "test", PROD: "prod", LEGACY: "legacy"}
+        for account, name in names.items():
+            self.control("accounts", {"accountId": account, "name": name, "email": f"{name}@demo.example"})
+        org = self.client("organizations", MGMT)
+        org.create_organization(FeatureSet="ALL")
+        root = org.list_roots()["Roots"][0]["Id"]
+        for member in (CICD, DEV, TEST, PROD, LEGACY):
+            handshake = org.invite_account_to_organization(Target={"Type": "ACCOUNT", "Id": member})["Handshake"]
+            self.client("organizations", member).accept_handshake(HandshakeId=handshake["Id"])
+
+        def unit(parent: str, name: str) -> str:
+            return org.create_organizational_unit(ParentId=parent, Name=name)["OrganizationalUnit"]["Id"]
+
+        infrastructure = unit(root, "Infrastructure")
+        workloads = unit(root, "Workloads")
+        prod_ou, nonprod_ou = unit(workloads, "Prod"), unit(workloads, "NonProd")
+        for account, target in ((CICD, infrastructure), (DEV, nonprod_ou), (TEST, nonprod_ou), (PROD, prod_ou),
+                                (LEGACY, nonprod_ou)):
+            org.move_account(AccountId=account, SourceParentId=root, DestinationParentId=target)
+        for account, environment in ((CICD, "cicd"), (DEV, "dev"), (TEST, "test"), (LEGACY, "dev")):
+            org.tag_resource(ResourceId=account, Tags=[{"Key": "Environment", "Value": environment}])
+        org.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+        org.enable_policy_type(RootId=root, PolicyType="RESOURCE_CONTROL_POLICY")
+        # The SCP neutralises PipelineOperator's broad codepipeline:PutApprovalResult on * (a true negative of
+        # approver-separation, reported when the SCP is missing from the snapshot).
+        scp = org.create_policy(
+            Name="ApprovalsOnlyByApprovers", Type="SERVICE_CONTROL_POLICY",
+            Description="Only the approver principals may approve pipeline gates",
+            Content=self.doc({
+                "Sid": "ApprovalsOnlyByApprovers", "Effect": "Deny",
+                "Action": "codepipeline:PutApprovalResult", "Resource": "*",
+                "Condition": {"ArnNotLike": {"aws:PrincipalArn": [
+                    "arn:aws:iam::*:user/*",
+                    "arn:aws:iam::*:role/ReleaseManager",
+                    "arn:aws:iam::*:role/HotfixApprover",
+                    "arn:aws:iam::*:role/ProdApprover*",
+                    "arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_ProdApprover*"]}}}))
+        org.attach_policy(PolicyId=scp["Policy"]["PolicySummary"]["Id"], TargetId=infrastructure)
+        rcp = org.create_policy(
+            Name="EvidencePoliciesStay", Type="RESOURCE_CONTROL_POLICY",
+            Description="Nobody replaces the evidence buckets' policies",
+            Content=self.doc({
+                "Sid": "EvidencePoliciesStay", "Effect": "Deny", "Principal": "*",
+                "Action": ["s3:PutBucketPolicy", "s3:DeleteBucketPolicy"],
+                "Resource": [f"arn:aws:s3:::{TRAIL_BUCKET}", f"arn:aws:s3:::{RECORD_BUCKET}"]}))
+        org.attach_policy(PolicyId=rcp["Policy"]["PolicySummary"]["Id"], TargetId=root)
+        org.close_account(AccountId=LEGACY)
+        # The CI/CD account is a delegated administrator for another service: it may read the organisation but not
+        # Identity Center (a test audits with it as the organisation account, so that only Identity Center is denied).
+        org.register_delegated_administrator(AccountId=CICD, ServicePrincipal="config.amazonaws.com")
+
+        iam = self.client("iam", MGMT)
+        trust_cicd = self.doc({"Effect": "Allow", "Action": "sts:AssumeRole",
+                               "Principal": {"AWS": f"arn:aws:iam::{CICD}:root"}})
+        iam.create_role(RoleName=ORG_READER, AssumeRolePolicyDocument=trust_cicd)
+        iam.put_role_policy(RoleName=ORG_READER, PolicyName="ReadOrganizationAndIdentityCenter",
+                            PolicyDocument=self.doc({
+                                "Effect": "Allow", "Resource": "*",
+                                "Action": ["organizations:Describe*", "organizations:List*", "sso:Describe*",
+                                           "sso:List*", "sso:GetInlinePolicyForPermissionSet",
+                                           "sso:GetPermissionsBoundaryForPermissionSet",
+                                           "identitystore:Describe*", "identitystore:List*"]}))
+        iam.create_role(RoleName="CICDCrossAccountRole", AssumeRolePolicyDocument=trust_cicd)
+        iam.put_role_policy(RoleName="CICDCrossAccountRole", PolicyName="AuditRead", PolicyDocument=self.doc({
+            "Effect": "Allow", "Resource": "*",
+            "Action": ["iam:Get*", "iam:List*", "cloudtrail:Describe*", "cloudtrail:Get*", "cloudtrail:List*",
+                       "cloudtrail:LookupEvents", "codepipeline:Get*", "codepipeline:List*"]}))
+
+    def seed_identity_center(self) -> dict[str, Any]:
+        """People through IAM Identity Center: one permission set per production gate (ProdApproverA/B) assigned in
+        the CI/CD account to groups ApproversA (ines, kim) and ApproversB (jon, kim), so kim reaches both gates
+        (approver-reach) while ines and jon are the clean counterparts; in prod, group Engineers (5 people) holds
+        ProdAdministrator (write-access) and ProdReadOnly (clean)."""
+        info = self.control("sso/enable", {"accountId": MGMT, "region": REGION})
+        instance, store = info["instanceArn"], info["identityStoreId"]
+        ids = self.client("identitystore", MGMT)
+        sso = self.client("sso-admin", MGMT)
+        users = {}
+        for name in ("ines", "jon", "kim", "eng1", "eng2", "eng3", "eng4", "eng5"):
+            users[name] = ids.create_user(
+                IdentityStoreId=store, UserName=name, DisplayName=name.title(),
+                Name={"GivenName": name.title(), "FamilyName": "Demo"},
+                Emails=[{"Value": f"{name}@demo.example", "Type": "work", "Primary": True}])["UserId"]
+
+        def group(name: str, members: list[str]) -> str:
+            group_id = ids.create_group(IdentityStoreId=store, DisplayName=name)["GroupId"]
+            for member in members:
+                ids.create_group_membership(IdentityStoreId=store, GroupId=group_id,
+                                            MemberId={"UserId": users[member]})
+            return group_id
+
+        groups = {"ApproversA": group("ApproversA", ["ines", "kim"]),
+                  "ApproversB": group("ApproversB", ["jon", "kim"]),
+                  "Engineers": group("Engineers", ["eng1", "eng2", "eng3", "eng4", "eng5"])}
+
+        def permission_set(name: str, policy: dict[str, Any]) -> str:
+            arn = sso.create_permission_set(InstanceArn=instance, Name=name, SessionDuration="PT1H")[
+                "PermissionSet"]["PermissionSetArn"]
+            sso.put_inline_policy_to_permission_set(InstanceArn=instance, PermissionSetArn=arn,
+                                                    InlinePolicy=self.doc(policy))
+            return arn
+
+        def assign(set_arn: str, account: str, group_name: str) -> None:
+            sso.create_account_assignment(InstanceArn=instance, TargetId=account, TargetType="AWS_ACCOUNT",
+                                          PermissionSetArn=set_arn, PrincipalType="GROUP",
+                                          PrincipalId=groups[group_name])
+
+        for gate, group_name in (("ApprovalA", "ApproversA"), ("ApprovalB", "ApproversB")):
+            arn = permission_set(f"ProdApprover{gate[-1]}", {
+                "Effect": "Allow", "Action": "codepipeline:PutApprovalResult",
+                "Resource": f"arn:aws:codepipeline:{REGION}:{CICD}:{PIPELINE}/ProdGate/{gate}"})
+            assign(arn, CICD, group_name)
+        assign(permission_set("ProdAdministrator", {"Effect": "Allow", "Action": "*", "Resource": "*"}),
+               PROD, "Engineers")
+        assign(permission_set("ProdReadOnly", {
+            "Effect": "Allow", "Resource": "*",
+            "Action": ["cloudformation:Describe*", "cloudformation:List*", "ec2:Describe*", "logs:Get*",
+                       "s3:List*", "s3:Get*", "codepipeline:Get*", "codepipeline:List*"]}), PROD, "Engineers")
+        admin_role = next(r for r in self.client("iam", PROD).list_roles()["Roles"]
+                          if r["RoleName"].startswith("AWSReservedSSO_ProdAdministrator_"))
+        return {"instance": instance, "store": store, "users": users, "admin_role": admin_role["Arn"]}
+
+    def sso_credentials(self, store: str, user: str, permission_set: str, account: str) -> dict[str, str]:
+        """Signs in as an Identity Center user and takes the permission set's role credentials in the account."""
+        token = self.control("sso/sign-in", {"identityStoreId": store, "userName": user})["accessToken"]
+        portal = boto3.session.Session(region_name=REGION).client(
+            "sso", endpoint_url=self.endpoint, config=self.config)
+        c = portal.get_role_credentials(roleName=permission_set, accountId=account,
+                                        accessToken=token)["roleCredentials"]
+        return {"aws_access_key_id": c["accessKeyId"], "aws_secret_access_key": c["secretAccessKey"],
+                "aws_session_token": c["sessionToken"]}
 
     def seed_environment_account(self, account: str) -> dict[str, str]:
         iam = self.client("iam", account)
@@ -228,7 +383,8 @@ class Seeder:
                         "cloudtrail:LookupEvents"], "Resource": "*"},
             {"Sid": "ReadEvidence", "Effect": "Allow", "Action": ["s3:Get*", "s3:List*"], "Resource": "*"},
             {"Sid": "EnterAccounts", "Effect": "Allow", "Action": "sts:AssumeRole",
-             "Resource": "arn:aws:iam::*:role/CICDCrossAccountRole"}))
+             "Resource": ["arn:aws:iam::*:role/CICDCrossAccountRole",
+                          f"arn:aws:iam::{MGMT}:role/{ORG_READER}"]}))
         creds["gateaudit-auditor"] = self.user(iam, "gateaudit-auditor")
         iam.attach_user_policy(UserName="gateaudit-auditor", PolicyArn=auditor)
 
@@ -280,13 +436,26 @@ class Seeder:
             "Effect": "Allow", "Action": "sts:AssumeRole",
             "Resource": [f"arn:aws:iam::{CICD}:role/ProdApproverA", f"arn:aws:iam::{CICD}:role/ProdApproverB"]}))
 
-        iam.create_role(RoleName="ReleaseManager", AssumeRolePolicyDocument=self.doc({
+        # ReleaseManager and HotfixApprover may each approve both production gates (approver-separation); their
+        # trust lets the caller choose a sourceIdentity (sts:SetSourceIdentity without a pin), so two values are
+        # still one approver (distinct-approvers).
+        for role in ("ReleaseManager", "HotfixApprover"):
+            iam.create_role(RoleName=role, AssumeRolePolicyDocument=self.doc({
+                "Effect": "Allow", "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+                "Principal": {"AWS": f"arn:aws:iam::{CICD}:root"}}))
+            iam.put_role_policy(RoleName=role, PolicyName="ApproveProduction",
+                                PolicyDocument=self.doc({
+                                    "Effect": "Allow", "Action": "codepipeline:PutApprovalResult",
+                                    "Resource": f"arn:aws:codepipeline:{REGION}:{CICD}:{PIPELINE}/ProdGate/*"}))
+        iam.put_user_policy(UserName="alice", PolicyName="EnterReleaseRoles", PolicyDocument=self.doc({
             "Effect": "Allow", "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
-            "Principal": {"AWS": f"arn:aws:iam::{CICD}:root"}}))
-        iam.put_role_policy(RoleName="ReleaseManager", PolicyName="ApproveProduction",
-                            PolicyDocument=self.doc({
-                                "Effect": "Allow", "Action": "codepipeline:PutApprovalResult",
-                                "Resource": f"arn:aws:codepipeline:{REGION}:{CICD}:{PIPELINE}/ProdGate/*"}))
+            "Resource": [f"arn:aws:iam::{CICD}:role/ReleaseManager", f"arn:aws:iam::{CICD}:role/HotfixApprover"]}))
+        # A broad identity-policy allow that the organisation's SCP neutralises (a true negative).
+        iam.create_role(RoleName="PipelineOperator", AssumeRolePolicyDocument=self.doc({
+            "Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": f"arn:aws:iam::{CICD}:root"}}))
+        iam.put_role_policy(RoleName="PipelineOperator", PolicyName="OperatePipelines", PolicyDocument=self.doc({
+            "Effect": "Allow", "Resource": "*",
+            "Action": ["codepipeline:PutApprovalResult", "codepipeline:Get*", "codepipeline:List*"]}))
         return creds
 
     def seed_pipeline(self) -> None:
@@ -430,19 +599,25 @@ class Seeder:
         # The organisation is built before the audit period (the default is the last 90 days), so the only
         # changes inside the period are the pipeline's and the planted out-of-band one.
         self.set_clock(at(120, 9, 0))
+        self.seed_organization()
         self.seed_buckets_and_trails()
         env_keys = {}
         for account in ENV_ACCOUNTS:
             env_keys[account] = self.seed_environment_account(account)
         creds = self.seed_cicd_iam()
         self.seed_pipeline()
+        people = self.seed_identity_center()
         sts = self.client("sts", creds=creds["alice"])
 
-        def release_manager(session: str) -> dict[str, str]:
-            c = sts.assume_role(RoleArn=f"arn:aws:iam::{CICD}:role/ReleaseManager",
-                                RoleSessionName=session)["Credentials"]
+        def assumed(role: str, session: str, source_identity: str | None = None) -> dict[str, str]:
+            extra = {"SourceIdentity": source_identity} if source_identity else {}
+            c = sts.assume_role(RoleArn=f"arn:aws:iam::{CICD}:role/{role}", RoleSessionName=session,
+                                **extra)["Credentials"]
             return {"aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretAccessKey"],
                     "aws_session_token": c["SessionToken"]}
+
+        def release_manager(session: str) -> dict[str, str]:
+            return assumed("ReleaseManager", session)
 
         cp = self.client("codepipeline", CICD)
         executions: dict[str, str] = {}
@@ -484,6 +659,49 @@ class Seeder:
                      "Change CHG-1063 rejected: integration tests failing on checkout flow")
         executions["rejected"] = ex3
 
+        # execution 4: Identity Center people approve through their own permission sets (clean)
+        store = people["store"]
+        self.set_clock(at(12, 9, 0))
+        ex4 = cp.start_pipeline_execution(name=PIPELINE)["pipelineExecutionId"]
+        self.set_clock(at(12, 9, 40))
+        self.approve(creds["carol"], ex4, "TestGate", "TestApproval", "Approved",
+                     "Change CHG-1071: test deployment checked, regression suite green")
+        self.set_clock(at(12, 11, 15))
+        self.approve(self.sso_credentials(store, "ines", "ProdApproverA", CICD), ex4, "ProdGate", "ApprovalA",
+                     "Approved", "Change CHG-1071 reviewed: diff, tests and rollback plan")
+        self.set_clock(at(12, 13, 5))
+        self.approve(self.sso_credentials(store, "jon", "ProdApproverB", CICD), ex4, "ProdGate", "ApprovalB",
+                     "Approved", "Change CHG-1071 second review: CAB ticket and release notes")
+        executions["identity_center_clean"] = ex4
+
+        # execution 5: one Identity Center user approves both gates through two permission-set roles
+        self.set_clock(at(9, 10, 0))
+        ex5 = cp.start_pipeline_execution(name=PIPELINE)["pipelineExecutionId"]
+        self.set_clock(at(9, 10, 30))
+        self.approve(creds["carol"], ex5, "TestGate", "TestApproval", "Approved",
+                     "Change CHG-1080: test deployment verified")
+        self.set_clock(at(9, 15, 10))
+        self.approve(self.sso_credentials(store, "kim", "ProdApproverA", CICD), ex5, "ProdGate", "ApprovalA",
+                     "Approved", "Change CHG-1080 reviewed")
+        self.set_clock(at(9, 15, 12))
+        self.approve(self.sso_credentials(store, "kim", "ProdApproverB", CICD), ex5, "ProdGate", "ApprovalB",
+                     "Approved", "Change CHG-1080 second approval")
+        executions["identity_center_violation"] = ex5
+
+        # execution 6: one role, two self-chosen sourceIdentity values, both gates
+        self.set_clock(at(5, 9, 30))
+        ex6 = cp.start_pipeline_execution(name=PIPELINE)["pipelineExecutionId"]
+        self.set_clock(at(5, 10, 0))
+        self.approve(creds["carol"], ex6, "TestGate", "TestApproval", "Approved",
+                     "Change CHG-1088: test deployment verified")
+        self.set_clock(at(5, 16, 40))
+        self.approve(assumed("HotfixApprover", "hotfix-1", "alice"), ex6, "ProdGate", "ApprovalA", "Approved",
+                     "Change CHG-1088 hotfix, first approval")
+        self.set_clock(at(5, 16, 42))
+        self.approve(assumed("HotfixApprover", "hotfix-2", "bob"), ex6, "ProdGate", "ApprovalB", "Approved",
+                     "Change CHG-1088 hotfix, second approval")
+        executions["source_identity_violation"] = ex6
+
         # Changes in prod: mallory creates a bucket by hand (the planted out-of-band change); the pipeline's
         # cross-account role deploys one (a deployment, not a finding).
         self.set_clock(at(10, 17, 45))
@@ -499,22 +717,24 @@ class Seeder:
         self.control("clock", {"reset": True})
         self.control("flush-trails", {})
 
-        for execution_id, expected in ((ex1, "Succeeded"), (ex2, "Succeeded"), (ex3, "Failed")):
+        for execution_id, expected in ((ex1, "Succeeded"), (ex2, "Succeeded"), (ex3, "Failed"),
+                                       (ex4, "Succeeded"), (ex5, "Succeeded"), (ex6, "Succeeded")):
             status = cp.get_pipeline_execution(pipelineName=PIPELINE,
                                                pipelineExecutionId=execution_id)["pipelineExecution"]["status"]
             if status != expected:
                 raise RuntimeError(f"execution {execution_id} is {status}, expected {expected}")
 
         os.makedirs(out, exist_ok=True)
-        self.write_outputs(out, creds["gateaudit-auditor"], executions, with_unreachable)
+        self.write_outputs(out, creds["gateaudit-auditor"], executions, with_unreachable, people)
         return {"executions": executions, "approvals": len(self.approvals)}
 
     # -- outputs ------------------------------------------------------------
 
     def write_outputs(self, out: str, auditor: dict[str, str], executions: dict[str, str],
-                      with_unreachable: bool) -> None:
-        accounts = [(CICD, "cicd", "cicd"), (DEV, "dev", "dev"), (TEST, "test", "test"),
-                    (PROD, "prod", "prod")]
+                      with_unreachable: bool, people: dict[str, Any]) -> None:
+        # The accounts come from the organisation; only the CI/CD account is listed, to read it with the auditor's
+        # own credentials (and, with --with-unreachable, an account outside the organisation).
+        accounts = [(CICD, "cicd", "cicd")]
         if with_unreachable:
             accounts.append((SANDBOX, "sandbox", "dev"))
         lines = [
@@ -527,6 +747,20 @@ class Seeder:
             'policy = "policies/default.toml"',
             f'deployment_roles = ["arn:aws:iam::{CICD}:role/CodeBuildServiceRole"]',
             'waivers = "waivers.toml"',
+        ]
+        lines += [
+            "[organization]",
+            f'account = "{MGMT}"',
+            f'role_name = "{ORG_READER}"',
+            f'identity_center_region = "{REGION}"',
+            "[[organization.environment_rules]]",
+            'tag_key = "Environment"',
+            "[[organization.environment_rules]]",
+            'ou_path = "Root/Workloads/Prod"',
+            'environment = "prod"',
+            "[[organization.environment_rules]]",
+            'account_name = "management"',
+            'environment = "management"',
         ]
         for account_id, name, environment in accounts:
             lines += ["[[accounts]]", f'id = "{account_id}"', f'name = "{name}"',
@@ -561,6 +795,8 @@ class Seeder:
                     f"AWS_REGION={REGION}\n"
                     f"AWS_ENDPOINT_URL={self.endpoint}\n")
         rm = f"arn:aws:iam::{CICD}:role/ReleaseManager"
+        hotfix = f"arn:aws:iam::{CICD}:role/HotfixApprover"
+        kim = f"identity-center:{people['store']}/{people['users']['kim']}"
         expected = {
             "violations": [
                 {"check": "distinct-approvers", "account": CICD,
@@ -591,8 +827,22 @@ class Seeder:
                  "principal": f"arn:aws:iam::{PROD}:role/CICDCrossAccountRole"},
                 {"check": "evidence-hygiene", "account": CICD, "subject": f"arn:aws:s3:::{RECORD_BUCKET}",
                  "principal": ""},
+                # People, not ARNs (Identity Center, sourceIdentity):
+                {"check": "distinct-approvers", "account": CICD,
+                 "subject": f"{PIPELINE}/{executions['identity_center_violation']}", "principal": kim},
+                {"check": "distinct-approvers", "account": CICD,
+                 "subject": f"{PIPELINE}/{executions['source_identity_violation']}", "principal": hotfix},
+                {"check": "approver-separation", "account": CICD, "subject": f"{PIPELINE}/ProdGate",
+                 "principal": hotfix},
+                {"check": "approver-reach", "account": CICD, "subject": f"{PIPELINE}/ProdGate", "principal": kim},
+                {"check": "write-access", "account": PROD, "subject": people["admin_role"],
+                 "principal": people["admin_role"]},
             ],
-            "clean_executions": [f"{PIPELINE}/{executions['clean']}"],
+            "organization": {"management_account": MGMT, "closed_accounts": [LEGACY],
+                             "neutralised_by_scp": f"arn:aws:iam::{CICD}:role/PipelineOperator"},
+            "identity_center": {"identity_store_id": people["store"], "users": people["users"]},
+            "clean_executions": [f"{PIPELINE}/{executions['clean']}",
+                                 f"{PIPELINE}/{executions['identity_center_clean']}"],
             "rejected_executions": [f"{PIPELINE}/{executions['rejected']}"],
             "executions": executions,
             "approvals": len(self.approvals),

@@ -432,13 +432,21 @@ class SeederTest(unittest.TestCase):
                 expected = json.load(f)
             with open(os.path.join(out, "gateaudit.toml")) as f:
                 toml = f.read()
-        self.assertEqual(len(expected["violations"]), 13)
-        self.assertEqual(expected["approvals"], 7)
+        self.assertEqual(len(expected["violations"]), 18)
+        self.assertEqual(expected["approvals"], 16)
+        self.assertIn('[organization]', toml)
+        self.assertEqual(expected["organization"]["closed_accounts"], ["666666666666"])
+        org = client("organizations", "100000000000")
+        listed = {a["Id"]: a["Status"] for a in org.list_accounts()["Accounts"]}
+        self.assertEqual(len(listed), 6)
+        self.assertNotEqual(listed["666666666666"], "ACTIVE")
+        roles = client("iam", "111111111111").list_roles()["Roles"]
+        self.assertEqual(sum(r["RoleName"].startswith("AWSReservedSSO_ProdApprover") for r in roles), 2)
         self.assertIn('id = "555555555555"', toml)
         self.assertIn(f'endpoint_url = "{ENDPOINT}"', toml)
         s3 = client("s3", "111111111111")
         records = s3.list_objects_v2(Bucket="approval-records-111111111111")["Contents"]
-        self.assertEqual(len(records), 6)
+        self.assertEqual(len(records), 15)
         self.assertTrue(all(re.match(r"^PipelineApprovalGateActions/webapp/\d{4}/\d\d/\d\d/"
                                      r"\w+-(APPROVED|REJECTED)-\d\d:\d\d:\d\d-(AM|PM)\.txt$", o["Key"])
                             for o in records))

@@ -1,6 +1,8 @@
 //! End-to-end: the real binary audits the seeded, emulated demo organisation through the AWS SDK.
 
+#[path = "../common/mod.rs"]
 mod common;
+mod organization;
 
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
@@ -310,7 +312,7 @@ fn the_auditor_only_reads() {
 import json, sys, boto3
 endpoint = sys.argv[1]
 events = []
-for account in ["111111111111", "222222222222", "333333333333", "444444444444"]:
+for account in ["100000000000", "111111111111", "222222222222", "333333333333", "444444444444"]:
     client = boto3.client("cloudtrail", endpoint_url=endpoint, region_name="us-east-1",
                           aws_access_key_id="test", aws_secret_access_key="test")
     client.meta.events.register("before-sign.*.*", lambda request, **kw: request.headers.__setitem__("x-moto-account-id", account))
@@ -336,12 +338,30 @@ print(json.dumps(events))
             let arn = e["userIdentity"]["arn"].as_str().unwrap_or_default();
             arn.ends_with(":user/gateaudit-auditor")
                 || arn.contains(":assumed-role/CICDCrossAccountRole/gateaudit")
+                || arn.contains(":assumed-role/GateAuditOrganizationsReader/gateaudit")
         })
         .collect();
     assert!(
         by_auditor.len() > 20,
         "the audit's own calls must be recorded ({} found)\n{output}",
         by_auditor.len()
+    );
+    let organisation_calls = by_auditor
+        .iter()
+        .filter(|e| {
+            matches!(
+                e["eventSource"].as_str(),
+                Some(
+                    "organizations.amazonaws.com"
+                        | "sso.amazonaws.com"
+                        | "identitystore.amazonaws.com"
+                )
+            )
+        })
+        .count();
+    assert!(
+        organisation_calls > 5,
+        "Organizations and Identity Center are read ({organisation_calls} calls)"
     );
     let read_prefixes = ["Get", "List", "Describe", "Lookup", "Head"];
     let writes: Vec<String> = by_auditor
@@ -483,12 +503,14 @@ fn junit_and_csv_reports_parse_back_with_the_findings() {
 
     let mut matrix =
         csv::Reader::from_path(dir.join("who-can-approve.csv")).expect("who-can-approve.csv");
+    let header = matrix.headers().expect("header").clone();
+    let col = |name: &str| header.iter().position(|h| h == name).expect("column");
     let cells: Vec<csv::StringRecord> = matrix.records().collect::<Result<_, _>>().expect("rows");
     let approvers_of = |action: &str| -> BTreeSet<String> {
         cells
             .iter()
-            .filter(|r| &r[3] == action && &r[2] == "ProdGate")
-            .map(|r| r[5].to_owned())
+            .filter(|r| &r[col("action")] == action && &r[col("stage")] == "ProdGate")
+            .map(|r| r[col("principal")].to_owned())
             .collect()
     };
     assert!(approvers_of("ApprovalA").contains("arn:aws:iam::111111111111:user/alice"));
@@ -636,13 +658,17 @@ fn an_evidence_request_lists_exactly_the_scope_from_the_saved_snapshot() {
     let evidence_dir = run_dir(out.path());
     let mut reader =
         csv::Reader::from_path(evidence_dir.join("evidence.csv")).expect("evidence.csv");
+    let header = reader.headers().expect("header").clone();
+    let col = |name: &str| header.iter().position(|h| h == name).expect("column");
     let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().expect("rows");
-    // Executions 2 (14 days ago: three approvals) and 3 (7 days ago: one rejection) are in scope; 1 is not.
-    assert_eq!(rows.len(), 4, "{}", text(&output));
-    assert!(rows.iter().any(|r| &r[12] == "Rejected"));
+    // Executions 2 (14 days ago: three approvals), 3 (7 days ago: one rejection), 4, 5 and 6 (12, 9 and 5 days
+    // ago: three approvals each) are in scope; 1 (21 days ago) is not.
+    assert_eq!(rows.len(), 13, "{}", text(&output));
+    assert!(rows.iter().any(|r| &r[col("status")] == "Rejected"));
+    let recorded = col("approver_recorded");
     assert!(rows
         .iter()
-        .all(|r| !r[8].ends_with(":user/alice") && !r[8].ends_with(":user/bob")));
+        .all(|r| !r[recorded].ends_with(":user/alice") && !r[recorded].ends_with(":user/bob")));
     for name in [
         "evidence.pdf",
         "scope.json",
