@@ -8,6 +8,7 @@
 //! - [`exposure`]: who-can-approve and write-grant tables;
 //! - [`ledger`]: the approval ledger rows;
 //! - [`evidence`]: the ledger cut to an auditor's scope;
+//! - [`evidence_reach`]: who can destroy the evidence (buckets across accounts, KMS keys);
 //! - [`trust`]: whether a role's trust policy admits a principal.
 //!
 //! Pure: no I/O, no AWS SDK types, and nothing from `report` or `checks` (the arrows point from them to here).
@@ -16,6 +17,7 @@ pub mod access;
 pub mod approvals;
 pub mod coverage;
 pub mod evidence;
+pub mod evidence_reach;
 pub mod exposure;
 pub mod identity;
 pub mod ledger;

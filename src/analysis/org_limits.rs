@@ -177,3 +177,99 @@ fn limits_of(
         state: OrgPolicyState::Known,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::{Org, ACCOUNT};
+    use crate::model::PolicyAttachment;
+
+    fn limits(org: &Org) -> OrgLimits {
+        let (all, problems) = org_limits(&org.snapshot);
+        assert!(problems.is_empty(), "{problems:?}");
+        all.get(ACCOUNT).cloned().expect("the account has limits")
+    }
+
+    #[test]
+    fn every_level_from_the_root_down_to_the_account_is_applied() {
+        let mut org = Org::two_person_pipeline();
+        org.organisation_with_scp(Some(
+            serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}),
+        ));
+        let l = limits(&org);
+        assert_eq!(l.state, OrgPolicyState::Known);
+        let ids: Vec<&str> = l.scp_levels.iter().map(|level| level.id.as_str()).collect();
+        assert_eq!(ids, vec!["r-test", ACCOUNT]);
+        assert_eq!(
+            l.scp_levels[1].policies.len(),
+            2,
+            "FullAWSAccess and the test SCP"
+        );
+        assert!(l.rcp_levels.is_empty(), "no RCPs attached: none apply");
+        assert!(!l.is_management);
+    }
+
+    #[test]
+    fn an_ou_between_root_and_account_is_a_level_of_its_own() {
+        let mut org = Org::two_person_pipeline();
+        org.organisation_with_scp(Some(
+            serde_json::json!({"Version": "2012-10-17", "Statement": []}),
+        ));
+        if let Some(o) = org.snapshot.organization.as_mut() {
+            o.accounts[0].parents = vec!["r-test".into(), "ou-prod".into()];
+            o.attachments.push(PolicyAttachment {
+                target_id: "ou-prod".into(),
+                target_kind: "ORGANIZATIONAL_UNIT".into(),
+                scps: Some(vec!["p-FullAWSAccess".into()]),
+                rcps: Some(vec![]),
+            });
+        }
+        let ids: Vec<String> = limits(&org).scp_levels.into_iter().map(|l| l.id).collect();
+        assert_eq!(ids, vec!["r-test", "ou-prod", ACCOUNT]);
+    }
+
+    #[test]
+    fn an_unread_level_makes_the_account_unknown_not_unlimited_silently() {
+        let mut org = Org::two_person_pipeline();
+        org.organisation_with_scp(None);
+        let l = limits(&org);
+        assert!(
+            matches!(&l.state, OrgPolicyState::Unknown(why) if why.contains(ACCOUNT)),
+            "{:?}",
+            l.state
+        );
+        assert!(l.scp_levels.is_empty());
+        let access = crate::analysis::access::AccessModel::new(&org.snapshot, &org.rules);
+        assert_eq!(access.org_policy_gaps().len(), 1);
+    }
+
+    #[test]
+    fn the_management_account_and_accounts_outside_or_without_an_organisation() {
+        let mut org = Org::two_person_pipeline();
+        assert_eq!(limits(&org).state, OrgPolicyState::NotCollected);
+        org.organisation_with_scp(Some(
+            serde_json::json!({"Version": "2012-10-17", "Statement": []}),
+        ));
+        if let Some(o) = org.snapshot.organization.as_mut() {
+            o.management_account = ACCOUNT.into();
+        }
+        assert!(limits(&org).is_management);
+        if let Some(o) = org.snapshot.organization.as_mut() {
+            o.accounts[0].id = "999999999999".into();
+        }
+        assert_eq!(limits(&org).state, OrgPolicyState::OutsideOrganisation);
+    }
+
+    #[test]
+    fn an_scp_that_cannot_be_parsed_is_a_problem_and_leaves_the_account_unknown() {
+        let mut org = Org::two_person_pipeline();
+        org.organisation_with_scp(Some(
+            serde_json::json!({"Statement": [{"Effect": "Sometimes"}]}),
+        ));
+        let (all, problems) = org_limits(&org.snapshot);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].source.contains("TestScp"));
+        assert!(matches!(all[ACCOUNT].state, OrgPolicyState::Unknown(_)));
+    }
+}

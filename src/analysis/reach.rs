@@ -59,9 +59,12 @@ impl Route<'_> {
 pub enum ActorKind {
     IamUser,
     IdentityCenterUser,
-    /// A role no IAM user or Identity Center user of the snapshot can enter (trusted by a service, an outside
-    /// account or an identity provider): whoever enters it is one actor.
+    /// A role no IAM user or Identity Center user of the snapshot can enter (trusted by a service or an outside
+    /// account): whoever enters it is one actor.
     Role,
+    /// A role entered through a SAML or OIDC provider (Okta, Entra...): the people are the provider's; by default
+    /// the role is one actor (see the rule set's `identity.trusted_session_name_providers`).
+    FederatedRole,
 }
 
 impl ActorKind {
@@ -70,6 +73,7 @@ impl ActorKind {
             ActorKind::IamUser => "iam-user",
             ActorKind::IdentityCenterUser => "identity-center-user",
             ActorKind::Role => "role",
+            ActorKind::FederatedRole => "federated-role",
         }
     }
 }
@@ -168,9 +172,41 @@ impl<'a> Reach<'a> {
             if ic_known && is_sso_role(&role.arn, &role.name) {
                 continue;
             }
+            let providers: Vec<&str> = role
+                .trust_policy
+                .iter()
+                .flat_map(|t| t.statements.iter())
+                .filter(|s| s.effect == Effect::Allow)
+                .filter_map(|s| match &s.principal {
+                    Some(PrincipalSpec::Principal(p)) => Some(p.federated.iter()),
+                    _ => None,
+                })
+                .flatten()
+                .map(String::as_str)
+                .filter(|p| !p.contains(":saml-provider/AWSSSO_"))
+                .collect();
+            let mut person = people.person_of_principal(&role.arn);
+            let kind = if providers.is_empty() {
+                ActorKind::Role
+            } else {
+                let trusted = providers.iter().any(|p| {
+                    crate::rules::matches_any(&people.rules().trusted_session_name_providers, p)
+                });
+                person.name = format!(
+                    "{} (federated through {}{})",
+                    role.name,
+                    providers.join(", "),
+                    if trusted {
+                        "; its session names identify people"
+                    } else {
+                        "; one approver"
+                    }
+                );
+                ActorKind::FederatedRole
+            };
             actors.push(Actor {
-                person: people.person_of_principal(&role.arn),
-                kind: ActorKind::Role,
+                person,
+                kind,
                 routes: walk(principals, &forward, vec![(i, Vec::new())]),
             });
         }
@@ -460,4 +496,70 @@ pub fn identity_statements(who: &Principal, evaluation: &Evaluation) -> Vec<Stri
             Some(statement_ref(&applied.source, statement))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::{policy, Org};
+
+    #[test]
+    fn a_role_federated_through_an_identity_provider_is_listed_with_the_provider() {
+        let mut org = Org::two_person_pipeline();
+        org.add_role(
+            "OktaApprovers",
+            policy(serde_json::json!([{"Effect": "Allow", "Action": "sts:AssumeRoleWithSAML",
+                "Principal": {"Federated": "arn:aws:iam::111111111111:saml-provider/Okta"}}])),
+            policy(serde_json::json!([{"Effect": "Allow", "Action": "codepipeline:PutApprovalResult", "Resource": "*"}])),
+        );
+        let access = AccessModel::new(&org.snapshot, &org.rules);
+        let people = Directory::new(&org.snapshot, &org.rules.identity);
+        let reach = Reach::new(&access, &people);
+        let actor = reach
+            .actors
+            .iter()
+            .find(|a| a.person.key == "arn:aws:iam::111111111111:role/OktaApprovers")
+            .expect("the federated role is an actor");
+        assert_eq!(actor.kind, ActorKind::FederatedRole);
+        assert!(
+            actor.person.name.contains("saml-provider/Okta")
+                && actor.person.name.contains("one approver")
+        );
+    }
+
+    #[test]
+    fn identity_center_users_reach_permission_set_roles_through_groups_and_nobody_enters_unassigned_ones(
+    ) {
+        let mut org = Org::two_person_pipeline();
+        let set = org.add_permission_set("Deployer", policy(serde_json::json!([])));
+        org.add_permission_set("Unused", policy(serde_json::json!([])));
+        let user = org.add_identity_center_user("lee");
+        let group = org.add_identity_center_group("Deployers", &[&user]);
+        org.assign(&set, "GROUP", &group);
+        let access = AccessModel::new(&org.snapshot, &org.rules);
+        let people = Directory::new(&org.snapshot, &org.rules.identity);
+        let reach = Reach::new(&access, &people);
+        let lee = reach
+            .actors
+            .iter()
+            .find(|a| a.person.name == "lee")
+            .expect("lee is an actor");
+        assert_eq!(lee.kind, ActorKind::IdentityCenterUser);
+        assert_eq!(lee.routes.len(), 1);
+        assert!(lee.routes[0]
+            .principal
+            .name
+            .starts_with("AWSReservedSSO_Deployer_"));
+        assert!(lee.routes[0]
+            .describe()
+            .contains("group Deployers (1 member) -> permission set Deployer"));
+        assert!(
+            !reach
+                .actors
+                .iter()
+                .any(|a| a.person.key.contains("AWSReservedSSO_Unused")),
+            "an unassigned permission-set role is entered by nobody"
+        );
+        assert!(reach.gaps.is_empty(), "{:?}", reach.gaps);
+    }
 }

@@ -269,6 +269,7 @@ impl ApproverReach {
             ActorKind::IamUser => "user",
             ActorKind::IdentityCenterUser => "Identity Center user",
             ActorKind::Role => "role",
+            ActorKind::FederatedRole => "federated role",
         };
         Finding {
             check_id: self.id().to_owned(),

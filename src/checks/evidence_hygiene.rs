@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use wildmatch::WildMatch;
 
 use super::{Check, CheckContext, ISO_CHANGE, NIST_CM3, PCI_CHANGE, SOC2_CHANGE};
+use crate::analysis::evidence_reach;
 use crate::analysis::trust::statement_ref;
 use crate::iam::matching::action_matches;
 use crate::iam::policy::{ActionSpec, Effect, PrincipalSpec};
@@ -78,7 +79,8 @@ impl Check for EvidenceHygiene {
                 .and_then(|a| a.buckets.iter().find(|s| s.bucket == bucket.bucket));
             match settings {
                 Some(settings) => {
-                    findings.extend(self.bucket_findings(settings, role, &deployment_roles))
+                    findings.extend(self.bucket_findings(settings, role, &deployment_roles));
+                    findings.extend(self.destroyer_findings(ctx, settings, role));
                 }
                 None => findings.push(self.not_collected(bucket, role)),
             }
@@ -88,6 +90,100 @@ impl Check for EvidenceHygiene {
 }
 
 impl EvidenceHygiene {
+    /// Principals of other accounts that the evaluator allows to delete or weaken the bucket, and principals of any
+    /// account that can disable, delete or re-key its KMS key: named with the people who can act as them.
+    fn destroyer_findings(
+        &self,
+        ctx: &CheckContext,
+        settings: &BucketSettings,
+        role: &str,
+    ) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        let people = |p: &crate::analysis::access::Principal| -> Vec<Evidence> {
+            ctx.reach
+                .actors_reaching(&p.arn)
+                .filter(|(a, r)| !(r.steps.is_empty() && a.person.key == p.arn))
+                .map(|(a, r)| {
+                    Evidence::new(
+                        "reached-by",
+                        a.person.key.clone(),
+                        format!("{} {}: {}", a.kind.as_str(), a.person.name, r.describe()),
+                    )
+                })
+                .collect()
+        };
+        let bucket = settings.arn();
+        if let Some(list) = evidence_reach::bucket_destroyers(ctx.access, ctx.rules, settings) {
+            for d in list {
+                let mut evidence = people(d.principal);
+                evidence.push(Evidence::new(
+                    "bucket-policy",
+                    format!("{bucket} bucket policy"),
+                    "admits the principal's account",
+                ));
+                findings.push(self.finding(
+                    if d.certain { Severity::High } else { Severity::Medium },
+                    &settings.account_id,
+                    &bucket,
+                    Some(&d.principal.arn),
+                    format!(
+                        "{} of account {} {} {} on {role} bucket {} from outside the bucket's account",
+                        d.principal.name,
+                        d.principal.account_id,
+                        if d.certain { "can" } else { "can possibly" },
+                        d.actions.join(", "),
+                        settings.bucket
+                    ),
+                    evidence,
+                ));
+            }
+        }
+        for key in &settings.kms_keys {
+            let key_name = key.arn.clone().unwrap_or_else(|| key.key_id.clone());
+            match evidence_reach::key_destroyers(ctx.access, ctx.rules, key) {
+                Some(list) => {
+                    for d in list {
+                        let mut evidence = people(d.principal);
+                        evidence.push(Evidence::new(
+                            "key-policy",
+                            format!("{key_name} key policy"),
+                            "allows the principal, directly or by delegating to its account",
+                        ));
+                        findings.push(self.finding(
+                            if d.certain { Severity::High } else { Severity::Medium },
+                            &settings.account_id,
+                            &key_name,
+                            Some(&d.principal.arn),
+                            format!(
+                                "{} of account {} {} {} on KMS key {key_name}, which encrypts {role} bucket {}: \
+                                 the evidence can be made unreadable",
+                                d.principal.name,
+                                d.principal.account_id,
+                                if d.certain { "can" } else { "can possibly" },
+                                d.actions.join(", "),
+                                settings.bucket
+                            ),
+                            evidence,
+                        ));
+                    }
+                }
+                None => findings.push(self.finding(
+                    Severity::Medium,
+                    &settings.account_id,
+                    &key_name,
+                    None,
+                    format!(
+                        "the key policy of KMS key {key_name} (encrypting {role} bucket {}) could not be read, so who \
+                         can make the evidence unreadable cannot be shown",
+                        settings.bucket
+                    ),
+                    vec![Evidence::new("kms-key", key_name.clone(), "kms:GetKeyPolicy")],
+                )),
+            }
+        }
+        findings
+    }
+
     fn finding(
         &self,
         severity: Severity,
@@ -489,6 +585,7 @@ mod tests {
                 days: Some(365),
                 years: None,
             }),
+            kms_keys: vec![],
         }
     }
 
@@ -630,5 +727,119 @@ mod tests {
         let findings = org.run(&EvidenceHygiene);
         assert_eq!(findings.len(), 1, "{findings:#?}");
         assert!(findings[0].message.contains("were not collected"));
+    }
+
+    /// A second account whose role `Ops` holds s3:* and kms:* on everything.
+    fn with_other_account(org: &mut Org) -> String {
+        let other = "222222222222";
+        let policy = crate::checks::testkit::policy(serde_json::json!([
+            {"Effect": "Allow", "Action": ["s3:*", "kms:*"], "Resource": "*"}]));
+        let trust = crate::checks::testkit::policy(serde_json::json!([
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": format!("arn:aws:iam::{other}:root")}}]));
+        org.snapshot.accounts.push(AccountSnapshot {
+            account_id: other.into(),
+            name: "dev".into(),
+            environment: "dev".into(),
+            iam: Some(crate::model::IamSnapshot {
+                roles: vec![crate::model::IamRole {
+                    name: "Ops".into(),
+                    arn: format!("arn:aws:iam::{other}:role/Ops"),
+                    path: "/".into(),
+                    trust_policy: trust,
+                    inline_policies: vec![crate::model::InlinePolicy {
+                        name: "ops".into(),
+                        document: policy,
+                    }],
+                    ..crate::model::IamRole::default()
+                }],
+                ..crate::model::IamSnapshot::default()
+            }),
+            ..AccountSnapshot::default()
+        });
+        format!("arn:aws:iam::{other}:role/Ops")
+    }
+
+    #[test]
+    fn a_principal_of_another_account_that_the_bucket_policy_admits_can_delete_evidence() {
+        let mut org = hygienic_org();
+        let ops = with_other_account(&mut org);
+        assert!(
+            org.run(&EvidenceHygiene).is_empty(),
+            "no bucket policy: nobody outside can delete"
+        );
+        org.account().buckets[0].policy = Setting::Present(
+            serde_json::json!({"Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
+                "Action": "s3:DeleteObject", "Resource": format!("arn:aws:s3:::{BUCKET}/*")}]}),
+        );
+        let findings = org.run(&EvidenceHygiene);
+        let reached: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.principal.as_deref() == Some(ops.as_str()))
+            .collect();
+        assert_eq!(reached.len(), 1, "{findings:#?}");
+        assert!(
+            reached[0].message.contains("s3:DeleteObject"),
+            "{}",
+            reached[0].message
+        );
+        assert!(reached[0]
+            .message
+            .contains("from outside the bucket's account"));
+    }
+
+    #[test]
+    fn whoever_can_disable_the_evidence_key_is_reported_only_where_the_key_policy_allows() {
+        let mut org = hygienic_org();
+        let ops = with_other_account(&mut org);
+        let key_arn = format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd");
+        let key = |statements: serde_json::Value| crate::model::KmsKey {
+            key_id: key_arn.clone(),
+            arn: Some(key_arn.clone()),
+            manager: Some("CUSTOMER".into()),
+            policy: Setting::Present(
+                serde_json::json!({"Version": "2012-10-17", "Statement": statements}),
+            ),
+        };
+        org.add_role(
+            "KeyAdmin",
+            crate::checks::testkit::trust_account(),
+            crate::checks::testkit::policy(serde_json::json!([
+                {"Effect": "Allow", "Action": "kms:*", "Resource": "*"}])),
+        );
+        let admin = format!("arn:aws:iam::{ACCOUNT}:role/KeyAdmin");
+        // The key policy names only its own administrator: the other account's kms:* grants nothing.
+        org.account().buckets[0].kms_keys = vec![key(serde_json::json!([
+            {"Effect": "Allow", "Principal": {"AWS": admin.clone()}, "Action": "kms:*", "Resource": "*"}]))];
+        let findings = org.run(&EvidenceHygiene);
+        let principals: Vec<&str> = findings
+            .iter()
+            .filter_map(|f| f.principal.as_deref())
+            .collect();
+        assert!(principals.contains(&admin.as_str()), "{findings:#?}");
+        assert!(!principals.contains(&ops.as_str()), "{findings:#?}");
+        assert!(findings
+            .iter()
+            .any(|f| f.message.contains("kms:ScheduleKeyDeletion")
+                && f.message.contains("unreadable")));
+        // A key policy delegating to the other account lets its role in.
+        org.account().buckets[0].kms_keys = vec![key(serde_json::json!([
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::222222222222:root"}, "Action": "kms:*", "Resource": "*"}]))];
+        let findings = org.run(&EvidenceHygiene);
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.principal.as_deref() == Some(ops.as_str())),
+            "{findings:#?}"
+        );
+        // An unreadable key policy is said, never taken as "nobody".
+        org.account().buckets[0].kms_keys[0].policy = Setting::Unknown("AccessDenied".into());
+        let findings = org.run(&EvidenceHygiene);
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.message.contains("could not be read")),
+            "{findings:#?}"
+        );
     }
 }

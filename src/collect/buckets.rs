@@ -12,13 +12,14 @@ use super::session::{error_text, AccountClients};
 use super::StepLog;
 use crate::config::BucketConfig;
 use crate::model::{
-    BucketSettings, EncryptionRule, ObjectLock, PublicAccessBlock, Setting, Versioning,
+    BucketSettings, EncryptionRule, KmsKey, ObjectLock, PublicAccessBlock, Setting, Versioning,
 };
 
 /// Reads every protection setting of one bucket with the credentials of the account that owns it.
 pub async fn collect(
     clients: &AccountClients,
     bucket: &BucketConfig,
+    region: &str,
     log: &mut StepLog,
 ) -> BucketSettings {
     let s3 = clients.s3();
@@ -54,7 +55,7 @@ pub async fn collect(
                                 bucket_key_enabled: rule.bucket_key_enabled(),
                             })
                     })
-                    .collect()
+                    .collect::<Vec<EncryptionRule>>()
             })
             .unwrap_or_default()
     });
@@ -116,6 +117,15 @@ pub async fn collect(
         }
     });
 
+    let mut kms_keys = Vec::new();
+    if let Setting::Present(rules) = &encryption {
+        for key_id in rules.iter().filter_map(|r| r.kms_key_id.as_deref()) {
+            if !kms_keys.iter().any(|k: &KmsKey| k.key_id == key_id) {
+                kms_keys.push(kms_key(clients, key_id, region, log).await);
+            }
+        }
+    }
+
     BucketSettings {
         bucket: bucket.bucket.clone(),
         account_id: bucket.account.clone(),
@@ -124,6 +134,64 @@ pub async fn collect(
         public_access_block,
         policy,
         object_lock,
+        kms_keys,
+    }
+}
+
+/// DescribeKey and GetKeyPolicy of a key named by the bucket's encryption (in the key ARN's region, else the
+/// bucket's default region).
+async fn kms_key(
+    clients: &AccountClients,
+    key_id: &str,
+    region: &str,
+    log: &mut StepLog,
+) -> KmsKey {
+    let key_region = key_id
+        .strip_prefix("arn:")
+        .and_then(|rest| rest.split(':').nth(2))
+        .filter(|r| !r.is_empty())
+        .unwrap_or(region);
+    let kms = clients.kms(key_region);
+    let step = format!("kms:DescribeKey+GetKeyPolicy({key_id})");
+    let described = match kms.describe_key().key_id(key_id).send().await {
+        Ok(out) => out.key_metadata().cloned(),
+        Err(e) => {
+            let text = error_text(&e);
+            log.failed(&step, Some(key_region), text.clone());
+            return KmsKey {
+                key_id: key_id.to_owned(),
+                arn: None,
+                manager: None,
+                policy: Setting::Unknown(text),
+            };
+        }
+    };
+    let arn = described.as_ref().and_then(|m| m.arn().map(str::to_owned));
+    let manager = described
+        .as_ref()
+        .and_then(|m| m.key_manager().map(|k| k.as_str().to_owned()));
+    let policy = match kms
+        .get_key_policy()
+        .key_id(arn.as_deref().unwrap_or(key_id))
+        .policy_name("default")
+        .send()
+        .await
+    {
+        Ok(out) => {
+            log.ok(&step, Some(key_region), 1);
+            Setting::Present(super::decode_policy_document(out.policy().unwrap_or("{}")))
+        }
+        Err(e) => {
+            let text = error_text(&e);
+            log.failed(&step, Some(key_region), text.clone());
+            Setting::Unknown(text)
+        }
+    };
+    KmsKey {
+        key_id: key_id.to_owned(),
+        arn,
+        manager,
+        policy,
     }
 }
 

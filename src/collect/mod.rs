@@ -370,6 +370,11 @@ async fn collect_account(
             .trail_archives
             .push(trail_archive::collect(&clients, bucket, period, &options, &mut log).await);
     }
+    let default_region = config
+        .regions
+        .first()
+        .map(String::as_str)
+        .unwrap_or("us-east-1");
     for bucket in config
         .approval_record_buckets
         .iter()
@@ -383,7 +388,7 @@ async fn collect_account(
         {
             snapshot
                 .buckets
-                .push(buckets::collect(&clients, bucket, &mut log).await);
+                .push(buckets::collect(&clients, bucket, default_region, &mut log).await);
         }
     }
     snapshot.steps = log.into_steps();

@@ -103,6 +103,17 @@ impl AccountClients {
         aws_sdk_identitystore::Client::from_conf(conf)
     }
 
+    pub fn kms(&self, region: &str) -> aws_sdk_kms::Client {
+        let conf = aws_sdk_kms::config::Builder::from(&self.config)
+            .region(Region::new(region.to_owned()))
+            .retry_partition(RetryPartition::new(format!(
+                "kms-{}-{region}",
+                self.account_id
+            )))
+            .build();
+        aws_sdk_kms::Client::from_conf(conf)
+    }
+
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let conf = aws_sdk_s3::config::Builder::from(&self.config)
             .force_path_style(self.path_style_s3)

@@ -106,6 +106,29 @@ pub struct BucketSettings {
     /// The bucket policy document, decoded.
     pub policy: Setting<serde_json::Value>,
     pub object_lock: Setting<ObjectLock>,
+    /// The KMS keys the default encryption names (SSE-KMS), with their key policies.
+    #[serde(default)]
+    pub kms_keys: Vec<KmsKey>,
+}
+
+/// A KMS key an evidence bucket is encrypted with (`DescribeKey`, `GetKeyPolicy`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KmsKey {
+    /// As the bucket's encryption names it (an ARN, a key id or an alias).
+    pub key_id: String,
+    /// The key's ARN, when DescribeKey answered.
+    pub arn: Option<String>,
+    /// `AWS` (an AWS managed key, whose policy nobody can change) or `CUSTOMER`.
+    pub manager: Option<String>,
+    /// The key policy (`default`), decoded.
+    pub policy: Setting<serde_json::Value>,
+}
+
+impl KmsKey {
+    /// The account owning the key (from its ARN).
+    pub fn account(&self) -> Option<&str> {
+        self.arn.as_deref().and_then(|a| a.split(':').nth(4))
+    }
 }
 
 impl BucketSettings {
@@ -132,6 +155,7 @@ mod tests {
             public_access_block: Setting::Unknown("AccessDenied".into()),
             policy: Setting::Present(serde_json::json!({"Statement": []})),
             object_lock: Setting::Absent,
+            kms_keys: vec![],
         };
         let text = serde_json::to_string(&settings).expect("serialises");
         assert!(

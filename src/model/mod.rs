@@ -14,7 +14,7 @@ mod snapshot;
 mod trail;
 
 pub use bucket::{
-    BucketSettings, EncryptionRule, ObjectLock, PublicAccessBlock, Setting, Versioning,
+    BucketSettings, EncryptionRule, KmsKey, ObjectLock, PublicAccessBlock, Setting, Versioning,
 };
 pub use cloudtrail::{ApprovalEvent, EventOrigin, SessionIssuer, Trail, UserIdentity};
 pub use finding::{Evidence, Finding, Severity, WaiverNote};

@@ -34,6 +34,28 @@ fn audit(
     (code, dir, text(&output), out)
 }
 
+/// One audit of the demo as configured, shared by the tests that only read its reports (each of the others runs
+/// its own): (exit code, run directory, output).
+fn shared_audit() -> (i32, std::path::PathBuf, String, ()) {
+    struct Run {
+        code: i32,
+        dir: std::path::PathBuf,
+        output: String,
+        _keep: tempfile::TempDir,
+    }
+    static RUN: OnceLock<Run> = OnceLock::new();
+    let run = RUN.get_or_init(|| {
+        let (code, dir, output, keep) = audit(&demo().config(), &[]);
+        Run {
+            code,
+            dir,
+            output,
+            _keep: keep,
+        }
+    });
+    (run.code, run.dir.clone(), run.output.clone(), ())
+}
+
 fn finding_keys(findings: &serde_json::Value) -> BTreeSet<(String, String, String, String)> {
     findings
         .as_array()
@@ -53,7 +75,7 @@ fn finding_keys(findings: &serde_json::Value) -> BTreeSet<(String, String, Strin
 #[test]
 fn audit_reports_every_planted_violation_and_nothing_else() {
     let demo = demo();
-    let (code, dir, output, _keep) = audit(&demo.config(), &[]);
+    let (code, dir, output, _keep) = shared_audit();
     assert_eq!(code, 3, "violations must exit 3\n{output}");
     let findings = read_json(&dir.join("findings.json"));
     let found = finding_keys(&findings["findings"]);
@@ -96,8 +118,7 @@ fn audit_reports_every_planted_violation_and_nothing_else() {
 
 #[test]
 fn waivers_mark_findings_and_an_expired_waiver_is_reported() {
-    let demo = demo();
-    let (_, dir, output, _keep) = audit(&demo.config(), &[]);
+    let (_, dir, output, _keep) = shared_audit();
     let findings = read_json(&dir.join("findings.json"));
     let findings = findings["findings"].as_array().expect("findings");
     let waived: Vec<&serde_json::Value> =
@@ -145,8 +166,7 @@ fn waivers_mark_findings_and_an_expired_waiver_is_reported() {
 
 #[test]
 fn roles_are_assumed_in_the_three_environment_accounts() {
-    let demo = demo();
-    let (_, dir, output, _keep) = audit(&demo.config(), &[]);
+    let (_, dir, output, _keep) = shared_audit();
     let snapshot = read_json(&dir.join("snapshot.json"));
     for (id, user) in [
         ("222222222222", "erin"),
@@ -179,7 +199,7 @@ fn roles_are_assumed_in_the_three_environment_accounts() {
 #[test]
 fn the_ledger_lists_every_approval_with_normalised_approvers() {
     let demo = demo();
-    let (_, dir, _, _keep) = audit(&demo.config(), &[]);
+    let (_, dir, _, _keep) = shared_audit();
     let mut reader = csv::Reader::from_path(dir.join("approvals.csv")).expect("approvals.csv");
     let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().expect("rows");
     assert_eq!(
@@ -217,8 +237,7 @@ fn the_ledger_lists_every_approval_with_normalised_approvers() {
 
 #[test]
 fn offline_check_of_the_saved_snapshot_gives_the_same_findings() {
-    let demo = demo();
-    let (_, dir, _, _keep) = audit(&demo.config(), &[]);
+    let (_, dir, _, _keep) = shared_audit();
     let out = tempfile::tempdir().expect("tempdir");
     let snapshot = dir.join("snapshot.json");
     // The report directory is self-contained: the run's waivers are in inputs/ (the rule set is in the snapshot).
@@ -307,7 +326,7 @@ fn the_threshold_decides_the_exit_code() {
 fn the_auditor_only_reads() {
     // The emulator records every call as CloudTrail would; read back what the auditor's identities did.
     let demo = demo();
-    let (_, _, output, _keep) = audit(&demo.config(), &[]);
+    let (_, _, output, _keep) = shared_audit();
     let script = r#"
 import json, sys, boto3
 endpoint = sys.argv[1]
@@ -408,7 +427,7 @@ print(json.dumps(events))
 #[test]
 fn who_can_names_the_approvers_of_a_gate_with_their_statements() {
     let demo = demo();
-    let (_, dir, _, _keep) = audit(&demo.config(), &[]);
+    let (_, dir, _, _keep) = shared_audit();
     let snapshot = dir.join("snapshot.json");
     let output = demo.gateaudit(&[
         "who-can",
@@ -457,7 +476,7 @@ fn who_can_names_the_approvers_of_a_gate_with_their_statements() {
 #[test]
 fn junit_and_csv_reports_parse_back_with_the_findings() {
     let demo = demo();
-    let (_, dir, _, _keep) = audit(&demo.config(), &[]);
+    let (_, dir, _, _keep) = shared_audit();
     let xml = std::fs::read_to_string(dir.join("junit.xml")).expect("junit.xml");
     let doc = roxmltree::Document::parse(&xml).expect("junit.xml is well-formed XML");
     let cases: Vec<roxmltree::Node> = doc
@@ -620,7 +639,7 @@ fn a_signed_report_verifies_and_any_edit_is_detected() {
 #[test]
 fn an_evidence_request_lists_exactly_the_scope_from_the_saved_snapshot() {
     let demo = demo();
-    let (_, dir, _, _keep) = audit(&demo.config(), &[]);
+    let (_, dir, _, _keep) = shared_audit();
     let snapshot = read_json(&dir.join("snapshot.json"));
     let until = snapshot["period"]["until"]
         .as_str()

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::common::{self, read_json, run_dir, text};
-use super::{audit, demo, finding_keys};
+use super::{audit, demo, finding_keys, shared_audit};
 
 const MGMT: &str = "100000000000";
 const CICD: &str = "111111111111";
@@ -27,8 +27,7 @@ fn col(header: &csv::StringRecord, name: &str) -> usize {
 
 #[test]
 fn accounts_are_discovered_from_the_organisation_with_ou_paths_and_environments() {
-    let demo = demo();
-    let (_, dir, output, _keep) = audit(&demo.config(), &[]);
+    let (_, dir, output, _keep) = shared_audit();
     let snapshot = read_json(&dir.join("snapshot.json"));
     let audited: BTreeSet<&str> = snapshot["accounts"]
         .as_array()
@@ -98,12 +97,25 @@ fn accounts_are_discovered_from_the_organisation_with_ou_paths_and_environments(
         .any(|r| &r[col(&header, "name")] == "organization"
             && r[col(&header, "step")].starts_with("organizations:ListPoliciesForTarget")));
     assert!(output.contains("666666666666 (legacy"), "{output}");
+    // The archive's KMS key policy is collected: who could make the evidence unreadable is answerable.
+    let cicd = account(CICD);
+    let archive = cicd["buckets"]
+        .as_array()
+        .and_then(|b| {
+            b.iter()
+                .find(|b| b["bucket"] == "cloudtrail-logs-111111111111")
+        })
+        .expect("the archive bucket's settings");
+    assert_eq!(
+        archive["kms_keys"][0]["policy"]["state"], "present",
+        "{archive}"
+    );
 }
 
 #[test]
 fn identity_center_people_are_one_person_in_the_ledger_and_named_in_who_can_approve() {
     let demo = demo();
-    let (_, dir, _, _keep) = audit(&demo.config(), &[]);
+    let (_, dir, _, _keep) = shared_audit();
     let users = &demo.expected["identity_center"]["users"];
     let store = demo.expected["identity_center"]["identity_store_id"]
         .as_str()
@@ -165,8 +177,7 @@ fn identity_center_people_are_one_person_in_the_ledger_and_named_in_who_can_appr
 fn check_edited(
     edit: impl FnOnce(&mut serde_json::Value),
 ) -> BTreeSet<(String, String, String, String)> {
-    let demo = demo();
-    let (_, dir, _, _keep) = audit(&demo.config(), &[]);
+    let (_, dir, _, _keep) = shared_audit();
     let mut snapshot = read_json(&dir.join("snapshot.json"));
     edit(&mut snapshot);
     let work = tempfile::tempdir().expect("tempdir");

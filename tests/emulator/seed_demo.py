@@ -162,8 +162,14 @@ class Seeder:
             s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
                 "BlockPublicAcls": True, "IgnorePublicAcls": True,
                 "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+        # The archive is encrypted with a customer managed key whose (default) policy delegates to the account: only
+        # principals whose own policies allow kms:* could make the evidence unreadable, and none does.
+        archive_key = self.client("kms", CICD).create_key(
+            Description="CloudTrail archive", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]["Arn"]
         s3.put_bucket_encryption(Bucket=TRAIL_BUCKET, ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
+                                                              "KMSMasterKeyID": archive_key},
+                       "BucketKeyEnabled": True}]})
         s3.create_bucket(Bucket=SOURCE_BUCKET)
         s3.put_bucket_versioning(Bucket=TRAIL_BUCKET,
                                  VersioningConfiguration={"Status": "Enabled"})
@@ -382,6 +388,10 @@ class Seeder:
              "Action": ["cloudtrail:Describe*", "cloudtrail:Get*", "cloudtrail:List*",
                         "cloudtrail:LookupEvents"], "Resource": "*"},
             {"Sid": "ReadEvidence", "Effect": "Allow", "Action": ["s3:Get*", "s3:List*"], "Resource": "*"},
+            {"Sid": "ReadEvidenceKeys", "Effect": "Allow", "Action": ["kms:DescribeKey", "kms:GetKeyPolicy"],
+             "Resource": "*"},
+            {"Sid": "ReadProviders", "Effect": "Allow",
+             "Action": ["iam:ListSAMLProviders", "iam:ListOpenIDConnectProviders"], "Resource": "*"},
             {"Sid": "EnterAccounts", "Effect": "Allow", "Action": "sts:AssumeRole",
              "Resource": ["arn:aws:iam::*:role/CICDCrossAccountRole",
                           f"arn:aws:iam::{MGMT}:role/{ORG_READER}"]}))
