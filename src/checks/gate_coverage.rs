@@ -306,6 +306,7 @@ mod tests {
             *last = Stage {
                 name: "DeployProd".into(),
                 actions: vec![deploy],
+                ..Stage::default()
             };
         }
         org
@@ -397,6 +398,7 @@ mod tests {
                 provider: "S3".into(),
                 ..PipelineAction::default()
             }],
+            ..Stage::default()
         });
         let findings = org.run(&GateCoverage);
         assert_eq!(findings.len(), 1, "{findings:#?}");

@@ -165,6 +165,8 @@ mod tests {
             identity: UserIdentity::from_cloudtrail(&identity),
             person: String::new(),
             origin: EventOrigin::TrailArchive,
+            resources: vec![],
+            request_parameters: None,
         }
     }
 

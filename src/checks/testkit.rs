@@ -95,6 +95,7 @@ impl Org {
                 Stage {
                     name: "Build".into(),
                     actions: vec![action("Build", "Build", "CodeBuild")],
+                    ..Stage::default()
                 },
                 Stage {
                     name: "ProdGate".into(),
@@ -102,14 +103,15 @@ impl Org {
                         action("ApprovalA", "Approval", "Manual"),
                         action("ApprovalB", "Approval", "Manual"),
                     ],
+                    ..Stage::default()
                 },
                 Stage {
                     name: "DeployProd".into(),
                     actions: vec![action("Deploy", "Build", "CodeBuild")],
+                    ..Stage::default()
                 },
             ],
-            executions: vec![],
-            action_executions: vec![],
+            ..Pipeline::default()
         };
         let start = Utc
             .with_ymd_and_hms(2026, 11, 2, 9, 0, 0)
@@ -169,6 +171,9 @@ impl Org {
                 status: "InProgress".into(),
                 start_time: Some(start),
                 last_update_time: Some(start),
+                pipeline_version: Some(1),
+                trigger_type: "StartPipelineExecution".into(),
+                ..PipelineExecution::default()
             });
         id.into()
     }
@@ -210,6 +215,8 @@ impl Org {
             summary: Some(summary.into()),
             category: Some("Approval".into()),
             provider: Some("Manual".into()),
+            pipeline_version: Some(1),
+            ..ActionExecution::default()
         });
         if let Some(e) = pipeline.executions.iter_mut().find(|e| e.id == execution) {
             e.last_update_time = Some(time + Duration::minutes(1));

@@ -9,7 +9,9 @@ use chrono::Utc;
 
 use super::session::{error_text, AccountClients};
 use super::{to_smithy, StepLog};
-use crate::model::{ApprovalEvent, EventOrigin, Period, Trail, UserIdentity, WriteEvent};
+use crate::model::{
+    ApprovalEvent, EventOrigin, Period, RoleSession, Trail, UserIdentity, WriteEvent,
+};
 use crate::rules::IdentityRules;
 
 /// How far back LookupEvents can see.
@@ -86,6 +88,25 @@ pub async fn approval_events(
     .await
 }
 
+/// `sts:AssumeRole` calls of the period LookupEvents can see: who took a session of which role.
+pub async fn role_sessions(
+    clients: &AccountClients,
+    region: &str,
+    period: &Period,
+    log: &mut StepLog,
+) -> Vec<RoleSession> {
+    lookup(
+        clients,
+        region,
+        period,
+        (LookupAttributeKey::EventName, "AssumeRole"),
+        "cloudtrail:LookupEvents(AssumeRole)",
+        log,
+        |json| RoleSession::from_cloudtrail(json, EventOrigin::LookupEvents),
+    )
+    .await
+}
+
 /// Mutating calls (`ReadOnly=false`) of the last 90 days, for the out-of-band-change check. PutApprovalResult is
 /// left to [`approval_events`].
 pub async fn write_events(
@@ -134,10 +155,15 @@ pub fn write_event_from_cloudtrail(
             .get("userIdentity")
             .ok_or_else(|| with_id("missing userIdentity".into()))?,
     );
+    let source = text("eventSource").map_err(with_id)?;
+    let (resources, request_parameters) =
+        crate::model::call_details(&source, record.get("requestParameters"));
     Ok(WriteEvent {
         account_id: text("recipientAccountId").map_err(with_id)?,
         region: text("awsRegion").map_err(with_id)?,
-        source: text("eventSource").map_err(with_id)?,
+        resources,
+        request_parameters,
+        source,
         name: text("eventName").map_err(with_id)?,
         read_only: record.get("readOnly").and_then(serde_json::Value::as_bool),
         error_code: record

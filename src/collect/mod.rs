@@ -340,12 +340,15 @@ async fn collect_account(
         snapshot
             .approval_events
             .extend(cloudtrail::approval_events(&clients, region, period, &mut log).await);
-        snapshot.write_events.extend(
-            cloudtrail::write_events(&clients, region, period, identity_rules, &mut log).await,
-        );
+        let writes =
+            cloudtrail::write_events(&clients, region, period, identity_rules, &mut log).await;
         snapshot
             .pipelines
-            .extend(codepipeline::collect(&clients, region, period, &mut log).await);
+            .extend(codepipeline::collect(&clients, region, period, &writes, &mut log).await);
+        snapshot.write_events.extend(writes);
+        snapshot
+            .role_sessions
+            .extend(cloudtrail::role_sessions(&clients, region, period, &mut log).await);
     }
     for bucket in config
         .approval_record_buckets

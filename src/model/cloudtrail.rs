@@ -185,6 +185,78 @@ impl ApprovalEvent {
     }
 }
 
+/// One `sts:AssumeRole` call as CloudTrail recorded it: who took a session of which role, and the access key id
+/// the session's later calls carry (so a change made with a deployment role can be traced to who assumed it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RoleSession {
+    pub event_id: String,
+    pub event_time: DateTime<Utc>,
+    /// The account that recorded the event (the role's account, or the caller's for a cross-account call).
+    pub account_id: String,
+    pub region: String,
+    pub role_arn: String,
+    pub session_name: String,
+    pub source_identity: Option<String>,
+    /// The access key id of the credentials issued.
+    pub access_key_id: Option<String>,
+    /// Cross-account calls are recorded in both accounts under one `sharedEventID`.
+    pub shared_event_id: Option<String>,
+    /// Who asked for the session.
+    pub caller: UserIdentity,
+    pub error_code: Option<String>,
+    pub origin: EventOrigin,
+}
+
+impl RoleSession {
+    /// Reads a CloudTrail record of an `AssumeRole` call; errors name the missing field.
+    pub fn from_cloudtrail(
+        record: &serde_json::Value,
+        origin: EventOrigin,
+    ) -> Result<RoleSession, String> {
+        let text = |v: &serde_json::Value, field: &str| -> Option<String> {
+            v.get(field)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        };
+        let event_id = text(record, "eventID").ok_or("missing eventID")?;
+        let with_id = |e: &str| format!("event {event_id}: {e}");
+        let time_text = text(record, "eventTime").ok_or_else(|| with_id("missing eventTime"))?;
+        let event_time = DateTime::parse_from_rfc3339(&time_text)
+            .map_err(|e| with_id(&format!("eventTime {time_text:?}: {e}")))?
+            .with_timezone(&Utc);
+        let params = record.get("requestParameters").filter(|p| p.is_object());
+        let error_code = text(record, "errorCode");
+        let param = |field: &str| params.and_then(|p| text(p, field));
+        let role_arn = match (param("roleArn"), &error_code) {
+            (Some(arn), _) => arn,
+            (None, Some(_)) => String::new(),
+            (None, None) => return Err(with_id("requestParameters.roleArn missing")),
+        };
+        let response = record.get("responseElements").filter(|r| r.is_object());
+        Ok(RoleSession {
+            account_id: text(record, "recipientAccountId")
+                .ok_or_else(|| with_id("missing recipientAccountId"))?,
+            region: text(record, "awsRegion").unwrap_or_default(),
+            role_arn,
+            session_name: param("roleSessionName").unwrap_or_default(),
+            source_identity: param("sourceIdentity"),
+            access_key_id: response
+                .and_then(|r| r.get("credentials"))
+                .and_then(|c| text(c, "accessKeyId")),
+            shared_event_id: text(record, "sharedEventID"),
+            caller: UserIdentity::from_cloudtrail(
+                record
+                    .get("userIdentity")
+                    .ok_or_else(|| with_id("missing userIdentity"))?,
+            ),
+            error_code,
+            event_id,
+            event_time,
+            origin,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,7 @@ mod trail;
 pub use bucket::{
     BucketSettings, EncryptionRule, KmsKey, ObjectLock, PublicAccessBlock, Setting, Versioning,
 };
-pub use cloudtrail::{ApprovalEvent, EventOrigin, SessionIssuer, Trail, UserIdentity};
+pub use cloudtrail::{ApprovalEvent, EventOrigin, RoleSession, SessionIssuer, Trail, UserIdentity};
 pub use finding::{Evidence, Finding, Severity, WaiverNote};
 pub use iam::{
     AccessKey, IamGroup, IamRole, IamSnapshot, IamUser, IdentityProvider, InlinePolicy,
@@ -30,14 +30,15 @@ pub use organization::{
     OrgAccount, OrgPolicy, OrgPolicyKind, OrgUnit, OrganizationSnapshot, PolicyAttachment,
 };
 pub use pipeline::{
-    ActionExecution, ApprovalRecord, ApprovalRecordKey, Pipeline, PipelineAction,
-    PipelineExecution, Stage,
+    ActionExecution, ApprovalRecord, ApprovalRecordKey, ArtifactStore, ConditionRule, Pipeline,
+    PipelineAction, PipelineExecution, PipelineTrigger, PipelineVariable, PipelineVersion,
+    RuleExecution, SourceRevision, Stage, StageCondition, StageConditions,
 };
 pub use snapshot::{
     AccountSnapshot, BucketRef, CollectionStep, Period, Snapshot, SnapshotError, StepStatus,
     OLDEST_READABLE_SCHEMA, SCHEMA_VERSION,
 };
 pub use trail::{
-    IntegrityIssue, IntegrityIssueKind, IntegrityReport, TrailArchiveScan, TrailPublicKey,
-    UnreadableEvidence, UnreadableKind, WriteEvent,
+    call_details, IntegrityIssue, IntegrityIssueKind, IntegrityReport, TrailArchiveScan,
+    TrailPublicKey, UnreadableEvidence, UnreadableKind, WriteEvent,
 };

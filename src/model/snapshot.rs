@@ -250,6 +250,9 @@ pub struct AccountSnapshot {
     /// Mutating calls read from the CloudTrail log archive (`crate::trail`), failed attempts included.
     #[serde(default)]
     pub write_events: Vec<super::WriteEvent>,
+    /// `sts:AssumeRole` calls recorded in this account (who took which role's session, with the key it got).
+    #[serde(default)]
+    pub role_sessions: Vec<super::RoleSession>,
     /// Scans of the trail archive buckets this account owns: counts, unreadable evidence, keys, integrity.
     #[serde(default)]
     pub trail_archives: Vec<super::TrailArchiveScan>,

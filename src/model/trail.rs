@@ -29,6 +29,63 @@ pub struct WriteEvent {
     /// The person key (`crate::analysis::identity::person_of`) under the rule set used at scan time.
     pub person: String,
     pub origin: EventOrigin,
+    /// What the call names (a pipeline, a build project, a bucket, a role or policy), from its requestParameters.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<String>,
+    /// The request parameters of calls a check compares (CodePipeline's: an UpdatePipeline's declaration, an
+    /// override's stage); None for the others, to keep the snapshot small.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_parameters: Option<serde_json::Value>,
+}
+
+/// The resources a mutating call names, and its request parameters when a check needs them whole (CodePipeline
+/// calls). Pure: reads CloudTrail's `requestParameters` only.
+pub fn call_details(
+    source: &str,
+    request_parameters: Option<&serde_json::Value>,
+) -> (Vec<String>, Option<serde_json::Value>) {
+    let Some(params) = request_parameters.filter(|p| p.is_object()) else {
+        return (Vec::new(), None);
+    };
+    let text = |key: &str| {
+        params
+            .get(key)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    };
+    let mut resources: Vec<String> = match source {
+        "codepipeline.amazonaws.com" => [text("pipelineName"), text("name")]
+            .into_iter()
+            .flatten()
+            .chain(
+                params
+                    .get("pipeline")
+                    .and_then(|p| p.get("name"))
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_owned),
+            )
+            .collect(),
+        "codebuild.amazonaws.com" => [text("projectName"), text("name")]
+            .into_iter()
+            .flatten()
+            .collect(),
+        "s3.amazonaws.com" => [text("bucketName")].into_iter().flatten().collect(),
+        "iam.amazonaws.com" => [
+            text("roleName"),
+            text("policyArn"),
+            text("userName"),
+            text("groupName"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+        "kms.amazonaws.com" => [text("keyId")].into_iter().flatten().collect(),
+        _ => Vec::new(),
+    };
+    resources.sort();
+    resources.dedup();
+    let keep = (source == "codepipeline.amazonaws.com").then(|| params.clone());
+    (resources, keep)
 }
 
 /// Evidence that exists but could not be read: a corrupt or truncated file, a file that is not JSON, a record

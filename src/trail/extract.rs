@@ -65,9 +65,11 @@ pub struct Extracted {
     pub error_code: Option<String>,
     pub identity: UserIdentity,
     pub person: String,
-    /// For approvals: the record's `requestParameters` and the parsed approval.
+    /// For approvals and CodePipeline calls: the record's `requestParameters`; for approvals the parsed approval.
     pub request_parameters: Option<serde_json::Value>,
     pub approval: Option<ApprovalEvent>,
+    /// What a write names (`crate::model::call_details`).
+    pub resources: Vec<String>,
 }
 
 impl Extracted {
@@ -88,6 +90,8 @@ impl Extracted {
             identity: self.identity.clone(),
             person: self.person.clone(),
             origin: EventOrigin::TrailArchive,
+            resources: self.resources.clone(),
+            request_parameters: self.request_parameters.clone(),
         })
     }
 }
@@ -155,6 +159,8 @@ struct Head<'a> {
     error_code: Option<Cow<'a, str>>,
     #[serde(rename = "userIdentity", borrow, default)]
     user_identity: Option<&'a RawValue>,
+    #[serde(rename = "requestParameters", borrow, default)]
+    request_parameters: Option<&'a RawValue>,
 }
 
 static APPROVAL: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"PutApprovalResult"));
@@ -266,6 +272,7 @@ fn record(raw: &RawValue, opts: &ExtractOptions<'_>) -> Result<Option<Extracted>
             person,
             request_parameters: value.get("requestParameters").cloned(),
             approval: Some(approval),
+            resources: Vec::new(),
         }));
     }
     if is_approval || !opts.selection.writes() || !is_mutating(head.read_only, source, name) {
@@ -290,7 +297,24 @@ fn record(raw: &RawValue, opts: &ExtractOptions<'_>) -> Result<Option<Extracted>
     let identity_value: serde_json::Value =
         serde_json::from_str(identity_raw.get()).map_err(|e| fail(format!("userIdentity: {e}")))?;
     let identity = UserIdentity::from_cloudtrail(&identity_value);
+    // Only the services whose resources a check looks at are worth parsing the parameters of.
+    let (resources, request_parameters) = match (head.request_parameters, source) {
+        (
+            Some(raw),
+            "codepipeline.amazonaws.com"
+            | "codebuild.amazonaws.com"
+            | "s3.amazonaws.com"
+            | "iam.amazonaws.com"
+            | "kms.amazonaws.com",
+        ) => {
+            let params: serde_json::Value = serde_json::from_str(raw.get())
+                .map_err(|e| fail(format!("requestParameters: {e}")))?;
+            crate::model::call_details(source, Some(&params))
+        }
+        _ => (Vec::new(), None),
+    };
     Ok(Some(Extracted {
+        resources,
         event_id: id,
         event_time,
         account_id: text(&head.account, "recipientAccountId").map_err(fail)?,
@@ -301,7 +325,7 @@ fn record(raw: &RawValue, opts: &ExtractOptions<'_>) -> Result<Option<Extracted>
         error_code: head.error_code.as_deref().map(str::to_owned),
         person: person_of(&identity, opts.rules).key,
         identity,
-        request_parameters: None,
+        request_parameters,
         approval: None,
     }))
 }
