@@ -73,6 +73,7 @@ fn snapshot(approvals: usize) -> Snapshot {
                             ..PipelineAction::default()
                         })
                         .collect(),
+                    ..Stage::default()
                 })
                 .collect(),
             ..Pipeline::default()
@@ -89,6 +90,8 @@ fn snapshot(approvals: usize) -> Snapshot {
             status: "Succeeded".into(),
             start_time: Some(t0),
             last_update_time: Some(t0 + Duration::minutes(4)),
+            pipeline_version: Some(3),
+            ..PipelineExecution::default()
         });
         for (g, (stage, action)) in GATES.iter().enumerate() {
             let n = e * GATES.len() + g;
@@ -107,6 +110,7 @@ fn snapshot(approvals: usize) -> Snapshot {
                 summary: Some(format!("CHG-{n}: reviewed, tests green")),
                 category: Some("Approval".into()),
                 provider: Some("Manual".into()),
+                ..ActionExecution::default()
             });
             events.push(ApprovalEvent {
                 event_id: format!("{n:08x}-1111-4000-8000-000000000000"),

@@ -113,10 +113,10 @@ fn snapshot() -> Snapshot {
                 .map(|s| Stage {
                     name: (*s).into(),
                     actions: vec![action("ApprovalA"), action("ApprovalB")],
+                    ..Stage::default()
                 })
                 .collect(),
-            executions: vec![],
-            action_executions: vec![],
+            ..Pipeline::default()
         })
         .collect();
     let now = chrono::Utc::now();
