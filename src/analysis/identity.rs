@@ -242,6 +242,24 @@ impl<'a> Directory<'a> {
         self.aliased(person, identity.arn.as_deref())
     }
 
+    /// Normalises an ARN as CodePipeline records callers (`trigger.triggerDetail`, `updatedBy`): an IAM user, an
+    /// assumed-role session (an Identity Center session is its user), the root, or a role.
+    pub fn person_of_arn(&self, arn: &str) -> Person {
+        let account = arn.split(':').nth(4).unwrap_or_default();
+        let kind = if arn.contains(":assumed-role/") {
+            "AssumedRole"
+        } else if arn.ends_with(":root") {
+            "Root"
+        } else if arn.contains(":user/") {
+            "IAMUser"
+        } else {
+            return self.person_of_principal(arn);
+        };
+        self.person_of(&UserIdentity::from_cloudtrail(&serde_json::json!({
+            "type": kind, "arn": arn, "accountId": account,
+        })))
+    }
+
     /// Normalises an IAM principal ARN (a user or role that *could* act), consistently with [`Self::person_of`].
     pub fn person_of_principal(&self, arn: &str) -> Person {
         self.aliased(Person::new(arn, "IAM principal ARN"), Some(arn))

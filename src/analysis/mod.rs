@@ -5,8 +5,10 @@
 //! - [`reach`]: who (IAM users, Identity Center users) can act as which principal, and by which route;
 //! - [`approvals`]: each approval joined to its person, execution and S3 record;
 //! - [`coverage`]: what the answers ignore (notes for every report);
+//! - [`execution_actors`]: who started, retried, overrode or rolled back an execution;
 //! - [`exposure`]: who-can-approve and write-grant tables;
 //! - [`ledger`]: the approval ledger rows;
+//! - [`declarations`]: pipeline declarations compared (what an update took away);
 //! - [`evidence`]: the ledger cut to an auditor's scope;
 //! - [`evidence_reach`]: who can destroy the evidence (buckets across accounts, KMS keys);
 //! - [`trust`]: whether a role's trust policy admits a principal.
@@ -16,8 +18,10 @@
 pub mod access;
 pub mod approvals;
 pub mod coverage;
+pub mod declarations;
 pub mod evidence;
 pub mod evidence_reach;
+pub mod execution_actors;
 pub mod exposure;
 pub mod identity;
 pub mod ledger;

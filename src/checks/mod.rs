@@ -8,8 +8,10 @@ mod approver_separation;
 mod cross_account_trust;
 mod distinct_approvers;
 mod evidence_hygiene;
+mod gate_bypass;
 mod gate_coverage;
 mod out_of_band_change;
+mod self_approval;
 #[cfg(test)]
 pub(crate) mod testkit;
 mod trail_integrity;
@@ -74,6 +76,8 @@ pub fn all() -> Vec<Box<dyn Check>> {
         Box::new(approver_reach::ApproverReach),
         Box::new(write_access::WriteAccess),
         Box::new(gate_coverage::GateCoverage),
+        Box::new(self_approval::SelfApproval),
+        Box::new(gate_bypass::GateBypass),
         Box::new(cross_account_trust::CrossAccountTrust),
         Box::new(out_of_band_change::OutOfBandChange),
         Box::new(approval_evidence::ApprovalEvidence),

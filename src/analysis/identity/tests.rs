@@ -346,3 +346,30 @@ fn permission_sets_are_read_from_role_names() {
     );
     assert_eq!(permission_set_of_role("ReleaseManager"), None);
 }
+
+#[test]
+fn arns_recorded_by_codepipeline_are_people_too() {
+    let rules = IdentityRules::default();
+    let snap = snapshot(vec![], Some(store()));
+    let directory = Directory::new(&snap, &rules);
+    assert_eq!(
+        directory
+            .person_of_arn(
+                "arn:aws:sts::111111111111:assumed-role/AWSReservedSSO_Ops_0123456789abcdef/kim"
+            )
+            .key,
+        "identity-center:d-1/u-kim"
+    );
+    assert_eq!(
+        directory
+            .person_of_arn("arn:aws:iam::111111111111:user/carol")
+            .key,
+        "arn:aws:iam::111111111111:user/carol"
+    );
+    assert_eq!(
+        directory
+            .person_of_arn("arn:aws:sts::111111111111:assumed-role/Deployer/s1")
+            .key,
+        "arn:aws:iam::111111111111:role/Deployer"
+    );
+}
