@@ -30,6 +30,37 @@ pub struct RuleSet {
     pub write_access: WriteAccessRules,
     #[serde(default)]
     pub cross_account: CrossAccountRules,
+    /// Where production pipelines may take their source from (source-provenance).
+    #[serde(default)]
+    pub source: SourceRules,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceRules {
+    /// CodeStar / CodeConnections connection ARN patterns production sources may use (empty: any connection).
+    #[serde(default)]
+    pub allowed_connections: Vec<String>,
+    /// Repository patterns (`owner/repo` for connections and GitHub, the name for CodeCommit; empty: any).
+    #[serde(default)]
+    pub allowed_repositories: Vec<String>,
+    /// Branch patterns production sources may track: protected branches only.
+    #[serde(default = "default_branches")]
+    pub allowed_branches: Vec<String>,
+}
+
+impl Default for SourceRules {
+    fn default() -> Self {
+        SourceRules {
+            allowed_connections: Vec::new(),
+            allowed_repositories: Vec::new(),
+            allowed_branches: default_branches(),
+        }
+    }
+}
+
+fn default_branches() -> Vec<String> {
+    vec!["main".to_owned(), "master".to_owned(), "release/*".to_owned()]
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -71,6 +102,21 @@ pub struct ApprovalRules {
     /// Stages deploying into a prod account must be preceded by a stage with two manual approval actions.
     #[serde(default)]
     pub require_two_person_for_prod: bool,
+    /// The environments that are production (gate-coverage, the change population, source-provenance).
+    #[serde(default = "default_production")]
+    pub production_environments: Vec<String>,
+}
+
+fn default_production() -> Vec<String> {
+    vec!["prod".to_owned()]
+}
+
+impl ApprovalRules {
+    pub fn is_production(&self, environment: &str) -> bool {
+        self.production_environments
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(environment))
+    }
 }
 
 impl Default for ApprovalRules {
@@ -80,6 +126,7 @@ impl Default for ApprovalRules {
             trivial_summaries: default_trivial_summaries(),
             record_time_tolerance_seconds: default_record_tolerance(),
             require_two_person_for_prod: false,
+            production_environments: default_production(),
         }
     }
 }

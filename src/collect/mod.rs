@@ -394,6 +394,35 @@ async fn collect_account(
                 .push(buckets::collect(&clients, bucket, default_region, &mut log).await);
         }
     }
+    // The buckets the pipelines deploy from: artifact stores and S3 source buckets (source-provenance).
+    let mut pipeline_buckets: Vec<String> = snapshot
+        .pipelines
+        .iter()
+        .flat_map(|p| {
+            p.artifact_stores.iter().map(|s| s.location.clone()).chain(
+                p.stages
+                    .iter()
+                    .flat_map(|s| &s.actions)
+                    .filter(|a| a.is_source() && a.provider.eq_ignore_ascii_case("S3"))
+                    .filter_map(|a| a.configuration.get("S3Bucket").cloned()),
+            )
+        })
+        .collect();
+    pipeline_buckets.sort();
+    pipeline_buckets.dedup();
+    for name in pipeline_buckets {
+        if snapshot.buckets.iter().any(|known| known.bucket == name) {
+            continue;
+        }
+        let bucket = crate::config::BucketConfig {
+            account: account.id.clone(),
+            bucket: name,
+            prefix: String::new(),
+        };
+        snapshot
+            .buckets
+            .push(buckets::collect(&clients, &bucket, default_region, &mut log).await);
+    }
     snapshot.steps = log.into_steps();
     snapshot
 }
