@@ -60,7 +60,11 @@ impl Default for SourceRules {
 }
 
 fn default_branches() -> Vec<String> {
-    vec!["main".to_owned(), "master".to_owned(), "release/*".to_owned()]
+    vec![
+        "main".to_owned(),
+        "master".to_owned(),
+        "release/*".to_owned(),
+    ]
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -3,6 +3,7 @@
 //! - [`identity`]: who is one person (session names, Identity Center, sourceIdentity, aliases);
 //! - [`access`]: the access model over the IAM evaluator (who can do what), limited by [`org_limits`] (SCPs, RCPs);
 //! - [`reach`]: who (IAM users, Identity Center users) can act as which principal, and by which route;
+//! - [`sessions`]: who is behind a role session (AssumeRole chains back to a service or a person);
 //! - [`approvals`]: each approval joined to its person, execution and S3 record;
 //! - [`coverage`]: what the answers ignore (notes for every report);
 //! - [`execution_actors`]: who started, retried, overrode or rolled back an execution;
@@ -27,4 +28,5 @@ pub mod identity;
 pub mod ledger;
 pub mod org_limits;
 pub mod reach;
+pub mod sessions;
 pub mod trust;
