@@ -102,11 +102,7 @@ pub fn evaluate(snapshot: &Snapshot, rules: &RuleSet, waivers: &Waivers) -> Eval
 
 pub fn sha256_file(path: &Path) -> Result<String, ReportError> {
     let bytes = std::fs::read(path).map_err(|e| ReportError::io(path, e))?;
-    Ok(hex(&Sha256::digest(&bytes)))
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    Ok(hex::encode(Sha256::digest(&bytes)))
 }
 
 /// Where the snapshot of a run comes from.

@@ -453,7 +453,10 @@ async fn public_keys(
                     TrailPublicKey {
                         region: region.clone(),
                         fingerprint: fingerprint.to_owned(),
-                        value_base64: integrity::to_base64(value.as_ref()),
+                        value_base64: base64::Engine::encode(
+                            &base64::engine::general_purpose::STANDARD,
+                            value.as_ref(),
+                        ),
                         valid_from: k.validity_start_time().and_then(to_chrono),
                         valid_until: k.validity_end_time().and_then(to_chrono),
                     },

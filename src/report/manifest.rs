@@ -48,19 +48,9 @@ pub struct ManifestSignature {
     pub signature: String,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
+/// Hex text (surrounding whitespace ignored) to bytes.
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    let text = text.trim();
-    if text.len() % 2 != 0 {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
+    hex::decode(text.trim()).ok()
 }
 
 fn pem_body(text: &str, label: &str) -> Option<Vec<u8>> {
@@ -86,7 +76,7 @@ fn file_entry(dir: &Path, path: &Path, role: &str) -> Result<ManifestEntry, Repo
             .join("/"),
         role: role.to_owned(),
         size: bytes.len() as u64,
-        sha256: hex(&Sha256::digest(&bytes)),
+        sha256: hex::encode(Sha256::digest(&bytes)),
     })
 }
 
@@ -153,8 +143,8 @@ pub fn write_manifest(
     if let Some(key) = signing_key {
         let signature = ManifestSignature {
             algorithm: "ed25519".to_owned(),
-            public_key: hex(key.public_key().as_ref()),
-            signature: hex(key.sign(&bytes).as_ref()),
+            public_key: hex::encode(key.public_key().as_ref()),
+            signature: hex::encode(key.sign(&bytes).as_ref()),
         };
         let sig_path = dir.join(SIGNATURE);
         let sig_bytes =
@@ -215,7 +205,7 @@ pub fn verify(dir: &Path, trusted_key: Option<&[u8]>) -> Result<Verification, Re
                         content.len(),
                         entry.size
                     ));
-                } else if hex(&Sha256::digest(&content)) != entry.sha256 {
+                } else if hex::encode(Sha256::digest(&content)) != entry.sha256 {
                     result.problems.push(format!(
                         "{}: SHA-256 differs from the manifest (modified)",
                         entry.path
@@ -256,12 +246,12 @@ pub fn verify(dir: &Path, trusted_key: Option<&[u8]>) -> Result<Verification, Re
             {
                 result.problems.push(format!(
                     "{SIGNATURE}: the signature does not verify with key {}",
-                    hex(&key)
+                    hex::encode(&key)
                 ));
             } else {
                 result.signature = Some(format!(
                     "signed by {}{}",
-                    hex(&key),
+                    hex::encode(&key),
                     if trusted_key.is_some() {
                         " (the key you gave)"
                     } else {
@@ -354,7 +344,7 @@ mod tests {
         let pair = load_signing_key(&private).expect("pkcs8 pem");
         assert_eq!(pair.public_key().as_ref(), key().public_key().as_ref());
         let public = dir.path().join("k.pub");
-        std::fs::write(&public, hex(key().public_key().as_ref())).expect("write");
+        std::fs::write(&public, hex::encode(key().public_key().as_ref())).expect("write");
         assert_eq!(
             load_public_key(&public).expect("hex key"),
             key().public_key().as_ref()

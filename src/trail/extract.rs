@@ -199,7 +199,7 @@ pub fn extract_file(
 pub fn extract_json(json: &[u8], opts: &ExtractOptions<'_>, out: &mut FileOutcome) {
     out.uncompressed = json.len() as u64;
     if opts.hash {
-        out.sha256 = Some(hex(&Sha256::digest(json)));
+        out.sha256 = Some(hex::encode(Sha256::digest(json)));
     }
     let document: Document<'_> = match serde_json::from_slice(json) {
         Ok(d) => d,
@@ -317,16 +317,6 @@ fn is_mutating(read_only: Option<bool>, source: &str, name: &str) -> bool {
                 .is_mutating()
         }
     }
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[usize::from(b >> 4)] as char);
-        s.push(DIGITS[usize::from(b & 15)] as char);
-    }
-    s
 }
 
 #[cfg(test)]

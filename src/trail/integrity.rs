@@ -8,12 +8,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_lc_rs::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
+use base64::Engine as _;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::decode::gunzip;
-use super::extract::hex;
 use super::layout::parse_key;
 use crate::model::{IntegrityIssue, IntegrityIssueKind, IntegrityReport, TrailPublicKey};
 
@@ -78,62 +78,6 @@ pub fn string_to_sign(
     )
 }
 
-pub fn from_hex(text: &str) -> Option<Vec<u8>> {
-    let t = text.trim().as_bytes();
-    if t.len() % 2 != 0 {
-        return None;
-    }
-    let nibble = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    t.chunks(2)
-        .map(|p| Some(nibble(p[0])? << 4 | nibble(p[1])?))
-        .collect()
-}
-
-/// Standard base64 with padding.
-pub fn to_base64(bytes: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut s = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for c in bytes.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        for i in 0..4 {
-            s.push(if i <= c.len() {
-                A[((n >> (18 - 6 * i)) & 63) as usize] as char
-            } else {
-                '='
-            });
-        }
-    }
-    s
-}
-
-/// Standard base64 (with or without padding); None on any other character.
-pub fn from_base64(text: &str) -> Option<Vec<u8>> {
-    let value = |c: u8| match c {
-        b'A'..=b'Z' => Some(u32::from(c - b'A')),
-        b'a'..=b'z' => Some(u32::from(c - b'a') + 26),
-        b'0'..=b'9' => Some(u32::from(c - b'0') + 52),
-        b'+' => Some(62),
-        b'/' => Some(63),
-        _ => None,
-    };
-    let clean: Vec<u8> = text
-        .bytes()
-        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
-        .collect();
-    let mut out = Vec::with_capacity(clean.len() * 3 / 4);
-    for chunk in clean.chunks(4) {
-        let mut acc = 0u32;
-        for (i, c) in chunk.iter().enumerate() {
-            acc |= value(*c)? << (18 - 6 * i);
-        }
-        let bytes = acc.to_be_bytes();
-        out.extend_from_slice(&bytes[1..chunk.len()]);
-    }
-    Some(out)
-}
-
 fn verify_signature(
     p: &DigestDoc,
     sha: &str,
@@ -155,11 +99,14 @@ fn verify_signature(
                 ),
             )
         })?;
-    let der = from_base64(&key.value_base64).ok_or((
-        IntegrityIssueKind::DigestKeyUnknown,
-        format!("public key {} is not base64", key.fingerprint),
-    ))?;
-    let sig = from_hex(signature).ok_or((
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(key.value_base64.trim())
+        .ok()
+        .ok_or((
+            IntegrityIssueKind::DigestKeyUnknown,
+            format!("public key {} is not base64", key.fingerprint),
+        ))?;
+    let sig = hex::decode(signature.trim()).ok().ok_or((
         IntegrityIssueKind::DigestSignatureInvalid,
         "signature is not hex".to_owned(),
     ))?;
@@ -246,7 +193,7 @@ pub fn verify(
                 continue;
             }
         };
-        let sha256 = hex(&Sha256::digest(&json));
+        let sha256 = hex::encode(Sha256::digest(&json));
         let moved = doc.digest_s3_object != d.key
             || d.bucket
                 .as_ref()
