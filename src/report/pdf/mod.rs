@@ -1083,29 +1083,39 @@ mod tests {
         n
     }
 
-    /// Text of each page per `pdftotext`, or None (with a note) when poppler-utils is not installed.
-    fn pdftotext_pages(path: &Path) -> Option<Vec<String>> {
-        match Command::new("pdftotext")
+    /// Text of each page per `pdftotext -layout`. Fails the test when poppler-utils is missing: a PDF test that
+    /// cannot read the PDF proves nothing (ci/test installs poppler-utils).
+    pub(crate) fn pdftotext_pages(path: &Path) -> Vec<String> {
+        pages_with("pdftotext", path)
+    }
+
+    fn pages_with(program: &str, path: &Path) -> Vec<String> {
+        let out = Command::new(program)
             .arg("-layout")
             .arg(path)
             .arg("-")
             .output()
-        {
-            Ok(out) if out.status.success() => {
-                let text = String::from_utf8_lossy(&out.stdout).into_owned();
-                let mut pages: Vec<String> = text.split('\u{c}').map(str::to_owned).collect();
-                if pages.last().is_some_and(|p| p.trim().is_empty()) {
-                    pages.pop();
-                }
-                Some(pages)
-            }
-            _ => {
-                eprintln!(
-                    "note: pdftotext (poppler-utils) not available; skipping the PDF text checks"
-                );
-                None
-            }
+            .unwrap_or_else(|e| {
+                panic!("pdftotext (poppler-utils) is needed to read the PDF back: {e}; install poppler-utils")
+            });
+        assert!(
+            out.status.success(),
+            "pdftotext failed on {}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let mut pages: Vec<String> = text.split('\u{c}').map(str::to_owned).collect();
+        if pages.last().is_some_and(|p| p.trim().is_empty()) {
+            pages.pop();
         }
+        pages
+    }
+
+    #[test]
+    #[should_panic(expected = "install poppler-utils")]
+    fn a_missing_pdftotext_fails_instead_of_skipping() {
+        pages_with("pdftotext-not-installed", Path::new("report.pdf"));
     }
 
     #[test]
@@ -1157,9 +1167,7 @@ mod tests {
         let pages = page_objects(&bytes);
         // Cover, executive summary, checks, ledger, appendix A, appendices B and C.
         assert_eq!(pages, 6, "got {pages} pages");
-        let Some(text) = pdftotext_pages(&path) else {
-            return;
-        };
+        let text = pdftotext_pages(&path);
         assert_eq!(text.len(), pages);
         let all = text.join("\n");
         for needle in [
@@ -1212,9 +1220,7 @@ mod tests {
         assert!(bytes.starts_with(b"%PDF-"));
         let pages = page_objects(&bytes);
         assert!(pages > 60, "3,000 ledger rows on {pages} pages");
-        let Some(text) = pdftotext_pages(&path) else {
-            return;
-        };
+        let text = pdftotext_pages(&path);
         assert_eq!(text.len(), pages);
         let ledger_pages: Vec<usize> = (0..text.len())
             .filter(|&i| text[i].contains("approver as recorded"))
