@@ -13,6 +13,7 @@ use gateaudit::audit::{self, Outcome, RunOptions, SnapshotSource};
 use gateaudit::collect::{self, SessionOptions};
 use gateaudit::config::Config;
 use gateaudit::model::{Period, Severity, Snapshot};
+use gateaudit::report::text::visible;
 use gateaudit::rules::RuleSet;
 
 const EXIT_OK: u8 = 0;
@@ -178,7 +179,10 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("gateaudit: error: {e:#}");
+            eprintln!(
+                "gateaudit: error: {}",
+                gateaudit::report::text::visible(&format!("{e:#}"))
+            );
             ExitCode::from(EXIT_ERROR)
         }
     }
@@ -201,7 +205,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             snapshot.save(&out)?;
             println!("snapshot written to {}", out.display());
             for a in snapshot.accounts.iter().filter(|a| !a.is_complete()) {
-                eprintln!("incomplete: account {} ({})", a.account_id, a.name);
+                eprintln!(
+                    "incomplete: account {} ({})",
+                    visible(&a.account_id),
+                    visible(&a.name)
+                );
             }
             Ok(if snapshot.is_complete() {
                 EXIT_OK
@@ -318,7 +326,9 @@ fn who_can(snapshot: &Path, action: &str, resource: &str, json: bool) -> anyhow:
             "answer", "type", "principal"
         );
         for r in &rows {
-            let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+            let text = |v: &serde_json::Value| {
+                gateaudit::report::text::visible(v.as_str().unwrap_or_default()).into_owned()
+            };
             let statements: Vec<String> = r["statements"]
                 .as_array()
                 .map(|a| a.iter().map(text).collect())
@@ -338,7 +348,9 @@ fn who_can(snapshot: &Path, action: &str, resource: &str, json: bool) -> anyhow:
         for problem in &access.problems {
             println!(
                 "WARNING: {} in {} could not be evaluated: {}",
-                problem.source, problem.account_id, problem.error
+                visible(&problem.source),
+                visible(&problem.account_id),
+                visible(&problem.error)
             );
         }
     }
@@ -428,16 +440,19 @@ fn evidence(
         &outputs,
         key.as_ref(),
     )?;
-    println!("evidence: {}", scope.describe());
+    println!("evidence: {}", visible(&scope.describe()));
     println!(
         "{} approval(s); {} without an S3 record; {} not tied to an execution",
         completeness.rows, completeness.without_record, completeness.unattributed
     );
     for account in &completeness.incomplete_accounts {
-        println!("INCOMPLETE account in scope: {account} (the list may miss approvals there)");
+        println!(
+            "INCOMPLETE account in scope: {} (the list may miss approvals there)",
+            visible(account)
+        );
     }
     for f in outputs.iter().chain(&manifest) {
-        println!("  {}", f.display());
+        println!("  {}", gateaudit::report::text::visible_path(f));
     }
     Ok(if completeness.incomplete_accounts.is_empty() {
         EXIT_OK
@@ -478,7 +493,7 @@ fn verify_report(dir: &Path, public_key: Option<&Path>) -> anyhow::Result<u8> {
         .transpose()?;
     let result = gateaudit::report::manifest::verify(dir, key.as_deref())?;
     for problem in &result.problems {
-        println!("ALTERED: {problem}");
+        println!("ALTERED: {}", visible(problem));
     }
     if let Some(signature) = &result.signature {
         println!("signature: {signature}");

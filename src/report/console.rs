@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use super::text::{visible, visible_path};
 use super::{CheckStatus, CheckSummary};
 use crate::model::{Finding, Severity};
 
@@ -45,8 +46,9 @@ pub fn render(s: &Summary, colour: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "gateaudit: rule set {:?}, {} approvals in the ledger",
-        s.rule_set, s.ledger_rows
+        "gateaudit: rule set \"{}\", {} approvals in the ledger",
+        visible(s.rule_set),
+        s.ledger_rows
     );
     let _ = writeln!(
         out,
@@ -74,19 +76,30 @@ pub fn render(s: &Summary, colour: bool) -> String {
         let _ = writeln!(
             out,
             "{:<22} {status} {:>8} {:>7} {:>9}  {}",
-            c.id, c.findings, c.waived, at_threshold, c.title
+            visible(&c.id),
+            c.findings,
+            c.waived,
+            at_threshold,
+            visible(&c.title)
         );
     }
     for (account, errors) in s.incomplete_accounts {
         let _ = writeln!(
             out,
             "{}",
-            paint(RED, &format!("INCOMPLETE account {account}: {errors}"))
+            paint(
+                RED,
+                &format!(
+                    "INCOMPLETE account {}: {}",
+                    visible(account),
+                    visible(errors)
+                )
+            )
         );
     }
-    let _ = writeln!(out, "reports in {}:", s.dir.display());
+    let _ = writeln!(out, "reports in {}:", visible_path(s.dir));
     for f in s.files {
-        let _ = writeln!(out, "  {}", paint(DIM, &f.display().to_string()));
+        let _ = writeln!(out, "  {}", paint(DIM, &visible_path(f)));
     }
     let _ = writeln!(
         out,
@@ -130,8 +143,8 @@ mod tests {
             waiver: None,
         }];
         let incomplete = vec![(
-            "555555555555 (sandbox)".to_owned(),
-            "sts:AssumeRole: AccessDenied".to_owned(),
+            "555555555555 (sand\nbox)".to_owned(),
+            "sts:AssumeRole: AccessDenied\u{1b}[2J\u{202E}".to_owned(),
         )];
         let files = vec![PathBuf::from("reports/r/report.pdf")];
         let s = Summary {
@@ -149,7 +162,13 @@ mod tests {
         let plain = render(&s, false);
         assert!(!plain.contains('\x1b'), "{plain}");
         assert!(plain.contains("distinct-approvers     failed          1       0         1  title of distinct-approvers"), "{plain}");
-        assert!(plain.contains("INCOMPLETE account 555555555555 (sandbox)"));
+        assert!(
+            plain.contains(
+                "INCOMPLETE account 555555555555 (sand\\nbox): sts:AssumeRole: AccessDenied\\u{001B}[2J\\u{202E}\n"
+            ),
+            "names from the accounts are shown, never acted on: {plain}"
+        );
+        assert!(!plain.contains('\u{202E}'));
         assert!(plain.contains("reports/r/report.pdf"));
         let coloured = render(&s, true);
         assert!(

@@ -8,6 +8,7 @@ pub mod json;
 pub mod junit;
 pub mod manifest;
 pub mod pdf;
+pub mod text;
 
 use std::path::{Path, PathBuf};
 

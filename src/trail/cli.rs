@@ -26,6 +26,7 @@ use crate::collect::trail_archive::{self, ArchiveOptions};
 use crate::collect::SessionOptions;
 use crate::config::Config;
 use crate::model::{IntegrityReport, Period, TrailArchiveScan, TrailPublicKey};
+use crate::report::text::visible;
 use crate::rules::{IdentityRules, RuleSet};
 
 const EXIT_OK: u8 = 0;
@@ -220,7 +221,13 @@ fn summarise(o: &Outcome, started: Instant) -> u8 {
             .as_deref()
             .map(|i| format!(" event {i}"))
             .unwrap_or_default();
-        eprintln!("UNREADABLE {:?} {}{id}: {}", u.kind, u.location, u.detail);
+        eprintln!(
+            "UNREADABLE {:?} {}{}: {}",
+            u.kind,
+            visible(&u.location),
+            visible(&id),
+            visible(&u.detail)
+        );
     }
     let mut code = if t.unreadable.is_empty() {
         EXIT_OK
@@ -237,7 +244,12 @@ fn summarise(o: &Outcome, started: Instant) -> u8 {
             r.issues.len()
         );
         for i in &r.issues {
-            eprintln!("INTEGRITY {:?} {}: {}", i.kind, i.location, i.detail);
+            eprintln!(
+                "INTEGRITY {:?} {}: {}",
+                i.kind,
+                visible(&i.location),
+                visible(&i.detail)
+            );
         }
         if !r.is_clean() {
             code = EXIT_INTEGRITY;

@@ -653,9 +653,9 @@ fn ledger(l: &mut Layout, rows: &[LedgerRow]) {
     l.table_start(&cols);
     for (i, r) in rows.iter().enumerate() {
         let account = if r.account_name.is_empty() {
-            r.account_id.clone()
+            vec![r.account_id.clone()]
         } else {
-            format!("{}\n{}", r.account_name, r.account_id)
+            vec![r.account_name.clone(), r.account_id.clone()]
         };
         let status_style = if r.status.eq_ignore_ascii_case("Approved") {
             CELL_STYLE.colour(GREEN)
@@ -667,8 +667,11 @@ fn ledger(l: &mut Layout, rows: &[LedgerRow]) {
         l.table_row(
             &cols,
             &[
-                Cell::plain(r.time.format("%Y-%m-%d\n%H:%M:%SZ").to_string()),
-                Cell::plain(account),
+                Cell::lines(vec![
+                    r.time.format("%Y-%m-%d").to_string(),
+                    r.time.format("%H:%M:%SZ").to_string(),
+                ]),
+                Cell::lines(account),
                 Cell::plain(r.pipeline.clone()),
                 Cell::plain(
                     r.execution_id
@@ -1254,6 +1257,55 @@ mod tests {
             }
         }
         assert!(text[last].contains(&format!("page {} of {pages}", last + 1)));
+    }
+
+    #[test]
+    fn hostile_names_cannot_forge_lines_or_hide_in_the_pdf() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut rows = ledger_rows(2);
+        rows[0].person = "a\nFORGED".into();
+        rows[0].summary = "ok\r\n2024-05-14 10:00:00Z FORGED Approved".into();
+        let snapshot = snapshot();
+        let checks = checks();
+        let mut findings = findings();
+        findings[0].subject = "mallory\n2024-05-14T10:00:00Z-forged-finding".into();
+        findings[0].message = "tab\there and a\u{202E}override and bell\u{7}".into();
+        findings[0].principal = Some("x\u{202E}txt.exe\0\t\u{1}\u{9b}".into());
+        let input = ReportInput {
+            snapshot: &snapshot,
+            findings: &findings,
+            checks: &checks,
+            ledger: &rows,
+            approvers: &[],
+            write_grants: &[],
+            fail_on: Severity::High,
+            snapshot_sha256: SHA.into(),
+            rule_set: "soc2-default".into(),
+        };
+        let path = dir.path().join("hostile.pdf");
+        write_pdf(&input, &path).expect("written");
+        let all = pdftotext_pages(&path).join("\n");
+        for line in all.lines() {
+            let t = line.trim_start();
+            assert!(
+                !t.starts_with("FORGED") && !t.starts_with("2024-05-14 10:00:00Z FORGED"),
+                "a name started a line of its own: {line:?}"
+            );
+        }
+        for shown in [
+            "a\\nFORGED",
+            "ok\\r\\n2024-05-",
+            "mallory\\n2024-05-14T10:00:00Z",
+            "\\u{202E}txt.exe\\0\\t\\u{0001}\\u{009B}",
+            "tab\\there",
+            "a\\u{202E}override",
+            "bell\\u{0007}",
+        ] {
+            assert!(all.contains(shown), "{shown:?} not shown in:\n{all}");
+        }
+        for raw in ['\u{202E}', '\u{0}', '\u{1}', '\u{7}', '\u{9b}', '\t'] {
+            assert!(!all.contains(raw), "raw {raw:?} reached the PDF text");
+        }
     }
 
     /// Ad-hoc: `GATEAUDIT_PDF_OUT=/tmp/x GATEAUDIT_PDF_ROWS=100000 cargo test --release --lib render_for_inspection
