@@ -22,9 +22,24 @@ pub struct Outcome {
     pub findings: Vec<Finding>,
     pub ledger_rows: usize,
     pub incomplete_accounts: Vec<(String, String)>,
+    /// Why nothing can pass whatever `--allow-incomplete` says: no account in the snapshot, or none collected
+    /// completely.
+    pub nothing_audited: Option<String>,
 }
 
 impl Outcome {
+    /// Checks that could not read all their inputs.
+    pub fn incomplete_checks(&self) -> impl Iterator<Item = &CheckSummary> {
+        self.checks
+            .iter()
+            .filter(|c| c.status == CheckStatus::Incomplete)
+    }
+
+    /// True when collection or a check is incomplete (exit 1 unless `--allow-incomplete`).
+    pub fn is_incomplete(&self) -> bool {
+        !self.incomplete_accounts.is_empty() || self.incomplete_checks().next().is_some()
+    }
+
     /// Unwaived findings at or above the threshold.
     pub fn violations(&self, fail_on: Severity) -> usize {
         self.findings
@@ -56,11 +71,8 @@ pub fn evaluate(snapshot: &Snapshot, rules: &RuleSet, waivers: &Waivers) -> Eval
         .map(|c| {
             let mine: Vec<&Finding> = findings.iter().filter(|f| f.check_id == c.id()).collect();
             let waived = mine.iter().filter(|f| f.is_waived()).count();
-            let status = match (mine.len(), waived) {
-                (0, _) => CheckStatus::Passed,
-                (n, w) if n == w => CheckStatus::Waived,
-                _ => CheckStatus::Failed,
-            };
+            let incomplete = checks::missing_inputs(c.as_ref(), &ctx);
+            let status = CheckStatus::decide(mine.len(), waived, !incomplete.is_empty());
             CheckSummary {
                 id: c.id().to_owned(),
                 title: c.title().to_owned(),
@@ -70,6 +82,7 @@ pub fn evaluate(snapshot: &Snapshot, rules: &RuleSet, waivers: &Waivers) -> Eval
                 findings: mine.len(),
                 waived,
                 status,
+                incomplete,
             }
         })
         .collect();
@@ -88,7 +101,8 @@ pub fn evaluate(snapshot: &Snapshot, rules: &RuleSet, waivers: &Waivers) -> Eval
             references: vec!["SOC 2 CC8.1".to_owned(), "ISO/IEC 27001:2022 A.8.32".to_owned()],
             findings: expired_waivers,
             waived: 0,
-            status: if expired_waivers > 0 { CheckStatus::Failed } else { CheckStatus::Passed },
+            status: CheckStatus::decide(expired_waivers, 0, false),
+            incomplete: Vec::new(),
         });
     }
     Evaluated {
@@ -194,5 +208,152 @@ pub fn run(
         checks: evaluated.checks,
         findings: evaluated.findings,
         incomplete_accounts,
+        nothing_audited: nothing_audited(snapshot),
     })
+}
+
+/// Why a snapshot cannot pass at all: it holds no account, or no account was collected completely.
+pub fn nothing_audited(snapshot: &Snapshot) -> Option<String> {
+    if snapshot.accounts.is_empty() {
+        Some("the snapshot holds no accounts: nothing was audited".to_owned())
+    } else if !snapshot.accounts.iter().any(|a| a.is_complete()) {
+        Some(format!(
+            "none of the {} account(s) was collected completely: nothing was audited",
+            snapshot.accounts.len()
+        ))
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::Org;
+    use crate::model::{AccountSnapshot, CollectionStep, StepStatus};
+
+    fn step(name: &str, status: StepStatus) -> CollectionStep {
+        CollectionStep {
+            step: name.into(),
+            region: Some("us-east-1".into()),
+            status,
+            items: 1,
+            error: (status != StepStatus::Ok).then(|| {
+                "LookupEvents covers only the last 90 days; configure trail_buckets".to_owned()
+            }),
+        }
+    }
+
+    /// Every step a collection records, all ok, with LookupEvents as given.
+    fn steps(lookup: StepStatus) -> Vec<CollectionStep> {
+        vec![
+            step("sts:AssumeRole", StepStatus::Ok),
+            step("iam:GetAccountAuthorizationDetails", StepStatus::Ok),
+            step("cloudtrail:DescribeTrails+GetTrailStatus", StepStatus::Ok),
+            step("cloudtrail:LookupEvents(PutApprovalResult)", lookup),
+            step("cloudtrail:LookupEvents(ReadOnly=false)", lookup),
+            step("codepipeline:ListPipelines", StepStatus::Ok),
+        ]
+    }
+
+    fn org(lookup: StepStatus) -> Org {
+        let mut org = Org::two_person_pipeline();
+        org.account().steps = steps(lookup);
+        org.snapshot.accounts.push(AccountSnapshot {
+            account_id: "444444444444".into(),
+            name: "prod".into(),
+            environment: "prod".into(),
+            iam: Some(Default::default()),
+            steps: steps(lookup),
+            ..AccountSnapshot::default()
+        });
+        org
+    }
+
+    fn status<'a>(evaluated: &'a Evaluated, id: &str) -> &'a CheckSummary {
+        evaluated
+            .checks
+            .iter()
+            .find(|c| c.id == id)
+            .unwrap_or_else(|| panic!("no check {id}"))
+    }
+
+    #[test]
+    fn a_partial_lookup_makes_the_checks_that_read_events_incomplete_and_no_others() {
+        let org = org(StepStatus::Partial);
+        let evaluated = evaluate(&org.snapshot, &org.rules, &Waivers::default());
+        for id in [
+            "out-of-band-change",
+            "distinct-approvers",
+            "approval-evidence",
+        ] {
+            let c = status(&evaluated, id);
+            assert_eq!(
+                c.status,
+                CheckStatus::Incomplete,
+                "{id}: {:?}",
+                c.incomplete
+            );
+            assert!(
+                c.incomplete
+                    .iter()
+                    .any(|m| m.step.starts_with("cloudtrail:LookupEvents") && m.status == "partial"),
+                "{id}: {:?}",
+                c.incomplete
+            );
+        }
+        assert_eq!(
+            status(&evaluated, "out-of-band-change").incomplete_accounts(),
+            vec!["444444444444 (prod)".to_owned()],
+            "out-of-band-change does not look at the CI/CD account"
+        );
+        for id in ["write-access", "gate-coverage", "cross-account-trust"] {
+            assert_ne!(
+                status(&evaluated, id).status,
+                CheckStatus::Incomplete,
+                "{id}"
+            );
+        }
+        let complete = org_complete();
+        let evaluated = evaluate(&complete.snapshot, &complete.rules, &Waivers::default());
+        assert!(
+            evaluated
+                .checks
+                .iter()
+                .all(|c| c.status != CheckStatus::Incomplete),
+            "{:?}",
+            evaluated
+                .checks
+                .iter()
+                .map(|c| (&c.id, c.status))
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(
+            status(&evaluated, "out-of-band-change").status,
+            CheckStatus::Passed
+        );
+    }
+
+    fn org_complete() -> Org {
+        org(StepStatus::Ok)
+    }
+
+    #[test]
+    fn a_snapshot_of_no_accounts_or_no_complete_account_cannot_pass() {
+        let mut org = Org::two_person_pipeline();
+        org.snapshot.accounts.clear();
+        let evaluated = evaluate(&org.snapshot, &org.rules, &Waivers::default());
+        assert!(evaluated
+            .checks
+            .iter()
+            .all(|c| c.status == CheckStatus::Incomplete));
+        assert!(nothing_audited(&org.snapshot).is_some());
+        let mut org = org_complete();
+        for a in &mut org.snapshot.accounts {
+            a.steps[0].status = StepStatus::Failed;
+        }
+        assert!(nothing_audited(&org.snapshot)
+            .is_some_and(|why| why.contains("none of the 2 account(s)")));
+        assert!(nothing_audited(&org_complete().snapshot).is_none());
+    }
 }

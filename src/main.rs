@@ -570,16 +570,33 @@ fn period(args: &CollectArgs, config: &Config) -> anyhow::Result<Period> {
 /// Prints the console summary and returns the exit code.
 fn finish(outcome: &Outcome, run: &RunArgs, rules: &RuleSet) -> u8 {
     let violations = outcome.violations(run.fail_on);
-    let (code, result) = if !outcome.incomplete_accounts.is_empty() && !run.allow_incomplete {
+    let incomplete_checks = outcome.incomplete_checks().count();
+    let (code, result) = if let Some(why) = &outcome.nothing_audited {
+        // Even --allow-incomplete cannot accept an audit of nothing.
+        (EXIT_ERROR, format!("result: FAILED, {why}"))
+    } else if outcome.is_incomplete() && !run.allow_incomplete {
         (
             EXIT_ERROR,
-            "result: FAILED, collection incomplete (use --allow-incomplete to accept)".to_owned(),
+            format!(
+                "result: FAILED, incomplete: {} account(s) not collected completely, {incomplete_checks} check(s) \
+                 could not read all their inputs (use --allow-incomplete to accept)",
+                outcome.incomplete_accounts.len()
+            ),
         )
     } else if violations > 0 {
         (
             EXIT_VIOLATIONS,
             format!(
                 "result: FAILED, {violations} violation(s) at or above {}",
+                run.fail_on
+            ),
+        )
+    } else if outcome.is_incomplete() {
+        (
+            EXIT_OK,
+            format!(
+                "result: accepted as incomplete (--allow-incomplete): no unwaived finding at or above {}, but \
+                 {incomplete_checks} check(s) are incomplete",
                 run.fail_on
             ),
         )

@@ -670,3 +670,103 @@ fn an_evidence_request_lists_exactly_the_scope_from_the_saved_snapshot() {
         text(&refused)
     );
 }
+
+/// The configuration without its trail archive (the durable evidence beyond LookupEvents' 90 days).
+fn config_without_archive(demo: &Demo) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(demo.config()).expect("config");
+    let (head, rest) = text
+        .split_once("[[trail_buckets]]")
+        .expect("a trail bucket");
+    // The trail bucket block is last but one table; keep whatever follows it.
+    let tail = rest
+        .split_once("\n[[")
+        .map(|(_, t)| format!("\n[[{t}"))
+        .unwrap_or_default();
+    let path = demo.dir.path().join("without-archive.toml");
+    std::fs::write(&path, format!("{head}{tail}")).expect("write config");
+    path
+}
+
+fn check_of<'a>(findings: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    findings["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no check {id}"))
+}
+
+#[test]
+fn a_period_beyond_lookup_events_without_an_archive_is_incomplete_in_every_report() {
+    let demo = demo();
+    let config = config_without_archive(demo);
+    assert!(!std::fs::read_to_string(&config)
+        .expect("config")
+        .contains("trail_buckets"));
+    let since = (chrono::Utc::now() - chrono::Duration::days(180))
+        .format("%Y-%m-%d")
+        .to_string();
+    let (code, dir, output, _keep) = audit(&config, &["--since", &since]);
+    assert_eq!(code, 1, "incomplete checks exit 1\n{output}");
+    let findings = read_json(&dir.join("findings.json"));
+    for id in ["out-of-band-change", "distinct-approvers"] {
+        let check = check_of(&findings, id);
+        assert_eq!(check["status"], "incomplete", "{id}: {check}");
+        let steps: Vec<&str> = check["incomplete"]
+            .as_array()
+            .expect("incomplete list")
+            .iter()
+            .filter_map(|m| m["step"].as_str())
+            .collect();
+        assert!(
+            steps
+                .iter()
+                .all(|s| s.starts_with("cloudtrail:LookupEvents(")),
+            "{id}: {steps:?}"
+        );
+        assert!(!steps.is_empty(), "{id}");
+        assert!(
+            output.contains(&format!("INCOMPLETE check {id} in ")),
+            "{output}"
+        );
+    }
+    assert_eq!(
+        check_of(&findings, "gate-coverage")["status"],
+        "failed",
+        "a check that reads no events is not affected"
+    );
+    // JUnit: an error case naming the account and the step.
+    let xml = std::fs::read_to_string(dir.join("junit.xml")).expect("junit.xml");
+    let doc = roxmltree::Document::parse(&xml).expect("junit.xml parses");
+    let prod = doc
+        .descendants()
+        .find(|n| n.attribute("name") == Some("out-of-band-change [444444444444 prod]"))
+        .expect("the prod case");
+    let error = prod
+        .children()
+        .find(|n| n.has_tag_name("error"))
+        .expect("an error, not a pass");
+    let message = error.attribute("message").unwrap_or_default();
+    assert!(
+        message.contains(
+            "444444444444 (prod): cloudtrail:LookupEvents(ReadOnly=false) us-east-1 partial"
+        ),
+        "{message}"
+    );
+    // The PDF's executive summary says so.
+    let pdf = common::pdf_text(&dir.join("report.pdf"));
+    assert!(pdf.contains("check(s) INCOMPLETE"), "{pdf}");
+    assert!(pdf.contains("incomplete"), "{pdf}");
+    // Accepting the gap changes the exit code, never the status.
+    let (code, dir, output, _keep) = audit(&config, &["--since", &since, "--allow-incomplete"]);
+    assert_eq!(code, 3, "the violations decide\n{output}");
+    let findings = read_json(&dir.join("findings.json"));
+    assert_eq!(
+        check_of(&findings, "out-of-band-change")["status"],
+        "incomplete"
+    );
+    assert!(
+        output.contains("INCOMPLETE check out-of-band-change"),
+        "{output}"
+    );
+}

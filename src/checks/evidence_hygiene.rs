@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use wildmatch::WildMatch;
 
 use super::cross_account_trust::statement_ref;
-use super::{Check, CheckContext, ISO_CHANGE, NIST_CM3, PCI_CHANGE, SOC2_CHANGE};
+use super::{Check, CheckContext, InputKind, ISO_CHANGE, NIST_CM3, PCI_CHANGE, SOC2_CHANGE};
 use crate::iam::matching::action_matches;
 use crate::iam::policy::{ActionSpec, Effect, PrincipalSpec};
 use crate::iam::{Policy, Statement};
@@ -48,6 +48,14 @@ impl Check for EvidenceHygiene {
     }
     fn references(&self) -> &'static [&'static str] {
         &[SOC2_CHANGE, ISO_CHANGE, NIST_CM3, PCI_CHANGE]
+    }
+
+    fn inputs(&self) -> &'static [InputKind] {
+        &[
+            InputKind::Trails,
+            InputKind::EvidenceBuckets,
+            InputKind::Iam,
+        ]
     }
 
     fn run(&self, ctx: &CheckContext) -> Vec<Finding> {

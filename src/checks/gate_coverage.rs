@@ -10,7 +10,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{Check, CheckContext, ISO_CHANGE, NIST_CM3, NIST_CM5, PCI_CHANGE, SOC2_CHANGE};
+use super::{
+    Check, CheckContext, InputKind, ISO_CHANGE, NIST_CM3, NIST_CM5, PCI_CHANGE, SOC2_CHANGE,
+};
 use crate::model::{Evidence, Finding, Pipeline, PipelineAction, Severity, Snapshot};
 
 pub struct GateCoverage;
@@ -43,6 +45,10 @@ impl Check for GateCoverage {
     }
     fn references(&self) -> &'static [&'static str] {
         &[SOC2_CHANGE, ISO_CHANGE, NIST_CM3, NIST_CM5, PCI_CHANGE]
+    }
+
+    fn inputs(&self) -> &'static [InputKind] {
+        &[InputKind::Pipelines]
     }
 
     fn run(&self, ctx: &CheckContext) -> Vec<Finding> {

@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{Check, CheckContext, ISO_CHANGE, NIST_CM3, NIST_CM5, PCI_CHANGE, SOC2_CHANGE};
+use super::{
+    Check, CheckContext, InputKind, ISO_CHANGE, NIST_CM3, NIST_CM5, PCI_CHANGE, SOC2_CHANGE,
+};
 use crate::analysis::identity::person_of;
 use crate::model::{Evidence, Finding, Severity, WriteEvent};
 use crate::rules::{action_matches_any, matches_any};
@@ -49,6 +51,18 @@ impl Check for OutOfBandChange {
     }
     fn references(&self) -> &'static [&'static str] {
         &[SOC2_CHANGE, ISO_CHANGE, NIST_CM3, NIST_CM5, PCI_CHANGE]
+    }
+
+    fn inputs(&self) -> &'static [InputKind] {
+        &[InputKind::WriteEvents]
+    }
+    /// Environment accounts only: the CI/CD account's own changes are the pipeline's.
+    fn looks_at(
+        &self,
+        account: &crate::model::AccountSnapshot,
+        snapshot: &crate::model::Snapshot,
+    ) -> bool {
+        account.account_id != snapshot.cicd_account
     }
 
     fn run(&self, ctx: &CheckContext) -> Vec<Finding> {

@@ -3,7 +3,7 @@
 //! broken digest chains) and every piece of unreadable evidence (corrupt gzip, non-JSON files, damaged records),
 //! and archives without digests (log-file validation off) when the archive was read.
 
-use super::{Check, CheckContext, ISO_CHANGE, NIST_CM3, PCI_CHANGE, SOC2_CHANGE};
+use super::{Check, CheckContext, InputKind, ISO_CHANGE, NIST_CM3, PCI_CHANGE, SOC2_CHANGE};
 use crate::model::{Evidence, Finding, IntegrityIssueKind, Severity, TrailArchiveScan};
 
 pub struct TrailIntegrity;
@@ -51,6 +51,10 @@ impl Check for TrailIntegrity {
     }
     fn references(&self) -> &'static [&'static str] {
         &[SOC2_CHANGE, ISO_CHANGE, NIST_CM3, PCI_CHANGE]
+    }
+
+    fn inputs(&self) -> &'static [InputKind] {
+        &[InputKind::TrailArchive, InputKind::Trails]
     }
 
     fn run(&self, ctx: &CheckContext) -> Vec<Finding> {

@@ -15,6 +15,9 @@ const YELLOW: &str = "\x1b[33m";
 const BOLD: &str = "\x1b[1m";
 const DIM: &str = "\x1b[2m";
 
+/// Missing inputs listed per incomplete check (findings.json and the PDF list all of them).
+const MISSING_SHOWN: usize = 5;
+
 /// Everything the summary shows.
 pub struct Summary<'a> {
     pub rule_set: &'a str,
@@ -70,6 +73,7 @@ pub fn render(s: &Summary, colour: bool) -> String {
         let status = format!("{:<8}", c.status.as_str());
         let status = match c.status {
             CheckStatus::Passed => paint(GREEN, &status),
+            CheckStatus::Incomplete => paint(RED, &paint(BOLD, &status)),
             CheckStatus::Failed if at_threshold > 0 => paint(RED, &status),
             CheckStatus::Failed | CheckStatus::Waived => paint(YELLOW, &status),
         };
@@ -82,6 +86,36 @@ pub fn render(s: &Summary, colour: bool) -> String {
             at_threshold,
             visible(&c.title)
         );
+    }
+    for c in s.checks.iter().filter(|c| !c.incomplete.is_empty()) {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint(
+                RED,
+                &format!(
+                    "INCOMPLETE check {} in {}:",
+                    visible(&c.id),
+                    visible(&c.incomplete_accounts().join(", "))
+                )
+            )
+        );
+        for m in c.incomplete.iter().take(MISSING_SHOWN) {
+            let _ = writeln!(out, "  {}", paint(RED, &visible(&m.describe())));
+        }
+        if c.incomplete.len() > MISSING_SHOWN {
+            let _ = writeln!(
+                out,
+                "  {}",
+                paint(
+                    RED,
+                    &format!(
+                        "and {} more (findings.json lists them all)",
+                        c.incomplete.len() - MISSING_SHOWN
+                    )
+                )
+            );
+        }
     }
     for (account, errors) in s.incomplete_accounts {
         let _ = writeln!(
@@ -123,6 +157,7 @@ mod tests {
             findings,
             waived: 0,
             status,
+            incomplete: vec![],
         }
     }
 

@@ -51,6 +51,9 @@ pub enum CheckStatus {
     Failed,
     /// Every finding of the check is waived.
     Waived,
+    /// Some input the check reads could not be (fully) collected in an account it looks at: whatever it found,
+    /// it cannot prove the rest. Never shown as passed, whatever `--allow-incomplete` says about the exit code.
+    Incomplete,
 }
 
 impl CheckStatus {
@@ -59,6 +62,18 @@ impl CheckStatus {
             CheckStatus::Passed => "passed",
             CheckStatus::Failed => "failed",
             CheckStatus::Waived => "waived",
+            CheckStatus::Incomplete => "incomplete",
+        }
+    }
+
+    /// The status of a check from its findings and what it could not read: incomplete wins (the check could not
+    /// look at everything), then failed (an unwaived finding), waived (every finding waived), passed.
+    pub fn decide(findings: usize, waived: usize, incomplete: bool) -> CheckStatus {
+        match (incomplete, findings, waived) {
+            (true, _, _) => CheckStatus::Incomplete,
+            (false, 0, _) => CheckStatus::Passed,
+            (false, n, w) if n == w => CheckStatus::Waived,
+            _ => CheckStatus::Failed,
         }
     }
 }
@@ -75,6 +90,28 @@ pub struct CheckSummary {
     pub findings: usize,
     pub waived: usize,
     pub status: CheckStatus,
+    /// What the check needed and could not fully read (accounts and collection steps); empty when complete.
+    #[serde(default)]
+    pub incomplete: Vec<crate::checks::MissingInput>,
+}
+
+impl CheckSummary {
+    /// The accounts this check is incomplete in, each once ("444444444444 (prod)"; "the snapshot" for gaps not
+    /// in one account).
+    pub fn incomplete_accounts(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for m in &self.incomplete {
+            let label = match (m.account_id.is_empty(), m.account_name.is_empty()) {
+                (true, _) => "the snapshot".to_owned(),
+                (false, true) => m.account_id.clone(),
+                (false, false) => format!("{} ({})", m.account_id, m.account_name),
+            };
+            if !out.contains(&label) {
+                out.push(label);
+            }
+        }
+        out
+    }
 }
 
 /// Everything a report renders.

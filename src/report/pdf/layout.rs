@@ -69,7 +69,7 @@ pub(super) fn severity_colour(s: Severity) -> Rgb3 {
 pub(super) fn status_colour(s: CheckStatus) -> Rgb3 {
     match s {
         CheckStatus::Passed => GREEN,
-        CheckStatus::Failed => RED,
+        CheckStatus::Failed | CheckStatus::Incomplete => RED,
         CheckStatus::Waived => AMBER,
     }
 }

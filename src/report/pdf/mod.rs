@@ -243,22 +243,8 @@ fn cover(l: &mut Layout, ctx: &Context) {
     l.gap(10.0);
 
     // Result at a glance.
-    let failed = ctx
-        .input
-        .checks
-        .iter()
-        .filter(|c| c.status == CheckStatus::Failed)
-        .count();
-    let incomplete = s.accounts.iter().filter(|a| !a.is_complete()).count();
-    let (verdict, c) = match (failed, incomplete) {
-        (0, 0) => ("All checks passed and collection was complete.".to_owned(), GREEN),
-        (0, n) => (format!("All checks passed, but collection was incomplete for {n} account(s): see the summary."), RED),
-        (f, 0) => (format!("{f} of {} checks failed.", ctx.input.checks.len()), RED),
-        (f, n) => (
-            format!("{f} of {} checks failed, and collection was incomplete for {n} account(s).", ctx.input.checks.len()),
-            RED,
-        ),
-    };
+    let (verdict, ok) = verdict(ctx.input.checks, s);
+    let c = if ok { GREEN } else { RED };
     l.key_values(&[("Result", verdict)], 110.0, kv.bold().colour(c));
     l.gap(14.0);
 
@@ -299,6 +285,49 @@ fn cover(l: &mut Layout, ctx: &Context) {
          same findings.",
         BODY_STYLE.colour(GREY),
     );
+}
+
+/// The one-line result on the cover, and whether it is good news: only when no check failed, none is
+/// incomplete and every account was collected completely.
+fn verdict(checks: &[CheckSummary], snapshot: &Snapshot) -> (String, bool) {
+    let count = |s: CheckStatus| checks.iter().filter(|c| c.status == s).count();
+    let (failed, incomplete) = (count(CheckStatus::Failed), count(CheckStatus::Incomplete));
+    let accounts = snapshot
+        .accounts
+        .iter()
+        .filter(|a| !a.is_complete())
+        .count();
+    if snapshot.accounts.is_empty() {
+        return (
+            "Nothing was audited: the snapshot holds no accounts.".to_owned(),
+            false,
+        );
+    }
+    let mut parts = Vec::new();
+    if failed > 0 {
+        parts.push(format!("{failed} of {} checks failed", checks.len()));
+    }
+    if incomplete > 0 {
+        parts.push(format!(
+            "{incomplete} of {} checks are INCOMPLETE (they could not read everything they check)",
+            checks.len()
+        ));
+    }
+    if accounts > 0 {
+        parts.push(format!(
+            "collection was incomplete for {accounts} account(s)"
+        ));
+    }
+    if parts.is_empty() {
+        (
+            "All checks passed and collection was complete.".to_owned(),
+            true,
+        )
+    } else {
+        let mut text = parts.join("; ");
+        text.push_str(": see the summary.");
+        (text, false)
+    }
 }
 
 fn summary(l: &mut Layout, ctx: &Context) {
@@ -347,11 +376,12 @@ fn summary(l: &mut Layout, ctx: &Context) {
                 Cell::styled("Totals", CELL_STYLE.bold()),
                 Cell::styled(
                     format!(
-                        "{} checks: {} passed, {} failed, {} waived",
+                        "{} checks: {} passed, {} failed, {} waived, {} incomplete",
                         checks.len(),
                         count(CheckStatus::Passed),
                         count(CheckStatus::Failed),
-                        count(CheckStatus::Waived)
+                        count(CheckStatus::Waived),
+                        count(CheckStatus::Incomplete)
                     ),
                     CELL_STYLE.bold(),
                 ),
@@ -365,11 +395,14 @@ fn summary(l: &mut Layout, ctx: &Context) {
         l.table_end(&cols);
     }
     l.paragraph(
-        "A check has passed when it produced no findings, is waived when every finding is covered by a waiver, \
-         and has failed otherwise. Each check is detailed in section 2 with its evidence.",
+        "A check has passed when it produced no findings and read everything it checks, is waived when every \
+         finding is covered by a waiver, is incomplete when some of what it reads could not be collected (it \
+         cannot prove the rest, whatever it found), and has failed otherwise. Each check is detailed in section 2 \
+         with its evidence.",
         BODY_STYLE.colour(GREY),
     );
     l.gap(6.0);
+    incomplete_checks(l, checks);
 
     let incomplete: Vec<&AccountSnapshot> = ctx
         .input
@@ -447,6 +480,60 @@ fn summary(l: &mut Layout, ctx: &Context) {
     }
 }
 
+/// The checks that could not read all their inputs: which account, which collection step, why.
+fn incomplete_checks(l: &mut Layout, checks: &[CheckSummary]) {
+    let incomplete: Vec<&CheckSummary> =
+        checks.iter().filter(|c| !c.incomplete.is_empty()).collect();
+    if incomplete.is_empty() {
+        return;
+    }
+    l.heading2(&format!("{} check(s) INCOMPLETE", incomplete.len()), RED);
+    l.paragraph(
+        "These checks could not read everything they check in the accounts below, so they cannot prove their \
+         result there: a missing input is never counted as a pass.",
+        BODY_STYLE.colour(RED),
+    );
+    l.gap(3.0);
+    let red = CELL_STYLE.colour(RED);
+    let cols = Table::new(&[
+        ("check", 1.7, 2),
+        ("account", 1.7, 2),
+        ("input (collection step)", 2.2, 3),
+        ("status", 0.8, 1),
+        ("why", 3.6, 3),
+    ]);
+    l.table_start(&cols);
+    let mut i = 0;
+    for c in incomplete {
+        for m in &c.incomplete {
+            let account = if m.account_id.is_empty() {
+                "the snapshot".to_owned()
+            } else if m.account_name.is_empty() {
+                m.account_id.clone()
+            } else {
+                format!("{} ({})", m.account_name, m.account_id)
+            };
+            let step = match &m.region {
+                Some(r) => format!("{} {r}", m.step),
+                None => m.step.clone(),
+            };
+            l.table_row(
+                &cols,
+                &[
+                    Cell::styled(c.id.clone(), red.bold()),
+                    Cell::styled(account, red),
+                    Cell::styled(step, red),
+                    Cell::styled(m.status.clone(), red.bold()),
+                    Cell::styled(m.detail.clone(), red),
+                ],
+                i,
+            );
+            i += 1;
+        }
+    }
+    l.table_end(&cols);
+}
+
 fn check_sections(l: &mut Layout, ctx: &Context) {
     let mut by_check: HashMap<&str, Vec<&Finding>> = HashMap::new();
     for f in ctx.input.findings {
@@ -513,6 +600,19 @@ fn check_section(
         80.0,
         BODY_STYLE,
     );
+    if !check.incomplete.is_empty() {
+        l.key_values(
+            &[(
+                "INCOMPLETE",
+                format!(
+                    "could not read everything in {}; see the executive summary",
+                    check.incomplete_accounts().join(", ")
+                ),
+            )],
+            80.0,
+            BODY_STYLE.bold().colour(RED),
+        );
+    }
     l.gap(3.0);
     if findings.is_empty() {
         l.paragraph("No findings.", BODY_STYLE.colour(GREEN));
@@ -954,6 +1054,7 @@ mod tests {
                 findings: 2,
                 waived: 1,
                 status: CheckStatus::Failed,
+                incomplete: vec![],
             },
             CheckSummary {
                 id: "distinct-approvers".into(),
@@ -964,6 +1065,7 @@ mod tests {
                 findings: 0,
                 waived: 0,
                 status: CheckStatus::Passed,
+                incomplete: vec![],
             },
         ]
     }
