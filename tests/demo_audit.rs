@@ -770,3 +770,48 @@ fn a_period_beyond_lookup_events_without_an_archive_is_incomplete_in_every_repor
         "{output}"
     );
 }
+
+#[test]
+fn an_archive_whose_digests_cover_the_period_completes_what_lookup_events_cannot_see() {
+    let demo = demo();
+    // The organisation's trails started logging 120 days ago; LookupEvents sees 90 of these 100 days.
+    let since = (chrono::Utc::now() - chrono::Duration::days(100))
+        .format("%Y-%m-%d")
+        .to_string();
+    let (code, dir, output, _keep) = audit(&demo.config(), &["--since", &since]);
+    let findings = read_json(&dir.join("findings.json"));
+    let snapshot = read_json(&dir.join("snapshot.json"));
+    let partial = snapshot["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .flat_map(|a| a["steps"].as_array().cloned().unwrap_or_default())
+        .filter(|s| {
+            s["status"] == "partial"
+                && s["step"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("cloudtrail:LookupEvents"))
+        })
+        .count();
+    assert!(
+        partial >= 8,
+        "LookupEvents is partial in every account\n{output}"
+    );
+    for id in [
+        "out-of-band-change",
+        "distinct-approvers",
+        "approval-evidence",
+    ] {
+        assert_ne!(
+            check_of(&findings, id)["status"],
+            "incomplete",
+            "{id}: the archive covers the rest\n{output}"
+        );
+    }
+    assert_eq!(
+        check_of(&findings, "trail-integrity")["status"],
+        "passed",
+        "{output}"
+    );
+    assert_eq!(code, 3, "{output}");
+}

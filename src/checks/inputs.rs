@@ -231,14 +231,45 @@ pub fn missing_inputs(check: &dyn Check, ctx: &CheckContext) -> Vec<MissingInput
     out
 }
 
-/// Whether what a partial step could not read was read another way. Today: none.
+/// Whether what a partial step could not read was read another way: LookupEvents sees only 90 days, and a trail
+/// archive that was read completely (no unreadable file, no integrity issue) and whose valid digests cover every
+/// hour of the period for that account and region holds the rest of its events.
 fn covered_elsewhere(
-    _snapshot: &Snapshot,
-    _account: &AccountSnapshot,
-    _step: &CollectionStep,
-    _kind: InputKind,
+    snapshot: &Snapshot,
+    account: &AccountSnapshot,
+    step: &CollectionStep,
+    kind: InputKind,
 ) -> bool {
-    false
+    if step.status != StepStatus::Partial
+        || !matches!(kind, InputKind::ApprovalEvents | InputKind::WriteEvents)
+    {
+        return false;
+    }
+    let Some(region) = &step.region else {
+        return false;
+    };
+    let wanted: std::collections::BTreeSet<(String, String)> =
+        [(account.account_id.clone(), region.clone())].into();
+    snapshot.accounts.iter().any(|owner| {
+        owner.trail_archives.iter().any(|scan| {
+            let bucket = super::trail_integrity::scan_bucket(scan);
+            let read_ok = owner.steps.iter().any(|s| {
+                s.step == format!("s3:trail-archive({bucket})") && s.status == StepStatus::Ok
+            });
+            read_ok
+                && scan.unreadable.is_empty()
+                && scan.integrity.as_ref().is_some_and(|report| {
+                    report.is_clean()
+                        && crate::trail::integrity::coverage_gaps(
+                            &report.chains,
+                            &wanted,
+                            &snapshot.period,
+                            snapshot.collected_at,
+                        )
+                        .is_empty()
+                })
+        })
+    })
 }
 
 #[cfg(test)]

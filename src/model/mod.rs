@@ -28,6 +28,6 @@ pub use snapshot::{
     SCHEMA_VERSION,
 };
 pub use trail::{
-    IntegrityIssue, IntegrityIssueKind, IntegrityReport, TrailArchiveScan, TrailPublicKey,
-    UnreadableEvidence, UnreadableKind, WriteEvent,
+    DigestChain, IntegrityIssue, IntegrityIssueKind, IntegrityReport, TimeSpan, TrailArchiveScan,
+    TrailPublicKey, UnreadableEvidence, UnreadableKind, WriteEvent,
 };

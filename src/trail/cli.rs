@@ -121,6 +121,43 @@ struct Outcome {
     totals: ScanTotals,
     integrity: Option<IntegrityReport>,
     public_keys: Vec<TrailPublicKey>,
+    /// The archive's prefix inside its bucket (empty for a local copy).
+    prefix: String,
+}
+
+/// Adds to the integrity report every part of the period that no valid digest covers, for each account and
+/// region the archive has digests or log files of (up to now, less CloudTrail's delivery delay).
+fn add_coverage_gaps(outcome: &mut Outcome, period: &Period) {
+    let Some(report) = &mut outcome.integrity else {
+        return;
+    };
+    let expected = integrity::seen_in_archive(
+        &report.chains,
+        outcome.totals.hashes.keys().cloned(),
+        &outcome.prefix,
+    );
+    for gap in integrity::coverage_gaps(&report.chains, &expected, period, Utc::now()) {
+        let root = report
+            .chains
+            .iter()
+            .find(|c| {
+                c.account_id == gap.account_id
+                    && c.region == gap.region
+                    && gap.trail.as_ref().is_none_or(|t| *t == c.trail)
+            })
+            .map(|c| format!("{}CloudTrail-Digest/{}/", c.root, c.region))
+            .unwrap_or_else(|| {
+                format!(
+                    "AWSLogs/{}/CloudTrail-Digest/{}/",
+                    gap.account_id, gap.region
+                )
+            });
+        report.issues.push(crate::model::IntegrityIssue {
+            kind: crate::model::IntegrityIssueKind::CoverageGap,
+            location: root,
+            detail: gap.describe(),
+        });
+    }
 }
 
 pub fn run_scan(args: &ScanArgs) -> anyhow::Result<u8> {
@@ -336,7 +373,9 @@ fn scan_source(
         ),
     };
     progress.finish();
-    outcome
+    let mut outcome = outcome?;
+    add_coverage_gaps(&mut outcome, &period);
+    Ok(outcome)
 }
 
 fn scan_s3(
@@ -388,6 +427,7 @@ fn scan_s3(
             totals: scan.totals,
             integrity: scan.integrity,
             public_keys: scan.public_keys,
+            prefix: normalise_prefix(prefix),
         })
     })
 }
@@ -426,6 +466,7 @@ fn scan_local(
         totals,
         integrity: None,
         public_keys: Vec::new(),
+        prefix: String::new(),
     };
     if verify {
         let digest_files = local::list_files(dir, &filters, period, FileKind::Digest, 1);
