@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand};
 
@@ -173,16 +173,38 @@ struct RunArgs {
     signing_key: Option<PathBuf>,
 }
 
+/// A request that cannot be what was meant (bad dates, an empty period, filters naming nothing): exit 2.
+#[derive(Debug)]
+struct Usage(String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+fn is_usage(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause.downcast_ref::<Usage>().is_some()
+            || cause
+                .downcast_ref::<gateaudit::analysis::evidence::EvidenceError>()
+                .is_some_and(|e| e.is_usage())
+    })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli.log_level);
     match run(cli) {
         Ok(code) => ExitCode::from(code),
+        Err(e) if is_usage(&e) => {
+            eprintln!("gateaudit: usage: {}", visible(&format!("{e:#}")));
+            ExitCode::from(EXIT_USAGE)
+        }
         Err(e) => {
-            eprintln!(
-                "gateaudit: error: {}",
-                gateaudit::report::text::visible(&format!("{e:#}"))
-            );
+            eprintln!("gateaudit: error: {}", visible(&format!("{e:#}")));
             ExitCode::from(EXIT_ERROR)
         }
     }
@@ -445,6 +467,13 @@ fn evidence(
         "{} approval(s); {} without an S3 record; {} not tied to an execution",
         completeness.rows, completeness.without_record, completeness.unattributed
     );
+    if !scope.environments.is_empty() && completeness.undetermined_environment > 0 {
+        println!(
+            "WARNING: {} approval(s) in the period gate no stage whose environment is known; an environment \
+             filter cannot select them",
+            completeness.undetermined_environment
+        );
+    }
     for account in &completeness.incomplete_accounts {
         println!(
             "INCOMPLETE account in scope: {} (the list may miss approvals there)",
@@ -549,7 +578,10 @@ fn parse_time(text: &str, what: &str) -> anyhow::Result<DateTime<Utc>> {
             return Ok(t.and_utc());
         }
     }
-    bail!("{what}: {text:?} is neither YYYY-MM-DD nor an RFC 3339 time")
+    Err(Usage(format!(
+        "{what}: {text:?} is neither YYYY-MM-DD nor an RFC 3339 time"
+    ))
+    .into())
 }
 
 fn period(args: &CollectArgs, config: &Config) -> anyhow::Result<Period> {
@@ -562,7 +594,10 @@ fn period(args: &CollectArgs, config: &Config) -> anyhow::Result<Period> {
         None => until - Duration::days(config.lookback_days),
     };
     if since >= until {
-        bail!("--since ({since}) must be before --until ({until})");
+        return Err(Usage(format!(
+            "--since ({since}) must be before --until ({until}): the period is empty"
+        ))
+        .into());
     }
     Ok(Period { since, until })
 }

@@ -815,3 +815,77 @@ fn an_archive_whose_digests_cover_the_period_completes_what_lookup_events_cannot
     );
     assert_eq!(code, 3, "{output}");
 }
+
+#[test]
+fn an_evidence_request_by_environment_selects_where_approvals_deploy_and_refuses_empty_answers() {
+    let demo = demo();
+    let (_, dir, _, _keep) = audit(&demo.config(), &[]);
+    let snapshot_path = dir.join("snapshot.json");
+    let snapshot = read_json(&snapshot_path);
+    let until = snapshot["period"]["until"]
+        .as_str()
+        .expect("until")
+        .to_owned();
+    let days_ago = |d: i64| (chrono::Utc::now() - chrono::Duration::days(d)).to_rfc3339();
+    let out = tempfile::tempdir().expect("tempdir");
+    let run = |since: &str, until: &str, extra: &[&str]| {
+        let mut args = vec![
+            "evidence",
+            "--snapshot",
+            snapshot_path.to_str().expect("utf-8"),
+            "--since",
+            since,
+            "--until",
+            until,
+            "--out",
+            out.path().to_str().expect("utf-8"),
+        ];
+        args.extend_from_slice(extra);
+        common::gateaudit_with_env(&args, &[], out.path())
+    };
+    // The prod gate's approvals are given in the CI/CD account but deploy into prod.
+    let prod = run(&days_ago(17), &until, &["--environment", "prod"]);
+    assert_eq!(prod.status.code(), Some(0), "{}", text(&prod));
+    let evidence_dir = run_dir(out.path());
+    let mut reader = csv::Reader::from_path(evidence_dir.join("evidence.csv")).expect("csv");
+    let headers = reader.headers().expect("headers").clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).expect("column");
+    let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().expect("rows");
+    assert_eq!(
+        rows.len(),
+        2,
+        "execution 2's two prod approvals\n{}",
+        text(&prod)
+    );
+    assert!(rows
+        .iter()
+        .all(|r| &r[col("stage")] == "ProdGate" && &r[col("environment")] == "prod"));
+    // The approving account's own label selects nothing: a usage error, not an empty ledger.
+    let cicd = run(&days_ago(17), &until, &["--environment", "cicd"]);
+    assert_eq!(cicd.status.code(), Some(2), "{}", text(&cicd));
+    assert!(
+        String::from_utf8_lossy(&cicd.stderr)
+            .contains("no pipeline of the snapshot deploys into an account labelled \"cicd\""),
+        "{}",
+        text(&cicd)
+    );
+    // A valid scope without approvals says so and fails.
+    let nothing = run(&days_ago(6), &until, &["--environment", "prod"]);
+    assert_eq!(nothing.status.code(), Some(1), "{}", text(&nothing));
+    assert!(
+        String::from_utf8_lossy(&nothing.stderr).contains("the request selects no approval"),
+        "{}",
+        text(&nothing)
+    );
+    // An empty or reversed period is a usage error.
+    let t = days_ago(3);
+    let empty = run(&t, &t, &[]);
+    assert_eq!(empty.status.code(), Some(2), "{}", text(&empty));
+    let reversed = run(&until, &days_ago(10), &[]);
+    assert_eq!(reversed.status.code(), Some(2), "{}", text(&reversed));
+    assert_eq!(
+        std::fs::read_dir(out.path()).expect("out").count(),
+        1,
+        "refused requests write nothing"
+    );
+}

@@ -4,6 +4,7 @@
 //! - [`access`]: the access model over the IAM evaluator (who can do what);
 //! - [`approvals`]: each approval joined to its person, execution and S3 record;
 //! - [`exposure`]: who-can-approve and write-grant tables;
+//! - [`deployments`]: the accounts a pipeline action deploys into and an approval gates;
 //! - [`ledger`]: the approval ledger rows;
 //! - [`evidence`]: the ledger cut to an auditor's scope.
 //!
@@ -11,6 +12,7 @@
 
 pub mod access;
 pub mod approvals;
+pub mod deployments;
 pub mod evidence;
 pub mod exposure;
 pub mod identity;
