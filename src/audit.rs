@@ -115,7 +115,7 @@ pub fn evaluate(snapshot: &Snapshot, rules: &RuleSet, waivers: &Waivers) -> Eval
 }
 
 pub fn sha256_file(path: &Path) -> Result<String, ReportError> {
-    let bytes = std::fs::read(path).map_err(|e| ReportError::io(path, e))?;
+    let bytes = std::fs::read(path).map_err(|e| ReportError::read(path, e))?;
     Ok(hex::encode(Sha256::digest(&bytes)))
 }
 
@@ -136,24 +136,28 @@ pub struct RunOptions<'a> {
     pub waivers: &'a Waivers,
 }
 
-/// Writes `snapshot.json` into `dir`, runs the checks, writes every report and the manifest.
+/// Writes `snapshot.json` into `dir`, runs the checks, writes every report and the manifest. The folder is
+/// written under a hidden temporary name and renamed to `dir` at the end, so it exists only complete; a `dir`
+/// that exists already is refused (never shared with another run).
 pub fn run(
     snapshot: &Snapshot,
     rules: &RuleSet,
     dir: &Path,
     options: &RunOptions,
 ) -> Result<Outcome, anyhow::Error> {
-    std::fs::create_dir_all(dir).map_err(|e| ReportError::io(dir, e))?;
-    let snapshot_path = dir.join("snapshot.json");
+    let staged = report::staging::StagedDir::create(dir)?;
+    let work = staged.path().to_path_buf();
+    let snapshot_path = work.join("snapshot.json");
     match options.snapshot_source {
         SnapshotSource::Collected => snapshot.save(&snapshot_path)?,
         SnapshotSource::File(source) => {
-            std::fs::copy(source, &snapshot_path).map_err(|e| ReportError::io(source, e))?;
+            std::fs::copy(source, &snapshot_path)
+                .map_err(|e| ReportError::copy(source, &snapshot_path, e))?;
         }
     }
     let mut inputs = vec![snapshot_path.clone()];
     if !options.inputs.is_empty() {
-        let inputs_dir = dir.join("inputs");
+        let inputs_dir = work.join("inputs");
         std::fs::create_dir_all(&inputs_dir).map_err(|e| ReportError::io(&inputs_dir, e))?;
         for source in &options.inputs {
             let name = source
@@ -161,7 +165,7 @@ pub fn run(
                 .map(|n| n.to_os_string())
                 .unwrap_or_else(|| "input".into());
             let copy = inputs_dir.join(name);
-            std::fs::copy(source, &copy).map_err(|e| ReportError::io(source, e))?;
+            std::fs::copy(source, &copy).map_err(|e| ReportError::copy(source, &copy, e))?;
             inputs.push(copy);
         }
     }
@@ -178,9 +182,9 @@ pub fn run(
         snapshot_sha256,
         rule_set: rules.name.clone(),
     };
-    let written = report::write_all(&input, dir)?;
+    let written = report::write_all(&input, &work)?;
     let manifest = report::manifest::write_manifest(
-        dir,
+        &work,
         &snapshot.run_id,
         &inputs,
         &written.files,
@@ -189,6 +193,8 @@ pub fn run(
     let mut files = inputs;
     files.extend(written.files);
     files.extend(manifest);
+    let files: Vec<PathBuf> = files.iter().map(|f| staged.final_path(f)).collect();
+    let dir = staged.commit()?;
     let incomplete_accounts = snapshot
         .accounts
         .iter()
@@ -202,7 +208,7 @@ pub fn run(
         })
         .collect();
     Ok(Outcome {
-        dir: dir.to_path_buf(),
+        dir,
         files,
         ledger_rows: evaluated.ledger.len(),
         checks: evaluated.checks,
@@ -355,5 +361,42 @@ mod tests {
         assert!(nothing_audited(&org.snapshot)
             .is_some_and(|why| why.contains("none of the 2 account(s)")));
         assert!(nothing_audited(&org_complete().snapshot).is_none());
+    }
+
+    #[test]
+    fn a_run_folder_exists_only_complete_and_is_never_reused() {
+        let org = org_complete();
+        let out = tempfile::tempdir().expect("tempdir");
+        let dir = out.path().join(&org.snapshot.run_id);
+        let waivers = Waivers::default();
+        let options = |inputs: Vec<PathBuf>| RunOptions {
+            fail_on: Severity::High,
+            snapshot_source: SnapshotSource::Collected,
+            inputs,
+            signing_key: None,
+            waivers: &waivers,
+        };
+        // A run that fails half-way (an input that cannot be copied) leaves nothing behind.
+        let err = run(
+            &org.snapshot,
+            &org.rules,
+            &dir,
+            &options(vec![out.path().join("no-such-config.toml")]),
+        )
+        .err()
+        .expect("the missing input fails the run");
+        assert!(err.to_string().contains("cannot copy"), "{err}");
+        assert_eq!(std::fs::read_dir(out.path()).expect("out").count(), 0);
+        let outcome = run(&org.snapshot, &org.rules, &dir, &options(vec![])).expect("run");
+        assert_eq!(outcome.dir, dir);
+        assert!(outcome
+            .files
+            .iter()
+            .all(|f| f.starts_with(&dir) && f.exists()));
+        let again = run(&org.snapshot, &org.rules, &dir, &options(vec![]))
+            .err()
+            .expect("the folder exists");
+        assert!(again.to_string().contains("already exists"), "{again}");
+        assert_eq!(std::fs::read_dir(out.path()).expect("out").count(), 1);
     }
 }

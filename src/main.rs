@@ -300,7 +300,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let snap = Snapshot::load(&snapshot)?;
             let rules = snapshot_rules(&snap, run.policy.as_deref())?;
             let stamp = Utc::now().format("%Y%m%dT%H%M%SZ");
-            let dir = run.out.join(format!("{}-offline-{stamp}", snap.run_id));
+            let dir = run.out.join(format!(
+                "{}-offline-{stamp}-{}",
+                snap.run_id,
+                gateaudit::report::staging::random_suffix()
+            ));
             let key = signing_key(&run)?;
             let (waivers, waivers_path) = load_waivers(&run, None)?;
             let options = RunOptions {
@@ -428,18 +432,28 @@ fn evidence(
         &snapshot, &rules,
     ));
     let (rows, completeness) = gateaudit::analysis::evidence::select(&snapshot, &ledger, &scope)?;
-    let dir = out.join(format!("evidence-{}", Utc::now().format("%Y%m%dT%H%M%SZ")));
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let staged = gateaudit::report::staging::StagedDir::create(&out.join(format!(
+        "evidence-{}-{}",
+        Utc::now().format("%Y%m%dT%H%M%SZ"),
+        gateaudit::report::staging::random_suffix()
+    )))?;
+    let dir = staged.path().to_path_buf();
     let snapshot_copy = dir.join("snapshot.json");
-    std::fs::copy(snapshot_path, &snapshot_copy)
-        .with_context(|| format!("cannot copy {}", snapshot_path.display()))?;
+    std::fs::copy(snapshot_path, &snapshot_copy).with_context(|| {
+        format!(
+            "cannot copy {} to {}",
+            snapshot_path.display(),
+            snapshot_copy.display()
+        )
+    })?;
     let snapshot_sha256 = audit::sha256_file(&snapshot_copy)?;
     let scope_path = dir.join("scope.json");
     let scope_doc = serde_json::json!({
         "scope": scope, "description": scope.describe(), "completeness": completeness,
         "snapshot": {"run_id": snapshot.run_id, "collected_at": snapshot.collected_at, "period": snapshot.period, "sha256": snapshot_sha256},
     });
-    std::fs::write(&scope_path, serde_json::to_vec_pretty(&scope_doc)?)?;
+    std::fs::write(&scope_path, serde_json::to_vec_pretty(&scope_doc)?)
+        .with_context(|| format!("cannot write {}", scope_path.display()))?;
     let csv = gateaudit::report::csv_files::write_ledger(&rows, &dir.join("evidence.csv"))?;
     let pdf = gateaudit::report::pdf::write_evidence_pdf(
         &gateaudit::report::pdf::EvidenceDocument {
@@ -462,6 +476,12 @@ fn evidence(
         &outputs,
         key.as_ref(),
     )?;
+    let written: Vec<PathBuf> = outputs
+        .iter()
+        .chain(&manifest)
+        .map(|f| staged.final_path(f))
+        .collect();
+    staged.commit()?;
     println!("evidence: {}", visible(&scope.describe()));
     println!(
         "{} approval(s); {} without an S3 record; {} not tied to an execution",
@@ -480,7 +500,7 @@ fn evidence(
             visible(account)
         );
     }
-    for f in outputs.iter().chain(&manifest) {
+    for f in &written {
         println!("  {}", gateaudit::report::text::visible_path(f));
     }
     Ok(if completeness.incomplete_accounts.is_empty() {

@@ -69,10 +69,14 @@ pub fn to_smithy(t: DateTime<Utc>) -> aws_smithy_types::DateTime {
     aws_smithy_types::DateTime::from_secs_and_nanos(t.timestamp(), t.timestamp_subsec_nanos())
 }
 
-/// A run id: UTC time of the run and a short suffix from the process id and clock, readable and sortable.
+/// A run id: UTC time of the run (readable, sortable) and 64 random bits, so that runs started in the same
+/// second never share an id (nor a report folder).
 pub fn new_run_id(now: DateTime<Utc>) -> String {
-    let suffix = (now.timestamp_subsec_nanos() ^ std::process::id().rotate_left(16)) & 0xffff;
-    format!("{}-{suffix:04x}", now.format("%Y%m%dT%H%M%SZ"))
+    format!(
+        "{}-{}",
+        now.format("%Y%m%dT%H%M%SZ"),
+        crate::report::staging::random_suffix()
+    )
 }
 
 /// Collects every configured account. Progress goes to the tracing log; failures go into the snapshot.

@@ -8,6 +8,7 @@ pub mod json;
 pub mod junit;
 pub mod manifest;
 pub mod pdf;
+pub mod staging;
 pub mod text;
 
 use std::path::{Path, PathBuf};
@@ -27,19 +28,57 @@ pub enum ReportError {
     },
     #[error("cannot write {path}: {message}")]
     Format { path: String, message: String },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid: {message}")]
+    Invalid { path: String, message: String },
+    #[error("cannot copy {from} to {to}: {source}")]
+    Copy {
+        from: String,
+        to: String,
+        source: std::io::Error,
+    },
+    #[error("{path} already exists: a report folder is never reused (another run has that name)")]
+    Exists { path: String },
 }
 
 impl ReportError {
+    /// Writing `path` failed.
     pub fn io(path: &Path, source: std::io::Error) -> ReportError {
         ReportError::Io {
             path: path.display().to_string(),
             source,
         }
     }
+    /// Rendering `path` failed.
     pub fn format(path: &Path, message: impl std::fmt::Display) -> ReportError {
         ReportError::Format {
             path: path.display().to_string(),
             message: message.to_string(),
+        }
+    }
+    /// Reading `path` failed.
+    pub fn read(path: &Path, source: std::io::Error) -> ReportError {
+        ReportError::Read {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+    /// `path` was read but its content is not what it must be.
+    pub fn invalid(path: &Path, message: impl std::fmt::Display) -> ReportError {
+        ReportError::Invalid {
+            path: path.display().to_string(),
+            message: message.to_string(),
+        }
+    }
+    pub fn copy(from: &Path, to: &Path, source: std::io::Error) -> ReportError {
+        ReportError::Copy {
+            from: from.display().to_string(),
+            to: to.display().to_string(),
+            source,
         }
     }
 }
