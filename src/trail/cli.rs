@@ -89,6 +89,16 @@ pub struct SourceArgs {
     /// No progress line even on a terminal.
     #[arg(long)]
     pub quiet: bool,
+    /// Largest archive file read, compressed or decompressed, in MiB; a larger one is unreadable evidence
+    /// (a gzip bomb cannot exhaust memory).
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=16384))]
+    pub max_file_mb: u32,
+}
+
+impl SourceArgs {
+    fn max_file_bytes(&self) -> usize {
+        (self.max_file_mb as usize) << 20
+    }
 }
 
 #[derive(Debug, Args)]
@@ -357,6 +367,7 @@ fn scan_source(
                 verify,
                 rules,
                 max_in_flight: args.max_in_flight,
+                max_file_bytes: args.max_file_bytes(),
             };
             scan_s3(args, bucket, prefix, &period, &options, sink, counters)
         }
@@ -447,20 +458,22 @@ fn scan_local(
     if !dir.join("AWSLogs").is_dir() {
         bail!("{} holds no AWSLogs/ folder (give the folder the archive was exported into, or s3://bucket/prefix)", dir.display());
     }
-    let files = local::list_files(dir, &filters, period, FileKind::Log, 1);
+    let listing = local::list_files(dir, &filters, period, FileKind::Log, 1);
     if let Some(c) = &counters {
-        c.files_total
-            .store(files.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        c.files_total.store(
+            listing.files.len() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
     let settings = ScanSettings {
-        selection,
-        period: *period,
-        hash: verify,
-        rules,
+        max_file_bytes: args.max_file_bytes(),
+        ..ScanSettings::new(selection, *period, verify, rules)
     };
     let mut scanner = Scanner::new(sink, counters, verify);
-    local::scan_files(&files, &settings, &mut scanner)?;
-    let totals = scanner.totals;
+    local::scan_files(&listing.files, &settings, &mut scanner)?;
+    let mut totals = scanner.totals;
+    // What the walk would not read (special files, links out of the tree) is unreadable evidence too.
+    totals.unreadable.extend(listing.not_read);
     let mut outcome = Outcome {
         source: dir.display().to_string(),
         totals,
@@ -469,7 +482,9 @@ fn scan_local(
         prefix: String::new(),
     };
     if verify {
-        let digest_files = local::list_files(dir, &filters, period, FileKind::Digest, 1);
+        let listing = local::list_files(dir, &filters, period, FileKind::Digest, 1);
+        outcome.totals.unreadable.extend(listing.not_read);
+        let digest_files = listing.files;
         if !digest_files.is_empty() {
             outcome.public_keys = match &args.public_keys {
                 Some(p) => load_public_keys(p)?,
@@ -478,16 +493,20 @@ fn scan_local(
             let digests: Vec<DigestInput> = digest_files
                 .iter()
                 .map(|f| {
+                    // A signature is 512 hex characters; only a small regular file is read.
                     let sidecar = |ext: &str| {
-                        std::fs::read_to_string(format!("{}.{ext}", f.path.display()))
-                            .ok()
-                            .map(|s| s.trim().to_owned())
+                        local::read_regular(
+                            Path::new(&format!("{}.{ext}", f.path.display())),
+                            64 << 10,
+                        )
+                        .ok()
+                        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
                     };
                     DigestInput {
                         location: f.path.display().to_string(),
                         bucket: None,
                         key: f.key.clone(),
-                        data: std::fs::read(&f.path).map_err(|e| e.to_string()),
+                        data: local::read_regular(&f.path, args.max_file_bytes()),
                         signature: sidecar("signature"),
                         algorithm: sidecar("signature-algorithm"),
                     }

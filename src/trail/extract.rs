@@ -50,6 +50,8 @@ pub struct ExtractOptions<'a> {
     /// Compute the SHA-256 of each file's uncompressed content (for digest verification).
     pub hash: bool,
     pub rules: &'a IdentityRules,
+    /// Largest decompressed file read; a larger one is unreadable evidence.
+    pub max_uncompressed: usize,
 }
 
 /// One selected event, with CloudTrail's fields and our person key.
@@ -188,7 +190,7 @@ pub fn extract_file(
 ) -> FileOutcome {
     let mut out = FileOutcome::new(location, key);
     out.compressed = compressed.len() as u64;
-    with_gunzipped(compressed, |json| match json {
+    with_gunzipped(compressed, opts.max_uncompressed, |json| match json {
         Ok(json) => extract_json(json, opts, &mut out),
         Err(e) => out.damaged(UnreadableKind::Gzip, e),
     });
@@ -362,6 +364,7 @@ mod tests {
         let json = serde_json::to_vec(&serde_json::json!({"Records": records})).expect("json");
         let rules = IdentityRules::default();
         let opts = ExtractOptions {
+            max_uncompressed: crate::trail::decode::DEFAULT_MAX_UNCOMPRESSED,
             selection,
             period: period(),
             hash: true,
@@ -439,6 +442,7 @@ mod tests {
     fn damaged_files_are_unreadable_evidence() {
         let rules = IdentityRules::default();
         let opts = ExtractOptions {
+            max_uncompressed: crate::trail::decode::DEFAULT_MAX_UNCOMPRESSED,
             selection: Selection::All,
             period: period(),
             hash: false,
