@@ -145,9 +145,15 @@ struct CollectArgs {
     /// AWS profile for the base credentials (else the standard chain: env, AWS_PROFILE, SSO, instance role).
     #[arg(long, env = "AWS_PROFILE")]
     profile: Option<String>,
-    /// Attempts per AWS call, including the first.
-    #[arg(long, default_value_t = 4)]
+    /// Attempts per AWS call, including the first (adaptive retries: backoff with jitter).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=20))]
     max_attempts: u32,
+    /// AWS requests in flight at once, all accounts together.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    max_requests: u32,
+    /// AWS requests in flight at once for one account.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    max_requests_per_account: u32,
 }
 
 #[derive(Args)]
@@ -576,6 +582,8 @@ fn collect_snapshot(
         profile: args.profile.clone(),
         max_attempts: args.max_attempts,
         endpoint_url: None,
+        max_requests: args.max_requests as usize,
+        max_requests_per_account: args.max_requests_per_account as usize,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -6,6 +6,7 @@ mod buckets;
 mod cloudtrail;
 mod codepipeline;
 mod iam;
+pub mod limits;
 pub mod records;
 pub mod session;
 pub mod trail_archive;
@@ -133,7 +134,7 @@ fn bucket_ref(b: &crate::config::BucketConfig) -> BucketRef {
 }
 
 async fn collect_account(
-    base: &aws_config::SdkConfig,
+    base: &session::BaseSession,
     config: &Config,
     account: &AccountConfig,
     period: &Period,

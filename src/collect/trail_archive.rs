@@ -334,33 +334,32 @@ async fn list_keys(
     prefixes: &[(NaiveDate, String, String)],
     in_flight: usize,
 ) -> Result<Vec<ListedKey>, String> {
-    let listed: Vec<Result<Vec<ListedKey>, String>> =
-        stream::iter(prefixes.iter().cloned())
-            .map(|(day, prefix, _)| async move {
-                let mut keys = Vec::new();
-                let mut pages = s3
-                    .list_objects_v2()
-                    .bucket(bucket)
-                    .prefix(&prefix)
-                    .into_paginator()
-                    .send();
-                while let Some(page) = pages.next().await {
-                    let page = page.map_err(|e| {
-                        format!("ListObjectsV2 s3://{bucket}/{prefix}: {}", error_text(&e))
-                    })?;
-                    keys.extend(
-                        page.contents()
-                            .iter()
-                            .filter_map(|o| o.key().map(|k| (k, o.size().unwrap_or(0))))
-                            .filter(|(k, _)| k.ends_with(".json.gz"))
-                            .map(|(k, size)| (day, k.to_owned(), u64::try_from(size).unwrap_or(0))),
-                    );
-                }
-                Ok(keys)
-            })
-            .buffer_unordered(in_flight.min(16))
-            .collect()
-            .await;
+    let listed: Vec<Result<Vec<ListedKey>, String>> = stream::iter(prefixes.iter().cloned())
+        .map(|(day, prefix, _)| async move {
+            let mut keys = Vec::new();
+            let mut pages = s3
+                .list_objects_v2()
+                .bucket(bucket)
+                .prefix(&prefix)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| {
+                    format!("ListObjectsV2 s3://{bucket}/{prefix}: {}", error_text(&e))
+                })?;
+                keys.extend(
+                    page.contents()
+                        .iter()
+                        .filter_map(|o| o.key().map(|k| (k, o.size().unwrap_or(0))))
+                        .filter(|(k, _)| k.ends_with(".json.gz"))
+                        .map(|(k, size)| (day, k.to_owned(), u64::try_from(size).unwrap_or(0))),
+                );
+            }
+            Ok(keys)
+        })
+        .buffer_unordered(in_flight.min(16))
+        .collect()
+        .await;
     let mut all = Vec::new();
     for l in listed {
         all.extend(l?);

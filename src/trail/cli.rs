@@ -418,8 +418,11 @@ fn scan_s3(
     };
     let session = SessionOptions {
         profile: args.profile.clone(),
-        max_attempts: 4,
         endpoint_url: args.endpoint_url.clone(),
+        // Downloads are what this command does: as many in flight for the bucket's account as asked for.
+        max_requests_per_account: args.max_in_flight.max(1),
+        max_requests: args.max_in_flight.max(1),
+        ..SessionOptions::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
