@@ -24,9 +24,24 @@ pub struct Outcome {
     pub incomplete_accounts: Vec<(String, String)>,
     /// What the answers ignore (organisation policies, people behind roles...), for every report.
     pub notes: Vec<String>,
+    /// Why nothing can pass whatever `--allow-incomplete` says: no account in the snapshot, or none collected
+    /// completely.
+    pub nothing_audited: Option<String>,
 }
 
 impl Outcome {
+    /// Checks that could not read all their inputs.
+    pub fn incomplete_checks(&self) -> impl Iterator<Item = &CheckSummary> {
+        self.checks
+            .iter()
+            .filter(|c| c.status == CheckStatus::Incomplete)
+    }
+
+    /// True when collection or a check is incomplete (exit 1 unless `--allow-incomplete`).
+    pub fn is_incomplete(&self) -> bool {
+        !self.incomplete_accounts.is_empty() || self.incomplete_checks().next().is_some()
+    }
+
     /// Unwaived findings at or above the threshold.
     pub fn violations(&self, fail_on: Severity) -> usize {
         self.findings
@@ -60,11 +75,8 @@ pub fn evaluate(snapshot: &Snapshot, rules: &RuleSet, waivers: &Waivers) -> Eval
         .map(|c| {
             let mine: Vec<&Finding> = findings.iter().filter(|f| f.check_id == c.id()).collect();
             let waived = mine.iter().filter(|f| f.is_waived()).count();
-            let status = match (mine.len(), waived) {
-                (0, _) => CheckStatus::Passed,
-                (n, w) if n == w => CheckStatus::Waived,
-                _ => CheckStatus::Failed,
-            };
+            let incomplete = checks::missing_inputs(c.as_ref(), &ctx);
+            let status = CheckStatus::decide(mine.len(), waived, !incomplete.is_empty());
             CheckSummary {
                 id: c.id().to_owned(),
                 title: c.title().to_owned(),
@@ -74,6 +86,7 @@ pub fn evaluate(snapshot: &Snapshot, rules: &RuleSet, waivers: &Waivers) -> Eval
                 findings: mine.len(),
                 waived,
                 status,
+                incomplete,
             }
         })
         .collect();
@@ -92,7 +105,8 @@ pub fn evaluate(snapshot: &Snapshot, rules: &RuleSet, waivers: &Waivers) -> Eval
             references: vec!["SOC 2 CC8.1".to_owned(), "ISO/IEC 27001:2022 A.8.32".to_owned()],
             findings: expired_waivers,
             waived: 0,
-            status: if expired_waivers > 0 { CheckStatus::Failed } else { CheckStatus::Passed },
+            status: CheckStatus::decide(expired_waivers, 0, false),
+            incomplete: Vec::new(),
         });
     }
     Evaluated {
@@ -106,12 +120,8 @@ pub fn evaluate(snapshot: &Snapshot, rules: &RuleSet, waivers: &Waivers) -> Eval
 }
 
 pub fn sha256_file(path: &Path) -> Result<String, ReportError> {
-    let bytes = std::fs::read(path).map_err(|e| ReportError::io(path, e))?;
-    Ok(hex(&Sha256::digest(&bytes)))
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    let bytes = std::fs::read(path).map_err(|e| ReportError::read(path, e))?;
+    Ok(hex::encode(Sha256::digest(&bytes)))
 }
 
 /// Where the snapshot of a run comes from.
@@ -131,24 +141,28 @@ pub struct RunOptions<'a> {
     pub waivers: &'a Waivers,
 }
 
-/// Writes `snapshot.json` into `dir`, runs the checks, writes every report and the manifest.
+/// Writes `snapshot.json` into `dir`, runs the checks, writes every report and the manifest. The folder is
+/// written under a hidden temporary name and renamed to `dir` at the end, so it exists only complete; a `dir`
+/// that exists already is refused (never shared with another run).
 pub fn run(
     snapshot: &Snapshot,
     rules: &RuleSet,
     dir: &Path,
     options: &RunOptions,
 ) -> Result<Outcome, anyhow::Error> {
-    std::fs::create_dir_all(dir).map_err(|e| ReportError::io(dir, e))?;
-    let snapshot_path = dir.join("snapshot.json");
+    let staged = report::staging::StagedDir::create(dir)?;
+    let work = staged.path().to_path_buf();
+    let snapshot_path = work.join("snapshot.json");
     match options.snapshot_source {
         SnapshotSource::Collected => snapshot.save(&snapshot_path)?,
         SnapshotSource::File(source) => {
-            std::fs::copy(source, &snapshot_path).map_err(|e| ReportError::io(source, e))?;
+            std::fs::copy(source, &snapshot_path)
+                .map_err(|e| ReportError::copy(source, &snapshot_path, e))?;
         }
     }
     let mut inputs = vec![snapshot_path.clone()];
     if !options.inputs.is_empty() {
-        let inputs_dir = dir.join("inputs");
+        let inputs_dir = work.join("inputs");
         std::fs::create_dir_all(&inputs_dir).map_err(|e| ReportError::io(&inputs_dir, e))?;
         for source in &options.inputs {
             let name = source
@@ -156,7 +170,7 @@ pub fn run(
                 .map(|n| n.to_os_string())
                 .unwrap_or_else(|| "input".into());
             let copy = inputs_dir.join(name);
-            std::fs::copy(source, &copy).map_err(|e| ReportError::io(source, e))?;
+            std::fs::copy(source, &copy).map_err(|e| ReportError::copy(source, &copy, e))?;
             inputs.push(copy);
         }
     }
@@ -174,9 +188,9 @@ pub fn run(
         rule_set: rules.name.clone(),
         notes: &evaluated.notes,
     };
-    let written = report::write_all(&input, dir)?;
+    let written = report::write_all(&input, &work)?;
     let manifest = report::manifest::write_manifest(
-        dir,
+        &work,
         &snapshot.run_id,
         &inputs,
         &written.files,
@@ -185,14 +199,200 @@ pub fn run(
     let mut files = inputs;
     files.extend(written.files);
     files.extend(manifest);
+    let files: Vec<PathBuf> = files.iter().map(|f| staged.final_path(f)).collect();
+    let dir = staged.commit()?;
     let incomplete_accounts = snapshot.incomplete_parts();
     Ok(Outcome {
-        dir: dir.to_path_buf(),
+        dir,
         files,
         ledger_rows: evaluated.ledger.len(),
         checks: evaluated.checks,
         findings: evaluated.findings,
         incomplete_accounts,
         notes: evaluated.notes,
+        nothing_audited: nothing_audited(snapshot),
     })
+}
+
+/// Why a snapshot cannot pass at all: it holds no account, or no account was collected completely.
+pub fn nothing_audited(snapshot: &Snapshot) -> Option<String> {
+    if snapshot.accounts.is_empty() {
+        Some("the snapshot holds no accounts: nothing was audited".to_owned())
+    } else if !snapshot.accounts.iter().any(|a| a.is_complete()) {
+        Some(format!(
+            "none of the {} account(s) was collected completely: nothing was audited",
+            snapshot.accounts.len()
+        ))
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::Org;
+    use crate::model::{AccountSnapshot, CollectionStep, StepStatus};
+
+    fn step(name: &str, status: StepStatus) -> CollectionStep {
+        CollectionStep {
+            step: name.into(),
+            region: Some("us-east-1".into()),
+            status,
+            items: 1,
+            error: (status != StepStatus::Ok).then(|| {
+                "LookupEvents covers only the last 90 days; configure trail_buckets".to_owned()
+            }),
+        }
+    }
+
+    /// Every step a collection records, all ok, with LookupEvents as given.
+    fn steps(lookup: StepStatus) -> Vec<CollectionStep> {
+        vec![
+            step("sts:AssumeRole", StepStatus::Ok),
+            step("iam:GetAccountAuthorizationDetails", StepStatus::Ok),
+            step("cloudtrail:DescribeTrails+GetTrailStatus", StepStatus::Ok),
+            step("cloudtrail:LookupEvents(PutApprovalResult)", lookup),
+            step("cloudtrail:LookupEvents(ReadOnly=false)", lookup),
+            step("codepipeline:ListPipelines", StepStatus::Ok),
+        ]
+    }
+
+    fn org(lookup: StepStatus) -> Org {
+        let mut org = Org::two_person_pipeline();
+        org.account().steps = steps(lookup);
+        org.snapshot.accounts.push(AccountSnapshot {
+            account_id: "444444444444".into(),
+            name: "prod".into(),
+            environment: "prod".into(),
+            iam: Some(Default::default()),
+            steps: steps(lookup),
+            ..AccountSnapshot::default()
+        });
+        org
+    }
+
+    fn status<'a>(evaluated: &'a Evaluated, id: &str) -> &'a CheckSummary {
+        evaluated
+            .checks
+            .iter()
+            .find(|c| c.id == id)
+            .unwrap_or_else(|| panic!("no check {id}"))
+    }
+
+    #[test]
+    fn a_partial_lookup_makes_the_checks_that_read_events_incomplete_and_no_others() {
+        let org = org(StepStatus::Partial);
+        let evaluated = evaluate(&org.snapshot, &org.rules, &Waivers::default());
+        for id in [
+            "out-of-band-change",
+            "distinct-approvers",
+            "approval-evidence",
+        ] {
+            let c = status(&evaluated, id);
+            assert_eq!(
+                c.status,
+                CheckStatus::Incomplete,
+                "{id}: {:?}",
+                c.incomplete
+            );
+            assert!(
+                c.incomplete
+                    .iter()
+                    .any(|m| m.step.starts_with("cloudtrail:LookupEvents") && m.status == "partial"),
+                "{id}: {:?}",
+                c.incomplete
+            );
+        }
+        assert_eq!(
+            status(&evaluated, "out-of-band-change").incomplete_accounts(),
+            vec!["111111111111 (cicd)".to_owned(), "444444444444 (prod)".to_owned()],
+            "out-of-band-change also looks at the CI/CD account's pipeline infrastructure"
+        );
+        for id in ["write-access", "gate-coverage", "cross-account-trust"] {
+            assert_ne!(
+                status(&evaluated, id).status,
+                CheckStatus::Incomplete,
+                "{id}"
+            );
+        }
+        let complete = org_complete();
+        let evaluated = evaluate(&complete.snapshot, &complete.rules, &Waivers::default());
+        assert!(
+            evaluated
+                .checks
+                .iter()
+                .all(|c| c.status != CheckStatus::Incomplete),
+            "{:?}",
+            evaluated
+                .checks
+                .iter()
+                .map(|c| (&c.id, c.status))
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(
+            status(&evaluated, "out-of-band-change").status,
+            CheckStatus::Passed
+        );
+    }
+
+    fn org_complete() -> Org {
+        org(StepStatus::Ok)
+    }
+
+    #[test]
+    fn a_snapshot_of_no_accounts_or_no_complete_account_cannot_pass() {
+        let mut org = Org::two_person_pipeline();
+        org.snapshot.accounts.clear();
+        let evaluated = evaluate(&org.snapshot, &org.rules, &Waivers::default());
+        assert!(evaluated
+            .checks
+            .iter()
+            .all(|c| c.status == CheckStatus::Incomplete));
+        assert!(nothing_audited(&org.snapshot).is_some());
+        let mut org = org_complete();
+        for a in &mut org.snapshot.accounts {
+            a.steps[0].status = StepStatus::Failed;
+        }
+        assert!(nothing_audited(&org.snapshot)
+            .is_some_and(|why| why.contains("none of the 2 account(s)")));
+        assert!(nothing_audited(&org_complete().snapshot).is_none());
+    }
+
+    #[test]
+    fn a_run_folder_exists_only_complete_and_is_never_reused() {
+        let org = org_complete();
+        let out = tempfile::tempdir().expect("tempdir");
+        let dir = out.path().join(&org.snapshot.run_id);
+        let waivers = Waivers::default();
+        let options = |inputs: Vec<PathBuf>| RunOptions {
+            fail_on: Severity::High,
+            snapshot_source: SnapshotSource::Collected,
+            inputs,
+            signing_key: None,
+            waivers: &waivers,
+        };
+        // A run that fails half-way (an input that cannot be copied) leaves nothing behind.
+        let err = run(
+            &org.snapshot,
+            &org.rules,
+            &dir,
+            &options(vec![out.path().join("no-such-config.toml")]),
+        )
+        .err()
+        .expect("the missing input fails the run");
+        assert!(err.to_string().contains("cannot copy"), "{err}");
+        assert_eq!(std::fs::read_dir(out.path()).expect("out").count(), 0);
+        let outcome = run(&org.snapshot, &org.rules, &dir, &options(vec![])).expect("run");
+        assert_eq!(outcome.dir, dir);
+        assert!(outcome
+            .files
+            .iter()
+            .all(|f| f.starts_with(&dir) && f.exists()));
+        let again = run(&org.snapshot, &org.rules, &dir, &options(vec![]))
+            .err()
+            .expect("the folder exists");
+        assert!(again.to_string().contains("already exists"), "{again}");
+        assert_eq!(std::fs::read_dir(out.path()).expect("out").count(), 1);
+    }
 }

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand};
 
@@ -13,6 +13,7 @@ use gateaudit::audit::{self, Outcome, RunOptions, SnapshotSource};
 use gateaudit::collect::{self, SessionOptions};
 use gateaudit::config::Config;
 use gateaudit::model::{Period, Severity, Snapshot};
+use gateaudit::report::text::visible;
 use gateaudit::rules::RuleSet;
 
 const EXIT_OK: u8 = 0;
@@ -144,9 +145,15 @@ struct CollectArgs {
     /// AWS profile for the base credentials (else the standard chain: env, AWS_PROFILE, SSO, instance role).
     #[arg(long, env = "AWS_PROFILE")]
     profile: Option<String>,
-    /// Attempts per AWS call, including the first.
-    #[arg(long, default_value_t = 4)]
+    /// Attempts per AWS call, including the first (adaptive retries: backoff with jitter).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=20))]
     max_attempts: u32,
+    /// AWS requests in flight at once, all accounts together.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    max_requests: u32,
+    /// AWS requests in flight at once for one account.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    max_requests_per_account: u32,
 }
 
 #[derive(Args)]
@@ -172,13 +179,38 @@ struct RunArgs {
     signing_key: Option<PathBuf>,
 }
 
+/// A request that cannot be what was meant (bad dates, an empty period, filters naming nothing): exit 2.
+#[derive(Debug)]
+struct Usage(String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+fn is_usage(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause.downcast_ref::<Usage>().is_some()
+            || cause
+                .downcast_ref::<gateaudit::analysis::evidence::EvidenceError>()
+                .is_some_and(|e| e.is_usage())
+    })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli.log_level);
     match run(cli) {
         Ok(code) => ExitCode::from(code),
+        Err(e) if is_usage(&e) => {
+            eprintln!("gateaudit: usage: {}", visible(&format!("{e:#}")));
+            ExitCode::from(EXIT_USAGE)
+        }
         Err(e) => {
-            eprintln!("gateaudit: error: {e:#}");
+            eprintln!("gateaudit: error: {}", visible(&format!("{e:#}")));
             ExitCode::from(EXIT_ERROR)
         }
     }
@@ -201,7 +233,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             snapshot.save(&out)?;
             println!("snapshot written to {}", out.display());
             for a in snapshot.accounts.iter().filter(|a| !a.is_complete()) {
-                eprintln!("incomplete: account {} ({})", a.account_id, a.name);
+                eprintln!(
+                    "incomplete: account {} ({})",
+                    visible(&a.account_id),
+                    visible(&a.name)
+                );
             }
             Ok(if snapshot.is_complete() {
                 EXIT_OK
@@ -270,7 +306,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let snap = Snapshot::load(&snapshot)?;
             let rules = snapshot_rules(&snap, run.policy.as_deref())?;
             let stamp = Utc::now().format("%Y%m%dT%H%M%SZ");
-            let dir = run.out.join(format!("{}-offline-{stamp}", snap.run_id));
+            let dir = run.out.join(format!(
+                "{}-offline-{stamp}-{}",
+                snap.run_id,
+                gateaudit::report::staging::random_suffix()
+            ));
             let key = signing_key(&run)?;
             let (waivers, waivers_path) = load_waivers(&run, None)?;
             let options = RunOptions {
@@ -318,7 +358,9 @@ fn who_can(snapshot: &Path, action: &str, resource: &str, json: bool) -> anyhow:
             "answer", "type", "principal"
         );
         for r in &rows {
-            let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+            let text = |v: &serde_json::Value| {
+                gateaudit::report::text::visible(v.as_str().unwrap_or_default()).into_owned()
+            };
             let statements: Vec<String> = r["statements"]
                 .as_array()
                 .map(|a| a.iter().map(text).collect())
@@ -338,7 +380,9 @@ fn who_can(snapshot: &Path, action: &str, resource: &str, json: bool) -> anyhow:
         for problem in &access.problems {
             println!(
                 "WARNING: {} in {} could not be evaluated: {}",
-                problem.source, problem.account_id, problem.error
+                visible(&problem.source),
+                visible(&problem.account_id),
+                visible(&problem.error)
             );
         }
     }
@@ -431,18 +475,28 @@ fn evidence(
         &snapshot, &rules, &people,
     ));
     let (rows, completeness) = gateaudit::analysis::evidence::select(&snapshot, &ledger, &scope)?;
-    let dir = out.join(format!("evidence-{}", Utc::now().format("%Y%m%dT%H%M%SZ")));
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let staged = gateaudit::report::staging::StagedDir::create(&out.join(format!(
+        "evidence-{}-{}",
+        Utc::now().format("%Y%m%dT%H%M%SZ"),
+        gateaudit::report::staging::random_suffix()
+    )))?;
+    let dir = staged.path().to_path_buf();
     let snapshot_copy = dir.join("snapshot.json");
-    std::fs::copy(snapshot_path, &snapshot_copy)
-        .with_context(|| format!("cannot copy {}", snapshot_path.display()))?;
+    std::fs::copy(snapshot_path, &snapshot_copy).with_context(|| {
+        format!(
+            "cannot copy {} to {}",
+            snapshot_path.display(),
+            snapshot_copy.display()
+        )
+    })?;
     let snapshot_sha256 = audit::sha256_file(&snapshot_copy)?;
     let scope_path = dir.join("scope.json");
     let scope_doc = serde_json::json!({
         "scope": scope, "description": scope.describe(), "completeness": completeness,
         "snapshot": {"run_id": snapshot.run_id, "collected_at": snapshot.collected_at, "period": snapshot.period, "sha256": snapshot_sha256},
     });
-    std::fs::write(&scope_path, serde_json::to_vec_pretty(&scope_doc)?)?;
+    std::fs::write(&scope_path, serde_json::to_vec_pretty(&scope_doc)?)
+        .with_context(|| format!("cannot write {}", scope_path.display()))?;
     let csv = gateaudit::report::csv_files::write_ledger(&rows, &dir.join("evidence.csv"))?;
     let pdf = gateaudit::report::pdf::write_evidence_pdf(
         &gateaudit::report::pdf::EvidenceDocument {
@@ -465,16 +519,32 @@ fn evidence(
         &outputs,
         key.as_ref(),
     )?;
-    println!("evidence: {}", scope.describe());
+    let written: Vec<PathBuf> = outputs
+        .iter()
+        .chain(&manifest)
+        .map(|f| staged.final_path(f))
+        .collect();
+    staged.commit()?;
+    println!("evidence: {}", visible(&scope.describe()));
     println!(
         "{} approval(s); {} without an S3 record; {} not tied to an execution",
         completeness.rows, completeness.without_record, completeness.unattributed
     );
-    for account in &completeness.incomplete_accounts {
-        println!("INCOMPLETE account in scope: {account} (the list may miss approvals there)");
+    if !scope.environments.is_empty() && completeness.undetermined_environment > 0 {
+        println!(
+            "WARNING: {} approval(s) in the period gate no stage whose environment is known; an environment \
+             filter cannot select them",
+            completeness.undetermined_environment
+        );
     }
-    for f in outputs.iter().chain(&manifest) {
-        println!("  {}", f.display());
+    for account in &completeness.incomplete_accounts {
+        println!(
+            "INCOMPLETE account in scope: {} (the list may miss approvals there)",
+            visible(account)
+        );
+    }
+    for f in &written {
+        println!("  {}", gateaudit::report::text::visible_path(f));
     }
     Ok(if completeness.incomplete_accounts.is_empty() {
         EXIT_OK
@@ -515,7 +585,7 @@ fn verify_report(dir: &Path, public_key: Option<&Path>) -> anyhow::Result<u8> {
         .transpose()?;
     let result = gateaudit::report::manifest::verify(dir, key.as_deref())?;
     for problem in &result.problems {
-        println!("ALTERED: {problem}");
+        println!("ALTERED: {}", visible(problem));
     }
     if let Some(signature) = &result.signature {
         println!("signature: {signature}");
@@ -549,6 +619,8 @@ fn collect_snapshot(
         profile: args.profile.clone(),
         max_attempts: args.max_attempts,
         endpoint_url: None,
+        max_requests: args.max_requests as usize,
+        max_requests_per_account: args.max_requests_per_account as usize,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -571,7 +643,10 @@ fn parse_time(text: &str, what: &str) -> anyhow::Result<DateTime<Utc>> {
             return Ok(t.and_utc());
         }
     }
-    bail!("{what}: {text:?} is neither YYYY-MM-DD nor an RFC 3339 time")
+    Err(Usage(format!(
+        "{what}: {text:?} is neither YYYY-MM-DD nor an RFC 3339 time"
+    ))
+    .into())
 }
 
 fn period(args: &CollectArgs, config: &Config) -> anyhow::Result<Period> {
@@ -584,7 +659,10 @@ fn period(args: &CollectArgs, config: &Config) -> anyhow::Result<Period> {
         None => until - Duration::days(config.lookback_days),
     };
     if since >= until {
-        bail!("--since ({since}) must be before --until ({until})");
+        return Err(Usage(format!(
+            "--since ({since}) must be before --until ({until}): the period is empty"
+        ))
+        .into());
     }
     Ok(Period { since, until })
 }
@@ -592,16 +670,33 @@ fn period(args: &CollectArgs, config: &Config) -> anyhow::Result<Period> {
 /// Prints the console summary and returns the exit code.
 fn finish(outcome: &Outcome, run: &RunArgs, rules: &RuleSet) -> u8 {
     let violations = outcome.violations(run.fail_on);
-    let (code, result) = if !outcome.incomplete_accounts.is_empty() && !run.allow_incomplete {
+    let incomplete_checks = outcome.incomplete_checks().count();
+    let (code, result) = if let Some(why) = &outcome.nothing_audited {
+        // Even --allow-incomplete cannot accept an audit of nothing.
+        (EXIT_ERROR, format!("result: FAILED, {why}"))
+    } else if outcome.is_incomplete() && !run.allow_incomplete {
         (
             EXIT_ERROR,
-            "result: FAILED, collection incomplete (use --allow-incomplete to accept)".to_owned(),
+            format!(
+                "result: FAILED, incomplete: {} account(s) not collected completely, {incomplete_checks} check(s) \
+                 could not read all their inputs (use --allow-incomplete to accept)",
+                outcome.incomplete_accounts.len()
+            ),
         )
     } else if violations > 0 {
         (
             EXIT_VIOLATIONS,
             format!(
                 "result: FAILED, {violations} violation(s) at or above {}",
+                run.fail_on
+            ),
+        )
+    } else if outcome.is_incomplete() {
+        (
+            EXIT_OK,
+            format!(
+                "result: accepted as incomplete (--allow-incomplete): no unwaived finding at or above {}, but \
+                 {incomplete_checks} check(s) are incomplete",
                 run.fail_on
             ),
         )

@@ -110,8 +110,12 @@ impl Archive {
         self.with_env(|| run_scan(&parsed.args)).expect("scan runs")
     }
 
+    /// `trail verify` over 2026-02-10T10:30Z .. 2026-02-12T10:00Z: the seeder's activity (and its digests) is at
+    /// 10:00 each day, so the period starts after the trails started logging and ends where a digest does.
     fn verify(&self) -> (u8, IntegrityReport) {
         let mut args = self.common();
+        args[5] = "2026-02-10T10:30:00Z".into();
+        args[7] = "2026-02-12T10:00:00Z".into();
         let report = self.path("integrity.json");
         args.extend(["--out".to_owned(), report.clone()]);
         let parsed = VerifyCli::try_parse_from(&args).expect("verify arguments");
@@ -358,6 +362,75 @@ fn verifies_digests_and_catches_tampering() {
     assert!(
         k.contains(&IntegrityIssueKind::ChainBroken)
             && k.contains(&IntegrityIssueKind::LogFileNotInDigest),
+        "{:?}",
+        report.issues
+    );
+}
+
+/// Deletes a day's digests and log files of the member's own trail in us-east-1.
+fn delete_day(a: &Archive, day: &str) -> usize {
+    let member = a.expected["member"].as_str().expect("member").to_owned();
+    let root = format!("AWSLogs/{member}/");
+    let mut deleted = 0;
+    for folder in ["CloudTrail-Digest", "CloudTrail"] {
+        for key in a.keys(&[&root, &format!("/{folder}/us-east-1/{day}/")]) {
+            helper(&a.emulator, &["delete", "--key", &key]);
+            deleted += 1;
+        }
+    }
+    deleted
+}
+
+#[test]
+fn deleting_the_first_or_last_digest_and_logs_of_the_period_is_caught() {
+    let a = Archive::seed(false);
+    assert_eq!(a.verify().0, 0, "the untouched archive verifies");
+    let member = a.expected["member"].as_str().expect("member").to_owned();
+    // The last digest of the period and its log files: nothing names the digest any more and nothing lists the
+    // logs, so only the coverage of the period's end can tell (the organisation trail still covers the events).
+    assert!(delete_day(&a, "2026/02/12") >= 2);
+    let (code, report) = a.verify();
+    assert_eq!(code, 3, "{:?}", report.issues);
+    let gaps: Vec<&gateaudit::model::IntegrityIssue> = report
+        .issues
+        .iter()
+        .filter(|i| i.kind == IntegrityIssueKind::CoverageGap)
+        .collect();
+    assert_eq!(gaps.len(), 1, "{:?}", report.issues);
+    assert!(
+        gaps[0].detail.contains("(the end of the period)")
+            && gaps[0].detail.contains(&member)
+            && gaps[0].detail.contains("member-trail"),
+        "{}",
+        gaps[0].detail
+    );
+    assert_eq!(
+        report.issues.len(),
+        1,
+        "nothing else points at the deletion: {:?}",
+        report.issues
+    );
+
+    // The first digest of the period (the one covering its start) and its log files.
+    let b = Archive::seed(false);
+    assert!(delete_day(&b, "2026/02/11") >= 2);
+    let (code, report) = b.verify();
+    assert_eq!(code, 3);
+    assert!(
+        report
+            .issues
+            .iter()
+            .any(|i| i.kind == IntegrityIssueKind::CoverageGap
+                && i.detail.contains("(the start of the period)")
+                && i.detail.contains("2026-02-10T10:30:00Z")),
+        "{:?}",
+        report.issues
+    );
+    assert!(
+        report
+            .issues
+            .iter()
+            .any(|i| i.kind == IntegrityIssueKind::ChainBroken),
         "{:?}",
         report.issues
     );

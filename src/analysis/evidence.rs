@@ -1,10 +1,19 @@
 //! Evidence requests: the approval ledger for exactly the scope an auditor asks for ("every production approval
 //! between January and March"), cut from a saved snapshot without re-collecting. Pure.
+//!
+//! An approval's environment is where it lets the change go: the environment labels of the accounts the gated
+//! stages deploy into (`analysis::deployments::gated_targets`), not the label of the account the approval was
+//! given in (usually the CI/CD account). A request that selects nothing, names an account, environment or
+//! pipeline the snapshot does not have, or asks for an empty or reversed period, is an error, never an empty
+//! ledger that looks like an answer.
+
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use wildmatch::WildMatch;
 
+use super::deployments::gated_targets;
 use super::ledger::LedgerRow;
 use crate::model::{Period, Snapshot};
 
@@ -17,8 +26,36 @@ pub enum EvidenceError {
         since: DateTime<Utc>,
         until: DateTime<Utc>,
     },
+    #[error("--since ({since}) must be before --until ({until}): the period is empty")]
+    EmptyPeriod {
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    },
     #[error("account {0} is not in the snapshot")]
     UnknownAccount(String),
+    #[error("no pipeline of the snapshot deploys into an account labelled {asked:?} (environments deployed to: {known})")]
+    UnknownEnvironment { asked: String, known: String },
+    #[error("no pipeline of the snapshot matches {pattern:?} (pipelines: {known})")]
+    UnknownPipeline { pattern: String, known: String },
+    #[error("the request selects no approval: {scope} ({in_period} approval(s) in the period before the other filters; {undetermined} of them gate no stage whose environment is known)")]
+    NothingSelected {
+        scope: String,
+        in_period: usize,
+        undetermined: usize,
+    },
+}
+
+impl EvidenceError {
+    /// A request that cannot be what the auditor meant (exit 2), as opposed to one the snapshot cannot answer.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            EvidenceError::EmptyPeriod { .. }
+                | EvidenceError::UnknownAccount(_)
+                | EvidenceError::UnknownEnvironment { .. }
+                | EvidenceError::UnknownPipeline { .. }
+        )
+    }
 }
 
 /// What the auditor asked for. Empty filters match everything.
@@ -28,6 +65,7 @@ pub struct EvidenceScope {
     pub accounts: Vec<String>,
     /// Pipeline name patterns (`*`, `?`).
     pub pipelines: Vec<String>,
+    /// Environment labels of the accounts the approved stages deploy into.
     pub environments: Vec<String>,
 }
 
@@ -41,7 +79,7 @@ impl EvidenceScope {
             }
         };
         format!(
-            "approvals from {} to {} (exclusive); accounts: {}; pipelines: {}; environments: {}",
+            "approvals from {} to {} (exclusive); accounts: {}; pipelines: {}; environments deployed to: {}",
             self.period.since.format("%Y-%m-%dT%H:%M:%SZ"),
             self.period.until.format("%Y-%m-%dT%H:%M:%SZ"),
             list(&self.accounts),
@@ -50,23 +88,25 @@ impl EvidenceScope {
         )
     }
 
-    fn matches(&self, row: &LedgerRow) -> bool {
-        self.period.contains(row.time)
-            && (self.accounts.is_empty()
-                || self
-                    .accounts
-                    .iter()
-                    .any(|a| a == &row.account_id || a == &row.account_name))
+    fn matches_account_and_pipeline(&self, row: &LedgerRow) -> bool {
+        (self.accounts.is_empty()
+            || self
+                .accounts
+                .iter()
+                .any(|a| a == &row.account_id || a == &row.account_name))
             && (self.pipelines.is_empty()
                 || self
                     .pipelines
                     .iter()
                     .any(|p| WildMatch::new(p).matches(&row.pipeline)))
-            && (self.environments.is_empty()
-                || self
-                    .environments
-                    .iter()
-                    .any(|e| e.eq_ignore_ascii_case(&row.environment)))
+    }
+
+    fn matches_environment(&self, environments: &[String]) -> bool {
+        self.environments.is_empty()
+            || self
+                .environments
+                .iter()
+                .any(|e| environments.iter().any(|d| e.eq_ignore_ascii_case(d)))
     }
 }
 
@@ -78,14 +118,63 @@ pub struct Completeness {
     pub rows: usize,
     pub without_record: usize,
     pub unattributed: usize,
+    /// Approvals in the period (and account and pipeline scope) whose gated environment could not be told (the
+    /// pipeline or its gate is not in the snapshot, or nothing after the gate deploys into a known account):
+    /// an environment filter cannot select them.
+    pub undetermined_environment: usize,
 }
 
-/// Cuts the ledger to the scope. Refuses a period the snapshot does not cover, since the list could not be complete.
+/// The environment labels of the accounts the approval of `row` gates (sorted, once each).
+pub fn deployed_environments(snapshot: &Snapshot, row: &LedgerRow) -> Vec<String> {
+    let Some(pipeline) = snapshot.account(&row.account_id).and_then(|a| {
+        a.pipelines
+            .iter()
+            .find(|p| p.name == row.pipeline && p.region == row.region)
+    }) else {
+        return Vec::new();
+    };
+    let known = |a: &str| snapshot.account(a).is_some();
+    let environments: BTreeSet<String> = gated_targets(pipeline, &row.stage, &row.action, &known)
+        .iter()
+        .filter_map(|t| snapshot.account(&t.account))
+        .map(|a| a.environment.clone())
+        .filter(|e| !e.is_empty())
+        .collect();
+    environments.into_iter().collect()
+}
+
+/// Every environment some approval gate of the snapshot deploys into.
+fn environments_deployed_to(snapshot: &Snapshot) -> BTreeSet<String> {
+    let known = |a: &str| snapshot.account(a).is_some();
+    let mut out = BTreeSet::new();
+    for pipeline in snapshot.accounts.iter().flat_map(|a| a.pipelines.iter()) {
+        for stage in &pipeline.stages {
+            for action in stage.approval_actions() {
+                for t in gated_targets(pipeline, &stage.name, &action.name, &known) {
+                    if let Some(a) = snapshot.account(&t.account) {
+                        out.insert(a.environment.to_lowercase());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Cuts the ledger to the scope. Refuses a period the snapshot does not cover (the list could not be complete),
+/// an empty period, filters that name nothing in the snapshot, and a request that selects nothing. The rows
+/// returned carry, as their `environment`, the environments their approval deploys into (` | `-separated).
 pub fn select(
     snapshot: &Snapshot,
     ledger: &[LedgerRow],
     scope: &EvidenceScope,
 ) -> Result<(Vec<LedgerRow>, Completeness), EvidenceError> {
+    if scope.period.since >= scope.period.until {
+        return Err(EvidenceError::EmptyPeriod {
+            since: scope.period.since,
+            until: scope.period.until,
+        });
+    }
     if scope.period.since < snapshot.period.since || scope.period.until > snapshot.period.until {
         return Err(EvidenceError::OutsideSnapshot {
             requested_since: scope.period.since,
@@ -103,11 +192,56 @@ pub fn select(
             return Err(EvidenceError::UnknownAccount(account.clone()));
         }
     }
-    let rows: Vec<LedgerRow> = ledger
+    let pipelines: BTreeSet<&str> = snapshot
+        .accounts
         .iter()
-        .filter(|r| scope.matches(r))
-        .cloned()
+        .flat_map(|a| a.pipelines.iter().map(|p| p.name.as_str()))
+        .chain(ledger.iter().map(|r| r.pipeline.as_str()))
         .collect();
+    for pattern in &scope.pipelines {
+        if !pipelines.iter().any(|p| WildMatch::new(pattern).matches(p)) {
+            return Err(EvidenceError::UnknownPipeline {
+                pattern: pattern.clone(),
+                known: pipelines.iter().copied().collect::<Vec<_>>().join(", "),
+            });
+        }
+    }
+    let deployed_to = environments_deployed_to(snapshot);
+    for environment in &scope.environments {
+        if !deployed_to.contains(&environment.to_lowercase()) {
+            return Err(EvidenceError::UnknownEnvironment {
+                asked: environment.clone(),
+                known: deployed_to.iter().cloned().collect::<Vec<_>>().join(", "),
+            });
+        }
+    }
+    let mut in_period = 0;
+    let mut undetermined = 0;
+    let mut rows = Vec::new();
+    for row in ledger.iter().filter(|r| scope.period.contains(r.time)) {
+        in_period += 1;
+        if !scope.matches_account_and_pipeline(row) {
+            continue;
+        }
+        let environments = deployed_environments(snapshot, row);
+        if environments.is_empty() {
+            undetermined += 1;
+        }
+        if scope.matches_environment(&environments) {
+            let mut row = row.clone();
+            row.environment = environments.join(" | ");
+            rows.push(row);
+        }
+    }
+    if rows.is_empty() {
+        return Err(EvidenceError::NothingSelected {
+            scope: scope.describe(),
+            in_period,
+            undetermined,
+        });
+    }
+    // Any incomplete account in the account scope may hide approvals of the environments asked for: a pipeline
+    // that could not be read deploys who knows where.
     let incomplete_accounts = snapshot
         .accounts
         .iter()
@@ -119,13 +253,6 @@ pub fn select(
                     .iter()
                     .any(|s| s == &a.account_id || s == &a.name)
         })
-        .filter(|a| {
-            scope.environments.is_empty()
-                || scope
-                    .environments
-                    .iter()
-                    .any(|e| e.eq_ignore_ascii_case(&a.environment))
-        })
         .map(|a| format!("{} ({})", a.account_id, a.name))
         .collect();
     let completeness = Completeness {
@@ -136,6 +263,7 @@ pub fn select(
             .filter(|r| r.record_key.is_none() && !r.status.starts_with("failed"))
             .count(),
         unattributed: rows.iter().filter(|r| r.execution_id.is_none()).count(),
+        undetermined_environment: undetermined,
     };
     Ok((rows, completeness))
 }
@@ -151,16 +279,16 @@ mod tests {
             .unwrap_or_else(Utc::now)
     }
 
-    fn row(day: u32, account: &str, environment: &str, pipeline: &str) -> LedgerRow {
+    fn row(day: u32, pipeline: &str, stage: &str, action: &str) -> LedgerRow {
         LedgerRow {
-            account_id: account.into(),
-            account_name: format!("n{account}"),
-            environment: environment.into(),
+            account_id: "111111111111".into(),
+            account_name: "cicd".into(),
+            environment: "cicd".into(),
             region: "us-east-1".into(),
             pipeline: pipeline.into(),
             execution_id: Some("e".into()),
-            stage: "ProdGate".into(),
-            action: "ApprovalA".into(),
+            stage: stage.into(),
+            action: action.into(),
             approver_recorded: "arn".into(),
             person: "p".into(),
             person_name: "p".into(),
@@ -173,83 +301,144 @@ mod tests {
         }
     }
 
+    fn deploy_into(account: &str) -> serde_json::Value {
+        let env = serde_json::json!([{"name": "ASSUME_ROLE_ARN", "type": "PLAINTEXT",
+            "value": format!("arn:aws:iam::{account}:role/CICDCrossAccountRole")}]);
+        serde_json::json!({"name": "Deploy", "category": "Build", "owner": "AWS", "provider": "CodeBuild",
+            "run_order": 1, "configuration": {"EnvironmentVariables": env.to_string()}})
+    }
+
+    fn approval(name: &str) -> serde_json::Value {
+        serde_json::json!({"name": name, "category": "Approval", "owner": "AWS", "provider": "Manual",
+            "run_order": 1, "configuration": {}})
+    }
+
+    /// The CI/CD account's webapp pipeline gates test (TestGate) and prod (ProdGate); dev is incomplete.
     fn snapshot() -> Snapshot {
+        let account = |id: &str, name: &str, failed: bool, pipelines: serde_json::Value| {
+            serde_json::json!({"account_id": id, "name": name, "environment": name, "role_arn": null,
+                "steps": [{"step": "sts:AssumeRole", "status": if failed {"failed"} else {"ok"}, "items": 0}],
+                "iam": null, "trails": [], "pipelines": pipelines, "approval_events": [], "approval_records": []})
+        };
+        let webapp = serde_json::json!([{"name": "webapp", "region": "us-east-1", "account_id": "111111111111",
+            "version": 1, "role_arn": "r", "executions": [], "action_executions": [], "stages": [
+                {"name": "TestGate", "actions": [approval("TestApproval")]},
+                {"name": "DeployTest", "actions": [deploy_into("333333333333")]},
+                {"name": "ProdGate", "actions": [approval("ApprovalA"), approval("ApprovalB")]},
+                {"name": "DeployProd", "actions": [deploy_into("444444444444")]}]}]);
         serde_json::from_value(serde_json::json!({
             "schema_version": crate::model::SCHEMA_VERSION, "tool_version": "t", "run_id": "r", "organisation": "o",
             "collected_at": "2026-04-01T00:00:00Z",
             "period": {"since": "2026-01-01T00:00:00Z", "until": "2026-04-01T00:00:00Z"},
             "cicd_account": "111111111111", "regions": [], "rule_set": "default",
             "accounts": [
-                {"account_id": "111111111111", "name": "cicd", "environment": "prod", "role_arn": null, "steps": [],
-                 "iam": null, "trails": [], "pipelines": [], "approval_events": [], "approval_records": []},
-                {"account_id": "222222222222", "name": "dev", "environment": "dev", "role_arn": null,
-                 "steps": [{"step": "sts:AssumeRole", "status": "failed", "items": 0, "error": "denied"}],
-                 "iam": null, "trails": [], "pipelines": [], "approval_events": [], "approval_records": []}
+                account("111111111111", "cicd", false, webapp),
+                account("222222222222", "dev", true, serde_json::json!([])),
+                account("333333333333", "test", false, serde_json::json!([])),
+                account("444444444444", "prod", false, serde_json::json!([])),
             ]
         }))
         .expect("snapshot")
     }
 
-    #[test]
-    fn selects_exactly_the_scope_and_states_completeness() {
-        let ledger = vec![
-            row(2, "111111111111", "prod", "webapp"),
-            row(20, "111111111111", "prod", "infra"),
-            row(5, "222222222222", "dev", "webapp"),
-        ];
-        let scope = EvidenceScope {
+    fn ledger() -> Vec<LedgerRow> {
+        vec![
+            row(2, "webapp", "ProdGate", "ApprovalA"),
+            row(3, "webapp", "TestGate", "TestApproval"),
+            row(20, "webapp", "ProdGate", "ApprovalB"),
+            row(4, "gone", "ProdGate", "ApprovalA"),
+        ]
+    }
+
+    fn scope(days: (u32, u32), environments: &[&str], pipelines: &[&str]) -> EvidenceScope {
+        EvidenceScope {
             period: Period {
-                since: at(1),
-                until: at(10),
+                since: at(days.0),
+                until: at(days.1),
             },
             accounts: vec![],
-            pipelines: vec!["web*".into()],
-            environments: vec!["PROD".into()],
-        };
-        let (rows, completeness) = select(&snapshot(), &ledger, &scope).expect("in scope");
-        assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].event_id, "ev2");
-        assert_eq!(completeness.without_record, 1);
-        assert!(
-            completeness.incomplete_accounts.is_empty(),
-            "the incomplete dev account is outside the scope"
+            pipelines: pipelines.iter().map(|p| (*p).to_owned()).collect(),
+            environments: environments.iter().map(|e| (*e).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn environments_are_where_the_approval_deploys_not_where_it_was_given() {
+        let (rows, completeness) = select(
+            &snapshot(),
+            &ledger(),
+            &scope((1, 10), &["PROD"], &["web*"]),
+        )
+        .expect("selected");
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!(
+            (rows[0].event_id.as_str(), rows[0].environment.as_str()),
+            ("ev2", "prod")
         );
-        let all = EvidenceScope {
-            environments: vec![],
-            pipelines: vec![],
-            ..scope
-        };
-        let (_, completeness) = select(&snapshot(), &ledger, &all).expect("in scope");
+        assert_eq!(completeness.without_record, 1);
         assert_eq!(
             completeness.incomplete_accounts,
-            vec!["222222222222 (dev)".to_owned()]
+            vec!["222222222222 (dev)".to_owned()],
+            "an incomplete account may hold pipelines deploying into prod"
         );
+        let (rows, completeness) =
+            select(&snapshot(), &ledger(), &scope((1, 10), &["test"], &[])).expect("selected");
+        assert_eq!(
+            rows.iter().map(|r| r.event_id.as_str()).collect::<Vec<_>>(),
+            vec!["ev3"]
+        );
+        assert_eq!(
+            completeness.undetermined_environment, 1,
+            "the approval of a pipeline the snapshot lacks cannot be placed"
+        );
+        let (rows, _) = select(&snapshot(), &ledger(), &scope((1, 10), &[], &[])).expect("all");
+        assert_eq!(rows.len(), 3);
+    }
+
+    #[test]
+    fn a_request_that_selects_nothing_or_names_nothing_is_an_error() {
+        // The approving account's own label is not where anything deploys.
+        let err =
+            select(&snapshot(), &ledger(), &scope((1, 10), &["cicd"], &[])).expect_err("cicd");
+        assert!(
+            err.is_usage() && err.to_string().contains("prod, test"),
+            "{err}"
+        );
+        let err = select(&snapshot(), &ledger(), &scope((1, 10), &[], &["nomatch*"]))
+            .expect_err("pipeline");
+        assert!(err.is_usage(), "{err}");
+        let err =
+            select(&snapshot(), &ledger(), &scope((5, 10), &["prod"], &[])).expect_err("nothing");
+        assert!(
+            !err.is_usage() && err.to_string().contains("selects no approval"),
+            "{err}"
+        );
+        let err = select(&snapshot(), &ledger(), &scope((10, 10), &[], &[])).expect_err("empty");
+        assert!(err.is_usage() && err.to_string().contains("empty"), "{err}");
+        let err = select(&snapshot(), &ledger(), &scope((10, 2), &[], &[])).expect_err("reversed");
+        assert!(err.is_usage(), "{err}");
     }
 
     #[test]
     fn a_period_beyond_the_snapshot_is_refused() {
-        let scope = EvidenceScope {
-            period: Period {
-                since: at(1),
-                until: at(1) + chrono::Duration::days(60),
+        let err = select(
+            &snapshot(),
+            &[],
+            &EvidenceScope {
+                period: Period {
+                    since: at(1),
+                    until: at(1) + chrono::Duration::days(60),
+                },
+                ..scope((1, 2), &[], &[])
             },
-            accounts: vec![],
-            pipelines: vec![],
-            environments: vec![],
-        };
-        let err = select(&snapshot(), &[], &scope)
-            .expect_err("outside")
-            .to_string();
+        )
+        .expect_err("outside")
+        .to_string();
         assert!(err.contains("not inside the snapshot's period"), "{err}");
         let unknown = EvidenceScope {
-            period: Period {
-                since: at(1),
-                until: at(2),
-            },
             accounts: vec!["999999999999".into()],
-            pipelines: vec![],
-            environments: vec![],
+            ..scope((1, 2), &[], &[])
         };
-        assert!(select(&snapshot(), &[], &unknown).is_err());
+        assert!(select(&snapshot(), &[], &unknown).is_err_and(|e| e.is_usage()));
     }
 }

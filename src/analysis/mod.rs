@@ -8,6 +8,7 @@
 //! - [`coverage`]: what the answers ignore (notes for every report);
 //! - [`execution_actors`]: who started, retried, overrode or rolled back an execution;
 //! - [`exposure`]: who-can-approve and write-grant tables;
+//! - [`deployments`]: the accounts a pipeline action deploys into and an approval gates;
 //! - [`ledger`]: the approval ledger rows;
 //! - [`declarations`]: pipeline declarations compared (what an update took away);
 //! - [`evidence`]: the ledger cut to an auditor's scope;
@@ -20,6 +21,7 @@ pub mod access;
 pub mod approvals;
 pub mod coverage;
 pub mod declarations;
+pub mod deployments;
 pub mod evidence;
 pub mod evidence_reach;
 pub mod execution_actors;

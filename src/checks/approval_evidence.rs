@@ -2,7 +2,7 @@
 //! its CloudTrail approval; approvals whose summary explains nothing ("ok", "approve") are flagged, because
 //! auditors ask *why*.
 
-use super::{Check, CheckContext, ISO_CHANGE, NIST_CM3, PCI_CHANGE, SOC2_CHANGE};
+use super::{Check, CheckContext, InputKind, ISO_CHANGE, NIST_CM3, PCI_CHANGE, SOC2_CHANGE};
 use crate::model::{Evidence, Finding, Severity};
 
 pub struct ApprovalEvidence;
@@ -24,6 +24,14 @@ impl Check for ApprovalEvidence {
     }
     fn references(&self) -> &'static [&'static str] {
         &[SOC2_CHANGE, ISO_CHANGE, NIST_CM3, PCI_CHANGE]
+    }
+
+    fn inputs(&self) -> &'static [InputKind] {
+        &[
+            InputKind::ApprovalEvents,
+            InputKind::ApprovalRecords,
+            InputKind::Pipelines,
+        ]
     }
 
     fn run(&self, ctx: &CheckContext) -> Vec<Finding> {

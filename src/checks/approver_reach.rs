@@ -13,7 +13,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::{Check, CheckContext, ISO_SEGREGATION, NIST_AC5, PCI_CHANGE, SOC2_ACCESS, SOC2_CHANGE};
+use super::{
+    Check, CheckContext, InputKind, ISO_SEGREGATION, NIST_AC5, PCI_CHANGE, SOC2_ACCESS, SOC2_CHANGE,
+};
 use crate::analysis::access::{Grant, PrincipalType};
 use crate::analysis::reach::{Actor, ActorKind, Route};
 use crate::iam::Answer;
@@ -50,6 +52,14 @@ impl Check for ApproverReach {
             ISO_SEGREGATION,
             NIST_AC5,
             PCI_CHANGE,
+        ]
+    }
+    fn inputs(&self) -> &'static [InputKind] {
+        &[
+            InputKind::Iam,
+            InputKind::Pipelines,
+            InputKind::OrganizationPolicies,
+            InputKind::IdentityCenter,
         ]
     }
 

@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
-    unevaluable_policies, Check, CheckContext, ISO_SEGREGATION, NIST_AC5, PCI_CHANGE, SOC2_ACCESS,
-    SOC2_CHANGE,
+    unevaluable_policies, Check, CheckContext, InputKind, ISO_SEGREGATION, NIST_AC5, PCI_CHANGE,
+    SOC2_ACCESS, SOC2_CHANGE,
 };
 use crate::analysis::access::{Grant, PrincipalType};
 use crate::iam::Answer;
@@ -40,6 +40,13 @@ impl Check for ApproverSeparation {
             ISO_SEGREGATION,
             NIST_AC5,
             PCI_CHANGE,
+        ]
+    }
+    fn inputs(&self) -> &'static [InputKind] {
+        &[
+            InputKind::Iam,
+            InputKind::Pipelines,
+            InputKind::OrganizationPolicies,
         ]
     }
 

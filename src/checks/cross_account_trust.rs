@@ -12,7 +12,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Check, CheckContext, NIST_AC5, NIST_CM5, SOC2_ACCESS, SOC2_CHANGE};
+use super::{Check, CheckContext, InputKind, NIST_AC5, NIST_CM5, SOC2_ACCESS, SOC2_CHANGE};
 use crate::analysis::trust::statement_ref;
 use crate::iam::matching::action_matches;
 use crate::iam::policy::{ActionSpec, Effect, PrincipalSpec, Principals, ResourceSpec};
@@ -56,6 +56,10 @@ impl Check for CrossAccountTrust {
     }
     fn references(&self) -> &'static [&'static str] {
         &[SOC2_CHANGE, SOC2_ACCESS, NIST_AC5, NIST_CM5]
+    }
+
+    fn inputs(&self) -> &'static [InputKind] {
+        &[InputKind::Iam]
     }
 
     fn run(&self, ctx: &CheckContext) -> Vec<Finding> {

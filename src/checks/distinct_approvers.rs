@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{Check, CheckContext, ISO_SEGREGATION, NIST_AC5, NIST_CM3, PCI_CHANGE, SOC2_CHANGE};
+use super::{
+    Check, CheckContext, InputKind, ISO_SEGREGATION, NIST_AC5, NIST_CM3, PCI_CHANGE, SOC2_CHANGE,
+};
 use crate::analysis::approvals::{Approval, Attribution};
 use crate::model::{Evidence, Finding, Severity};
 
@@ -32,6 +34,13 @@ impl Check for DistinctApprovers {
     }
     fn references(&self) -> &'static [&'static str] {
         &[SOC2_CHANGE, ISO_SEGREGATION, NIST_AC5, NIST_CM3, PCI_CHANGE]
+    }
+    fn inputs(&self) -> &'static [InputKind] {
+        &[
+            InputKind::ApprovalEvents,
+            InputKind::Pipelines,
+            InputKind::IdentityCenter,
+        ]
     }
 
     fn run(&self, ctx: &CheckContext) -> Vec<Finding> {

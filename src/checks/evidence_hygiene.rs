@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use wildmatch::WildMatch;
 
-use super::{Check, CheckContext, ISO_CHANGE, NIST_CM3, PCI_CHANGE, SOC2_CHANGE};
+use super::{Check, CheckContext, InputKind, ISO_CHANGE, NIST_CM3, PCI_CHANGE, SOC2_CHANGE};
 use crate::analysis::evidence_reach;
 use crate::analysis::trust::statement_ref;
 use crate::iam::matching::action_matches;
@@ -49,6 +49,15 @@ impl Check for EvidenceHygiene {
     }
     fn references(&self) -> &'static [&'static str] {
         &[SOC2_CHANGE, ISO_CHANGE, NIST_CM3, PCI_CHANGE]
+    }
+
+    fn inputs(&self) -> &'static [InputKind] {
+        &[
+            InputKind::Trails,
+            InputKind::EvidenceBuckets,
+            InputKind::Iam,
+            InputKind::OrganizationPolicies,
+        ]
     }
 
     fn run(&self, ctx: &CheckContext) -> Vec<Finding> {

@@ -11,7 +11,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Check, CheckContext, ISO_CHANGE, NIST_CM3, NIST_CM5, PCI_CHANGE, SOC2_CHANGE};
+use super::{
+    Check, CheckContext, InputKind, ISO_CHANGE, NIST_CM3, NIST_CM5, PCI_CHANGE, SOC2_CHANGE,
+};
 use crate::analysis::declarations::{stages_from_json, weakening};
 use crate::iam::Answer;
 use crate::model::{AccountSnapshot, Evidence, Finding, Pipeline, Severity, WriteEvent};
@@ -108,6 +110,15 @@ impl Check for GateBypass {
     }
     fn references(&self) -> &'static [&'static str] {
         &[SOC2_CHANGE, ISO_CHANGE, NIST_CM3, NIST_CM5, PCI_CHANGE]
+    }
+    fn inputs(&self) -> &'static [InputKind] {
+        &[
+            InputKind::Iam,
+            InputKind::Pipelines,
+            InputKind::WriteEvents,
+            InputKind::OrganizationPolicies,
+            InputKind::IdentityCenter,
+        ]
     }
 
     fn run(&self, ctx: &CheckContext) -> Vec<Finding> {

@@ -2,28 +2,22 @@
 //! stage of the same pipeline, by a manual approval (two approval actions in one stage when the rule set's
 //! `approvals.require_two_person_for_prod` says so).
 //!
-//! A stage deploys into prod when one of its actions (other than Source and Approval actions) names a prod account:
-//! its `role_arn`, an ARN in its configuration (CloudFormation `RoleArn`, ECS/CodeDeploy/S3 settings...), a role ARN
-//! in a CodeBuild action's `EnvironmentVariables` JSON (`ASSUME_ROLE_ARN=arn:aws:iam::<prod>:role/...`, the
-//! cross-account pattern), or a Deploy action without a cross-account role in a pipeline that itself lives in a
-//! prod account. Reads the snapshot only; must not do I/O.
+//! A stage deploys into prod when one of its actions deploys into a prod account, as `analysis::deployments`
+//! finds it (action role, ARNs in the configuration, CodeBuild `ASSUME_ROLE_ARN`, a Deploy action in a pipeline
+//! of the prod account itself). Reads the snapshot only; must not do I/O.
 
 use std::collections::BTreeMap;
 
-use super::{Check, CheckContext, ISO_CHANGE, NIST_CM3, NIST_CM5, PCI_CHANGE, SOC2_CHANGE};
-use crate::model::{Evidence, Finding, Pipeline, PipelineAction, Severity, Snapshot};
+use super::{
+    Check, CheckContext, InputKind, ISO_CHANGE, NIST_CM3, NIST_CM5, PCI_CHANGE, SOC2_CHANGE,
+};
+use crate::analysis::deployments::{action_targets, DeployTarget};
+use crate::model::{Evidence, Finding, PipelineAction, Severity, Snapshot};
 
 pub struct GateCoverage;
 
 /// The environment label of production accounts (`AccountSnapshot.environment`, compared case-insensitively).
 const PROD_ENVIRONMENT: &str = "prod";
-
-/// How an action was found to deploy into a prod account.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct ProdTarget {
-    account: String,
-    how: String,
-}
 
 impl Check for GateCoverage {
     fn id(&self) -> &'static str {
@@ -45,19 +39,25 @@ impl Check for GateCoverage {
         &[SOC2_CHANGE, ISO_CHANGE, NIST_CM3, NIST_CM5, PCI_CHANGE]
     }
 
+    fn inputs(&self) -> &'static [InputKind] {
+        &[InputKind::Pipelines]
+    }
+
     fn run(&self, ctx: &CheckContext) -> Vec<Finding> {
         let prod_accounts = prod_accounts(ctx.snapshot);
         let two_person = ctx.rules.approvals.require_two_person_for_prod;
         let mut findings = Vec::new();
         for account in &ctx.snapshot.accounts {
             for pipeline in &account.pipelines {
-                let pipeline_in_prod = prod_accounts.get(pipeline.account_id.as_str()).copied();
+                let is_prod = |a: &str| prod_accounts.contains_key(a);
                 for (index, stage) in pipeline.stages.iter().enumerate() {
-                    let targets: Vec<(&PipelineAction, ProdTarget)> = stage
+                    let targets: Vec<(&PipelineAction, DeployTarget)> = stage
                         .actions
                         .iter()
                         .filter_map(|a| {
-                            prod_target(a, &prod_accounts, pipeline_in_prod.map(|_| pipeline))
+                            action_targets(a, pipeline, &is_prod)
+                                .into_iter()
+                                .next()
                                 .map(|t| (a, t))
                         })
                         .collect();
@@ -143,104 +143,6 @@ fn prod_accounts(snapshot: &Snapshot) -> BTreeMap<&str, &str> {
         .filter(|a| a.environment.eq_ignore_ascii_case(PROD_ENVIRONMENT))
         .map(|a| (a.account_id.as_str(), a.name.as_str()))
         .collect()
-}
-
-/// The prod account an action deploys into, and how that was found. `pipeline_in_prod` is the pipeline when the
-/// pipeline itself lives in a prod account.
-fn prod_target(
-    action: &PipelineAction,
-    prod: &BTreeMap<&str, &str>,
-    pipeline_in_prod: Option<&Pipeline>,
-) -> Option<ProdTarget> {
-    if action.is_manual_approval()
-        || action.category.eq_ignore_ascii_case("Approval")
-        || action.category.eq_ignore_ascii_case("Source")
-    {
-        return None;
-    }
-    if let Some(role) = &action.role_arn {
-        if let Some(account) = arn_account(role).filter(|a| prod.contains_key(a)) {
-            return Some(ProdTarget {
-                account: account.to_owned(),
-                how: format!("action role_arn {role}"),
-            });
-        }
-    }
-    for (key, value) in &action.configuration {
-        if key == "EnvironmentVariables" {
-            if let Some(target) = environment_variable_target(value, prod) {
-                return Some(target);
-            }
-        }
-        if let Some((arn, account)) = arns_in(value)
-            .into_iter()
-            .find(|(_, a)| prod.contains_key(a))
-        {
-            return Some(ProdTarget {
-                account: account.to_owned(),
-                how: format!("configuration {key} names {arn}"),
-            });
-        }
-    }
-    let deploys = action.category.eq_ignore_ascii_case("Deploy");
-    match pipeline_in_prod {
-        Some(pipeline) if deploys && action.role_arn.is_none() => Some(ProdTarget {
-            account: pipeline.account_id.clone(),
-            how: format!(
-                "{} deploy action in a pipeline of the prod account itself",
-                action.provider
-            ),
-        }),
-        _ => None,
-    }
-}
-
-/// CodeBuild's `EnvironmentVariables` configuration: a JSON array of `{name, value, type}`. A variable whose value
-/// is an ARN in a prod account (e.g. `ASSUME_ROLE_ARN`) makes the build deploy there.
-fn environment_variable_target(json: &str, prod: &BTreeMap<&str, &str>) -> Option<ProdTarget> {
-    let variables: Vec<serde_json::Value> = serde_json::from_str(json).ok()?;
-    variables.iter().find_map(|v| {
-        let name = v
-            .get("name")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or("?");
-        let value = v.get("value").and_then(serde_json::Value::as_str)?;
-        arns_in(value)
-            .into_iter()
-            .find(|(_, a)| prod.contains_key(a))
-            .map(|(arn, account)| ProdTarget {
-                account: account.to_owned(),
-                how: format!("CodeBuild environment variable {name}={arn}"),
-            })
-    })
-}
-
-/// The account of an ARN `arn:<partition>:<service>:<region>:<account>:<resource>`.
-fn arn_account(arn: &str) -> Option<&str> {
-    let mut parts = arn.splitn(6, ':');
-    (parts.next()? == "arn").then_some(())?;
-    let account = parts.nth(3)?;
-    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
-}
-
-/// Every ARN with an account id in free text (configuration values may be JSON, parameter lists, plain ARNs).
-fn arns_in(text: &str) -> Vec<(&str, &str)> {
-    let mut found = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("arn:") {
-        let candidate = &rest[start..];
-        let end = candidate
-            .find(|c: char| {
-                c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ';' | ']' | '}' | ')')
-            })
-            .unwrap_or(candidate.len());
-        let arn = &candidate[..end];
-        if let Some(account) = arn_account(arn) {
-            found.push((arn, account));
-        }
-        rest = &candidate[4..];
-    }
-    found
 }
 
 #[cfg(test)]
@@ -403,16 +305,5 @@ mod tests {
         let findings = org.run(&GateCoverage);
         assert_eq!(findings.len(), 1, "{findings:#?}");
         assert_eq!(findings[0].subject, "webapp/DeployS3");
-    }
-
-    #[test]
-    fn arns_are_found_in_free_text() {
-        let text =
-            r#"{"RoleArn":"arn:aws:iam::444444444444:role/X", "Other": "arn:aws:s3:::bucket"}"#;
-        assert_eq!(
-            arns_in(text),
-            vec![("arn:aws:iam::444444444444:role/X", "444444444444")]
-        );
-        assert_eq!(arn_account("arn:aws:iam::12:role/x"), None);
     }
 }

@@ -10,7 +10,9 @@ mod distinct_approvers;
 mod evidence_hygiene;
 mod gate_bypass;
 mod gate_coverage;
+pub mod inputs;
 mod out_of_band_change;
+mod policy_evaluation;
 mod self_approval;
 #[cfg(test)]
 pub(crate) mod testkit;
@@ -23,8 +25,10 @@ use crate::analysis::access::AccessModel;
 use crate::analysis::approvals::{self, ApprovalIndex};
 use crate::analysis::identity::Directory;
 use crate::analysis::reach::Reach;
-use crate::model::{Finding, Severity, Snapshot};
+use crate::model::{AccountSnapshot, Finding, Severity, Snapshot};
 use crate::rules::RuleSet;
+
+pub use inputs::{missing_inputs, step_input_kind, InputKind, MissingInput};
 
 /// What every check sees: the snapshot, the rule set, and views computed once and shared.
 pub struct CheckContext<'a> {
@@ -65,16 +69,73 @@ pub trait Check: Sync + Send {
     /// The severity of a typical violation (individual findings may differ).
     fn severity(&self) -> Severity;
     fn references(&self) -> &'static [&'static str];
+    /// The kinds of collected input the check reads: a failed or partial step of one of these kinds, in an account
+    /// the check looks at, makes the check *incomplete* there (see [`inputs`]). The default, every kind, is the
+    /// conservative answer for a check that does not say.
+    fn inputs(&self) -> &'static [InputKind] {
+        InputKind::ALL
+    }
+    /// Whether the check looks at this account at all (default: every account).
+    fn looks_at(&self, _account: &AccountSnapshot, _snapshot: &Snapshot) -> bool {
+        true
+    }
     fn run(&self, ctx: &CheckContext) -> Vec<Finding>;
+}
+
+/// A check with its inputs declared from outside. The approver checks and write-access live in files another
+/// branch edits; their inputs are declared here until those files declare them (then drop the wrapper).
+struct Declared<C> {
+    check: C,
+    inputs: &'static [InputKind],
+}
+
+impl<C: Check> Check for Declared<C> {
+    fn id(&self) -> &'static str {
+        self.check.id()
+    }
+    fn title(&self) -> &'static str {
+        self.check.title()
+    }
+    fn description(&self) -> &'static str {
+        self.check.description()
+    }
+    fn severity(&self) -> Severity {
+        self.check.severity()
+    }
+    fn references(&self) -> &'static [&'static str] {
+        self.check.references()
+    }
+    fn inputs(&self) -> &'static [InputKind] {
+        self.inputs
+    }
+    fn looks_at(&self, account: &AccountSnapshot, snapshot: &Snapshot) -> bool {
+        self.check.looks_at(account, snapshot)
+    }
+    fn run(&self, ctx: &CheckContext) -> Vec<Finding> {
+        self.check.run(ctx)
+    }
 }
 
 /// Every check, in report order.
 pub fn all() -> Vec<Box<dyn Check>> {
+    use InputKind::{ApprovalEvents, Iam, Pipelines};
     vec![
-        Box::new(distinct_approvers::DistinctApprovers),
-        Box::new(approver_separation::ApproverSeparation),
-        Box::new(approver_reach::ApproverReach),
-        Box::new(write_access::WriteAccess),
+        Box::new(Declared {
+            check: distinct_approvers::DistinctApprovers,
+            inputs: &[ApprovalEvents, Pipelines],
+        }),
+        Box::new(Declared {
+            check: approver_separation::ApproverSeparation,
+            inputs: &[Iam, Pipelines],
+        }),
+        Box::new(Declared {
+            check: approver_reach::ApproverReach,
+            inputs: &[Iam, Pipelines],
+        }),
+        Box::new(Declared {
+            check: write_access::WriteAccess,
+            inputs: &[Iam],
+        }),
         Box::new(gate_coverage::GateCoverage),
         Box::new(self_approval::SelfApproval),
         Box::new(gate_bypass::GateBypass),
@@ -83,17 +144,43 @@ pub fn all() -> Vec<Box<dyn Check>> {
         Box::new(approval_evidence::ApprovalEvidence),
         Box::new(evidence_hygiene::EvidenceHygiene),
         Box::new(trail_integrity::TrailIntegrity),
+        Box::new(policy_evaluation::PolicyEvaluation),
     ]
 }
 
 /// Runs every check in parallel; findings come back in check order, then in each check's own order.
+///
+/// An unparseable policy is one fact, reported once: by `policy-evaluation`, with the checks it leaves unproven
+/// named in its message (each of them is *incomplete* in that account, see [`inputs::missing_inputs`]). The copies
+/// other checks report through [`unevaluable_policies`] (so that each check alone still never passes silently)
+/// are dropped here when `policy-evaluation` runs, so totals do not count one policy twice.
 pub fn run_all(ctx: &CheckContext, checks: &[Box<dyn Check>]) -> Vec<Finding> {
     let per_check: Vec<Vec<Finding>> = checks.par_iter().map(|c| c.run(ctx)).collect();
-    per_check.into_iter().flatten().collect()
+    let reported_once = checks
+        .iter()
+        .any(|c| c.id() == policy_evaluation::POLICY_EVALUATION_ID);
+    per_check
+        .into_iter()
+        .flatten()
+        .filter(|f| {
+            !reported_once
+                || f.check_id == policy_evaluation::POLICY_EVALUATION_ID
+                || !is_unevaluable_policy(f)
+        })
+        .collect()
+}
+
+/// Evidence kind that marks "this policy cannot be evaluated" findings.
+pub(crate) const UNEVALUABLE_POLICY: &str = "unevaluable-policy";
+
+fn is_unevaluable_policy(f: &Finding) -> bool {
+    f.evidence
+        .first()
+        .is_some_and(|e| e.kind == UNEVALUABLE_POLICY)
 }
 
 /// A policy that cannot be parsed leaves `what` unproven for the check: one finding per such policy, never a
-/// silent pass.
+/// silent pass. In a full run these are reported once, by `policy-evaluation` (see [`run_all`]).
 pub(crate) fn unevaluable_policies(check_id: &str, ctx: &CheckContext, what: &str) -> Vec<Finding> {
     ctx.access
         .problems
@@ -108,7 +195,11 @@ pub(crate) fn unevaluable_policies(check_id: &str, ctx: &CheckContext, what: &st
                 "policy cannot be evaluated, so {what} cannot be proven: {}",
                 problem.error
             ),
-            evidence: vec![crate::model::Evidence::new("policy", &problem.source, "")],
+            evidence: vec![crate::model::Evidence::new(
+                UNEVALUABLE_POLICY,
+                &problem.source,
+                "",
+            )],
             waiver: None,
         })
         .collect()

@@ -9,7 +9,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{Check, CheckContext, ISO_CHANGE, NIST_CM3, NIST_CM5, PCI_CHANGE, SOC2_CHANGE};
+use super::{
+    Check, CheckContext, InputKind, ISO_CHANGE, NIST_CM3, NIST_CM5, PCI_CHANGE, SOC2_CHANGE,
+};
 use crate::analysis::sessions::{self, Origin, SessionIndex};
 use crate::model::{AccountSnapshot, Evidence, Finding, Severity, Snapshot, WriteEvent};
 use crate::rules::{action_matches_any, matches_any};
@@ -54,6 +56,10 @@ impl Check for OutOfBandChange {
     }
     fn references(&self) -> &'static [&'static str] {
         &[SOC2_CHANGE, ISO_CHANGE, NIST_CM3, NIST_CM5, PCI_CHANGE]
+    }
+
+    fn inputs(&self) -> &'static [InputKind] {
+        &[InputKind::WriteEvents, InputKind::RoleSessions]
     }
 
     fn run(&self, ctx: &CheckContext) -> Vec<Finding> {

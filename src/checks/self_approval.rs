@@ -6,7 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{Check, CheckContext, ISO_SEGREGATION, NIST_AC5, NIST_CM3, PCI_CHANGE, SOC2_CHANGE};
+use super::{
+    Check, CheckContext, InputKind, ISO_SEGREGATION, NIST_AC5, NIST_CM3, PCI_CHANGE, SOC2_CHANGE,
+};
 use crate::analysis::execution_actors::{self, Actor};
 use crate::model::{Evidence, Finding, Severity};
 
@@ -30,6 +32,14 @@ impl Check for SelfApproval {
     }
     fn references(&self) -> &'static [&'static str] {
         &[SOC2_CHANGE, ISO_SEGREGATION, NIST_AC5, NIST_CM3, PCI_CHANGE]
+    }
+    fn inputs(&self) -> &'static [InputKind] {
+        &[
+            InputKind::ApprovalEvents,
+            InputKind::Pipelines,
+            InputKind::WriteEvents,
+            InputKind::IdentityCenter,
+        ]
     }
 
     fn run(&self, ctx: &CheckContext) -> Vec<Finding> {

@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use super::{
-    unevaluable_policies, Check, CheckContext, NIST_CM5, PCI_CHANGE, SOC2_ACCESS,
+    unevaluable_policies, Check, CheckContext, InputKind, NIST_CM5, PCI_CHANGE, SOC2_ACCESS,
     SOC2_ACCESS_REMOVAL, SOC2_CHANGE,
 };
 use crate::analysis::access::{Principal, PrincipalType};
@@ -45,6 +45,14 @@ impl Check for WriteAccess {
             SOC2_ACCESS_REMOVAL,
             NIST_CM5,
             PCI_CHANGE,
+        ]
+    }
+    fn inputs(&self) -> &'static [InputKind] {
+        &[
+            InputKind::Iam,
+            InputKind::Pipelines,
+            InputKind::OrganizationPolicies,
+            InputKind::IdentityCenter,
         ]
     }
 

@@ -7,6 +7,7 @@ mod cloudtrail;
 mod codepipeline;
 mod iam;
 mod identity_center;
+pub mod limits;
 mod organizations;
 pub mod records;
 pub mod session;
@@ -71,10 +72,14 @@ pub fn to_smithy(t: DateTime<Utc>) -> aws_smithy_types::DateTime {
     aws_smithy_types::DateTime::from_secs_and_nanos(t.timestamp(), t.timestamp_subsec_nanos())
 }
 
-/// A run id: UTC time of the run and a short suffix from the process id and clock, readable and sortable.
+/// A run id: UTC time of the run (readable, sortable) and 64 random bits, so that runs started in the same
+/// second never share an id (nor a report folder).
 pub fn new_run_id(now: DateTime<Utc>) -> String {
-    let suffix = (now.timestamp_subsec_nanos() ^ std::process::id().rotate_left(16)) & 0xffff;
-    format!("{}-{suffix:04x}", now.format("%Y%m%dT%H%M%SZ"))
+    format!(
+        "{}-{}",
+        now.format("%Y%m%dT%H%M%SZ"),
+        crate::report::staging::random_suffix()
+    )
 }
 
 /// Collects every configured account. Progress goes to the tracing log; failures go into the snapshot.
@@ -214,7 +219,7 @@ fn org_assume_step(config: &Config) -> &'static str {
 
 /// The accounts to audit: discovered from AWS Organizations when `[organization]` is configured (active accounts;
 /// `[[accounts]]` entries override them and add accounts outside the organisation), else the configured list.
-async fn discover(base: &aws_config::SdkConfig, config: &Config) -> Discovery {
+async fn discover(base: &session::BaseSession, config: &Config) -> Discovery {
     let explicit = |account: &AccountConfig, note: &str| Target {
         account: account.clone(),
         ou_path: None,
@@ -294,7 +299,7 @@ fn bucket_ref(b: &crate::config::BucketConfig) -> BucketRef {
 }
 
 async fn collect_account(
-    base: &aws_config::SdkConfig,
+    base: &session::BaseSession,
     config: &Config,
     target: &Target,
     audited: &[String],

@@ -1,23 +1,37 @@
 //! AWS sessions: the base configuration from the standard credential chain, and one per audited account
 //! (the caller's own, or an assumed `CICDCrossAccountRole`).
 //!
-//! Only builds clients; it never calls anything but STS `AssumeRole` and `GetCallerIdentity`.
+//! Every client retries with the SDK's adaptive mode (exponential backoff with jitter, a client-side rate
+//! limiter after throttling, a retry quota per partition; each account and region has its own partition, so a
+//! throttled account cannot drain the others' budget), sends through the run's limits (requests in flight per
+//! account and in total, LookupEvents paced: `limits`), and re-assumes its role when AWS says the session
+//! expired. Only builds clients; it never calls anything but STS `AssumeRole` and `GetCallerIdentity`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::{retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_smithy_runtime::client::identity::IdentityCache;
 use aws_smithy_runtime::client::retries::RetryPartition;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_types::error::display::DisplayErrorContext;
+use tokio::sync::Semaphore;
 
+use super::limits::{ExpiredSessionClassifier, LimitedHttpClient, RefreshingCredentials};
 use crate::config::{AccountConfig, Config};
 
 /// How the collector talks to AWS, beyond what the configuration file says.
 #[derive(Debug, Clone)]
 pub struct SessionOptions {
     pub profile: Option<String>,
-    /// Attempts per call, including the first (AWS's standard retry mode with backoff).
+    /// Attempts per call, including the first (AWS's adaptive retry mode with backoff and jitter).
     pub max_attempts: u32,
     pub endpoint_url: Option<String>,
+    /// Requests in flight at once, all accounts together.
+    pub max_requests: usize,
+    /// Requests in flight at once for one account.
+    pub max_requests_per_account: usize,
 }
 
 impl Default for SessionOptions {
@@ -26,8 +40,20 @@ impl Default for SessionOptions {
             profile: None,
             max_attempts: 4,
             endpoint_url: None,
+            max_requests: 64,
+            max_requests_per_account: 16,
         }
     }
+}
+
+/// The base configuration and the run's limits, shared by every account's clients.
+#[derive(Clone)]
+pub struct BaseSession {
+    pub config: SdkConfig,
+    /// The SDK's own HTTP client, before the limits (each account wraps it with its own).
+    http: SharedHttpClient,
+    total: Arc<Semaphore>,
+    per_account: usize,
 }
 
 /// Clients for one account, built from that account's credentials, with a retry partition of its own so that a
@@ -37,36 +63,45 @@ pub struct AccountClients {
     pub account_id: String,
     pub config: SdkConfig,
     pub path_style_s3: bool,
+    /// The assumed role's session (None with the base credentials), re-assumed when it expires.
+    pub session: Option<Arc<RefreshingCredentials>>,
+}
+
+macro_rules! with_expiry_retry {
+    ($builder:expr, $session:expr) => {{
+        let builder = $builder;
+        match $session {
+            Some(_) => builder.retry_classifier(ExpiredSessionClassifier),
+            None => builder,
+        }
+    }};
 }
 
 impl AccountClients {
     pub fn iam(&self) -> aws_sdk_iam::Client {
-        let conf = aws_sdk_iam::config::Builder::from(&self.config)
-            .retry_partition(RetryPartition::new(format!("iam-{}", self.account_id)))
-            .build();
-        aws_sdk_iam::Client::from_conf(conf)
+        let builder = aws_sdk_iam::config::Builder::from(&self.config)
+            .retry_partition(RetryPartition::new(format!("iam-{}", self.account_id)));
+        aws_sdk_iam::Client::from_conf(with_expiry_retry!(builder, &self.session).build())
     }
 
     pub fn cloudtrail(&self, region: &str) -> aws_sdk_cloudtrail::Client {
-        let conf = aws_sdk_cloudtrail::config::Builder::from(&self.config)
+        let builder = aws_sdk_cloudtrail::config::Builder::from(&self.config)
             .region(Region::new(region.to_owned()))
             .retry_partition(RetryPartition::new(format!(
                 "cloudtrail-{}-{region}",
                 self.account_id
-            )))
-            .build();
-        aws_sdk_cloudtrail::Client::from_conf(conf)
+            )));
+        aws_sdk_cloudtrail::Client::from_conf(with_expiry_retry!(builder, &self.session).build())
     }
 
     pub fn codepipeline(&self, region: &str) -> aws_sdk_codepipeline::Client {
-        let conf = aws_sdk_codepipeline::config::Builder::from(&self.config)
+        let builder = aws_sdk_codepipeline::config::Builder::from(&self.config)
             .region(Region::new(region.to_owned()))
             .retry_partition(RetryPartition::new(format!(
                 "codepipeline-{}-{region}",
                 self.account_id
-            )))
-            .build();
-        aws_sdk_codepipeline::Client::from_conf(conf)
+            )));
+        aws_sdk_codepipeline::Client::from_conf(with_expiry_retry!(builder, &self.session).build())
     }
 
     /// Organizations has one endpoint per partition, in its home region.
@@ -115,16 +150,22 @@ impl AccountClients {
     }
 
     pub fn s3(&self) -> aws_sdk_s3::Client {
-        let conf = aws_sdk_s3::config::Builder::from(&self.config)
+        let builder = aws_sdk_s3::config::Builder::from(&self.config)
             .force_path_style(self.path_style_s3)
-            .retry_partition(RetryPartition::new(format!("s3-{}", self.account_id)))
-            .build();
-        aws_sdk_s3::Client::from_conf(conf)
+            .retry_partition(RetryPartition::new(format!("s3-{}", self.account_id)));
+        aws_sdk_s3::Client::from_conf(with_expiry_retry!(builder, &self.session).build())
+    }
+
+    fn sts(&self) -> aws_sdk_sts::Client {
+        let builder = aws_sdk_sts::config::Builder::from(&self.config)
+            .retry_partition(RetryPartition::new(format!("sts-{}", self.account_id)));
+        aws_sdk_sts::Client::from_conf(with_expiry_retry!(builder, &self.session).build())
     }
 }
 
-/// Loads the base configuration from the standard chain (environment, profile, SSO, instance role).
-pub async fn base_config(config: &Config, options: &SessionOptions) -> SdkConfig {
+/// Loads the base configuration from the standard chain (environment, profile, SSO, instance role), with the
+/// run's limits around its HTTP client.
+pub async fn base_config(config: &Config, options: &SessionOptions) -> BaseSession {
     let region = config
         .regions
         .first()
@@ -132,7 +173,7 @@ pub async fn base_config(config: &Config, options: &SessionOptions) -> SdkConfig
         .unwrap_or_else(|| "us-east-1".to_owned());
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(region))
-        .retry_config(RetryConfig::standard().with_max_attempts(options.max_attempts.max(1)))
+        .retry_config(RetryConfig::adaptive().with_max_attempts(options.max_attempts.max(1)))
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(10))
@@ -149,46 +190,117 @@ pub async fn base_config(config: &Config, options: &SessionOptions) -> SdkConfig
     {
         loader = loader.endpoint_url(endpoint);
     }
-    loader.load().await
+    let loaded = loader.load().await;
+    let total = Arc::new(Semaphore::new(options.max_requests.max(1)));
+    let http = loaded.http_client().unwrap_or_else(default_https_client);
+    let config = loaded
+        .to_builder()
+        .http_client(LimitedHttpClient::run_wide(
+            http.clone(),
+            Arc::clone(&total),
+        ))
+        .build();
+    BaseSession {
+        config,
+        http,
+        total,
+        per_account: options.max_requests_per_account.max(1),
+    }
+}
+
+/// The HTTPS client the SDK would choose by default (hyper 1.x, rustls with aws-lc, proxy settings from the
+/// environment), built here so that the run's limits can wrap it.
+fn default_https_client() -> SharedHttpClient {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::{tls, Builder, ConnectorBuilder};
+    Builder::new().build_with_connector_fn(move |settings, runtime_components| {
+        let mut connector = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::AwsLc,
+        ));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = runtime_components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
 }
 
 /// Builds the clients for one account: assumes the role (validated at once with `GetCallerIdentity`, so that a
 /// denied assumption is reported as such) or reuses the base credentials.
 pub async fn account_clients(
-    base: &SdkConfig,
+    base_session: &BaseSession,
     config: &Config,
     account: &AccountConfig,
 ) -> Result<AccountClients, String> {
-    clients_for(base, config, &account.id, config.role_arn(account)).await
+    clients_for(base_session, config, &account.id, config.role_arn(account)).await
 }
 
 /// Builds the clients for `account_id`, through `role_arn` or with the base credentials.
 pub async fn clients_for(
-    base: &SdkConfig,
+    base_session: &BaseSession,
     config: &Config,
     account_id: &str,
     role_arn: Option<String>,
 ) -> Result<AccountClients, String> {
+    let base = &base_session.config;
     let path_style_s3 = base.endpoint_url().is_some();
-    let sdk_config = match role_arn {
-        None => base.clone(),
-        Some(role_arn) => {
-            let mut builder = aws_config::sts::AssumeRoleProvider::builder(role_arn.clone())
-                .session_name(config.session_name.clone())
-                .configure(base);
-            if let Some(external_id) = &config.external_id {
-                builder = builder.external_id(external_id.clone());
-            }
-            let provider = builder.build().await;
-            base.to_builder()
-                .credentials_provider(
-                    aws_credential_types::provider::SharedCredentialsProvider::new(provider),
-                )
-                .build()
+    // The account's limits cover everything done for it, assuming its role included.
+    let http = LimitedHttpClient::for_account(
+        base_session.http.clone(),
+        Arc::clone(&base_session.total),
+        base_session.per_account,
+    );
+    let mut builder = base.to_builder().http_client(http.clone());
+    let mut session = None;
+    if let Some(role_arn) = role_arn {
+        let mut assume = aws_config::sts::AssumeRoleProvider::builder(role_arn.clone())
+            .session_name(config.session_name.clone())
+            .configure(&base.to_builder().http_client(http.clone()).build());
+        if let Some(external_id) = &config.external_id {
+            assume = assume.external_id(external_id.clone());
         }
+        let provider = assume.build().await;
+        let refreshing = Arc::new(RefreshingCredentials::new(SharedCredentialsProvider::new(
+            provider,
+        )));
+        builder = builder
+            .credentials_provider(SharedCredentialsProvider::new(ArcProvider(Arc::clone(
+                &refreshing,
+            ))))
+            // The session is cached by RefreshingCredentials, which can drop it when AWS says it expired.
+            .identity_cache(IdentityCache::no_cache())
+            .http_client(http.with_session(Arc::clone(&refreshing)));
+        session = Some(refreshing);
+    }
+    let clients = AccountClients {
+        account_id: account_id.to_owned(),
+        config: builder.build(),
+        path_style_s3,
+        session,
     };
-    let sts = aws_sdk_sts::Client::new(&sdk_config);
-    let identity = sts
+    validate(clients, account_id).await
+}
+
+/// Shares one [`RefreshingCredentials`] between the SDK configuration and the expiry classifier.
+#[derive(Debug)]
+struct ArcProvider(Arc<RefreshingCredentials>);
+
+impl aws_credential_types::provider::ProvideCredentials for ArcProvider {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        self.0.provide_credentials()
+    }
+}
+
+/// Checks with `GetCallerIdentity` that the credentials are the account's.
+async fn validate(clients: AccountClients, account_id: &str) -> Result<AccountClients, String> {
+    let identity = clients
+        .sts()
         .get_caller_identity()
         .send()
         .await
@@ -202,11 +314,7 @@ pub async fn clients_for(
         }
         None => return Err("GetCallerIdentity returned no account".to_owned()),
     }
-    Ok(AccountClients {
-        account_id: account_id.to_owned(),
-        config: sdk_config,
-        path_style_s3,
-    })
+    Ok(clients)
 }
 
 /// Renders an SDK error with its whole chain of causes (the SDK's own Display says only "service error").

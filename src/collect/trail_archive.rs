@@ -24,8 +24,8 @@ use crate::trail::layout::{
 use crate::trail::local::Filters;
 use crate::trail::progress::Counters;
 use crate::trail::scan::{
-    batch_size, process_batch, CollectingSink, EventSink, InputData, ScanInput, ScanSettings,
-    ScanTotals, Scanner,
+    batches, process_batch, CollectingSink, EventSink, InputData, ScanInput, ScanSettings,
+    ScanTotals, Scanner, BATCH_BYTES,
 };
 use crate::trail::Selection;
 
@@ -39,6 +39,8 @@ pub struct ArchiveOptions {
     pub rules: IdentityRules,
     /// GetObject calls in flight at once.
     pub max_in_flight: usize,
+    /// Largest file read (compressed or decompressed); a larger one is unreadable evidence.
+    pub max_file_bytes: usize,
 }
 
 impl ArchiveOptions {
@@ -54,6 +56,7 @@ impl ArchiveOptions {
             verify: true,
             rules,
             max_in_flight: 32,
+            max_file_bytes: crate::trail::decode::DEFAULT_MAX_UNCOMPRESSED,
         }
     }
 }
@@ -197,15 +200,21 @@ pub async fn scan_bucket(
             .store(log_keys.len() as u64, std::sync::atomic::Ordering::Relaxed);
     }
     let settings = Arc::new(ScanSettings {
-        selection: options.selection,
-        period: *period,
-        hash: options.verify,
-        rules: options.rules.clone(),
+        max_file_bytes: options.max_file_bytes,
+        ..ScanSettings::new(
+            options.selection,
+            *period,
+            options.verify,
+            options.rules.clone(),
+        )
     });
     let mut scanner = Scanner::new(sink, counters, options.verify);
     let mut pending: Option<tokio::task::JoinHandle<_>> = None;
-    for chunk in log_keys.chunks(batch_size()) {
-        let inputs = download(&s3, bucket, chunk, in_flight).await;
+    // Batches bounded in files and bytes: one is held downloaded while the previous one is decoded.
+    let sizes: Vec<u64> = log_keys.iter().map(|(_, _, size)| *size).collect();
+    for range in batches(&sizes, BATCH_BYTES) {
+        let chunk = &log_keys[range];
+        let inputs = download(&s3, bucket, chunk, in_flight, options.max_file_bytes).await;
         if let Some(handle) = pending.take() {
             scanner
                 .absorb(handle.await.map_err(|e| e.to_string())?)
@@ -227,7 +236,12 @@ pub async fn scan_bucket(
         ..BucketScan::default()
     };
     if options.verify {
-        let digest_keys = list_keys(&s3, bucket, &digest_prefixes, in_flight).await?;
+        let digest_keys: Vec<(NaiveDate, String)> =
+            list_keys(&s3, bucket, &digest_prefixes, in_flight)
+                .await?
+                .into_iter()
+                .map(|(day, key, _)| (day, key))
+                .collect();
         if !digest_keys.is_empty() {
             let regions: BTreeSet<String> =
                 digest_prefixes.iter().map(|(_, _, r)| r.clone()).collect();
@@ -310,40 +324,42 @@ async fn account_roots(
     Ok(roots)
 }
 
-/// Lists the `.json.gz` keys of day folders (concurrently), sorted by day then key.
+/// A listed archive file: its day folder, key and size.
+type ListedKey = (NaiveDate, String, u64);
+
+/// Lists the `.json.gz` keys of day folders (concurrently) with their sizes, sorted by day then key.
 async fn list_keys(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     prefixes: &[(NaiveDate, String, String)],
     in_flight: usize,
-) -> Result<Vec<(NaiveDate, String)>, String> {
-    let listed: Vec<Result<Vec<(NaiveDate, String)>, String>> =
-        stream::iter(prefixes.iter().cloned())
-            .map(|(day, prefix, _)| async move {
-                let mut keys = Vec::new();
-                let mut pages = s3
-                    .list_objects_v2()
-                    .bucket(bucket)
-                    .prefix(&prefix)
-                    .into_paginator()
-                    .send();
-                while let Some(page) = pages.next().await {
-                    let page = page.map_err(|e| {
-                        format!("ListObjectsV2 s3://{bucket}/{prefix}: {}", error_text(&e))
-                    })?;
-                    keys.extend(
-                        page.contents()
-                            .iter()
-                            .filter_map(|o| o.key())
-                            .filter(|k| k.ends_with(".json.gz"))
-                            .map(|k| (day, k.to_owned())),
-                    );
-                }
-                Ok(keys)
-            })
-            .buffer_unordered(in_flight.min(16))
-            .collect()
-            .await;
+) -> Result<Vec<ListedKey>, String> {
+    let listed: Vec<Result<Vec<ListedKey>, String>> = stream::iter(prefixes.iter().cloned())
+        .map(|(day, prefix, _)| async move {
+            let mut keys = Vec::new();
+            let mut pages = s3
+                .list_objects_v2()
+                .bucket(bucket)
+                .prefix(&prefix)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| {
+                    format!("ListObjectsV2 s3://{bucket}/{prefix}: {}", error_text(&e))
+                })?;
+                keys.extend(
+                    page.contents()
+                        .iter()
+                        .filter_map(|o| o.key().map(|k| (k, o.size().unwrap_or(0))))
+                        .filter(|(k, _)| k.ends_with(".json.gz"))
+                        .map(|(k, size)| (day, k.to_owned(), u64::try_from(size).unwrap_or(0))),
+                );
+            }
+            Ok(keys)
+        })
+        .buffer_unordered(in_flight.min(16))
+        .collect()
+        .await;
     let mut all = Vec::new();
     for l in listed {
         all.extend(l?);
@@ -356,6 +372,7 @@ async fn get(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     key: &str,
+    cap: usize,
 ) -> Result<(Vec<u8>, Option<std::collections::HashMap<String, String>>), String> {
     let out = s3
         .get_object()
@@ -364,6 +381,14 @@ async fn get(
         .send()
         .await
         .map_err(|e| format!("GetObject: {}", error_text(&e)))?;
+    let length = out.content_length().unwrap_or(0);
+    if u64::try_from(length).unwrap_or(0) > cap as u64 {
+        return Err(format!(
+            "{} compressed, over the cap of {}: not read",
+            crate::trail::decode::human_bytes(u64::try_from(length).unwrap_or(0)),
+            crate::trail::decode::human_bytes(cap as u64)
+        ));
+    }
     let metadata = out.metadata().cloned();
     let body = out
         .body
@@ -377,12 +402,13 @@ async fn get(
 async fn download(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
-    keys: &[(NaiveDate, String)],
+    keys: &[ListedKey],
     in_flight: usize,
+    cap: usize,
 ) -> Vec<ScanInput> {
     stream::iter(keys.iter().cloned())
-        .map(|(day, key)| async move {
-            let data = match get(s3, bucket, &key).await {
+        .map(|(day, key, _)| async move {
+            let data = match get(s3, bucket, &key, cap).await {
                 Ok((bytes, _)) => InputData::Bytes(bytes),
                 Err(e) => InputData::Failed(e),
             };
@@ -406,7 +432,13 @@ async fn download_digests(
 ) -> Vec<DigestInput> {
     stream::iter(keys.iter().cloned())
         .map(|(_, key)| async move {
-            let fetched = get(s3, bucket, &key).await;
+            let fetched = get(
+                s3,
+                bucket,
+                &key,
+                crate::trail::decode::DEFAULT_MAX_UNCOMPRESSED,
+            )
+            .await;
             let (data, metadata) = match fetched {
                 Ok((bytes, metadata)) => (Ok(bytes), metadata.unwrap_or_default()),
                 Err(e) => (Err(e), Default::default()),
@@ -453,7 +485,10 @@ async fn public_keys(
                     TrailPublicKey {
                         region: region.clone(),
                         fingerprint: fingerprint.to_owned(),
-                        value_base64: integrity::to_base64(value.as_ref()),
+                        value_base64: base64::Engine::encode(
+                            &base64::engine::general_purpose::STANDARD,
+                            value.as_ref(),
+                        ),
                         valid_from: k.validity_start_time().and_then(to_chrono),
                         valid_until: k.validity_end_time().and_then(to_chrono),
                     },

@@ -137,6 +137,32 @@ pub struct IntegrityReport {
     pub log_files_checked: usize,
     pub log_files_verified: usize,
     pub issues: Vec<IntegrityIssue>,
+    /// What the valid digests cover, per chain: the time an auditor can prove nothing was deleted. Gaps (at the
+    /// period's edges too) are judged against the period where it is known (`trail::integrity::coverage_gaps`).
+    #[serde(default)]
+    pub chains: Vec<DigestChain>,
+}
+
+/// One trail's digest chain for one account and region, as read: the spans of time its valid digests cover.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigestChain {
+    /// `[prefix/]AWSLogs/[o-orgid/]<account>/`: where the chain's files are.
+    pub root: String,
+    pub account_id: String,
+    pub region: String,
+    /// The trail, from the digest files' names.
+    pub trail: String,
+    /// Valid digests read.
+    pub digests: usize,
+    /// `digestStartTime`..`digestEndTime` of the valid digests, merged where they touch, oldest first.
+    pub spans: Vec<TimeSpan>,
+}
+
+/// A half-open span of time `[from, until)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeSpan {
+    pub from: DateTime<Utc>,
+    pub until: DateTime<Utc>,
 }
 
 impl IntegrityReport {
@@ -172,6 +198,9 @@ pub enum IntegrityIssueKind {
     LogFileModified,
     /// A log file used as evidence is listed by no digest.
     LogFileNotInDigest,
+    /// Part of the period (at its start, its end, or between) is covered by no valid digest: digests and log
+    /// files deleted, or the trail not logging.
+    CoverageGap,
 }
 
 /// What one scan of a trail archive (one bucket, or a local directory) produced, before its events are moved into

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use super::text::{visible, visible_path};
 use super::{CheckStatus, CheckSummary};
 use crate::model::{Finding, Severity};
 
@@ -13,6 +14,9 @@ const GREEN: &str = "\x1b[32m";
 const YELLOW: &str = "\x1b[33m";
 const BOLD: &str = "\x1b[1m";
 const DIM: &str = "\x1b[2m";
+
+/// Missing inputs listed per incomplete check (findings.json and the PDF list all of them).
+const MISSING_SHOWN: usize = 5;
 
 /// Everything the summary shows.
 pub struct Summary<'a> {
@@ -47,8 +51,9 @@ pub fn render(s: &Summary, colour: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "gateaudit: rule set {:?}, {} approvals in the ledger",
-        s.rule_set, s.ledger_rows
+        "gateaudit: rule set \"{}\", {} approvals in the ledger",
+        visible(s.rule_set),
+        s.ledger_rows
     );
     let _ = writeln!(
         out,
@@ -70,28 +75,70 @@ pub fn render(s: &Summary, colour: bool) -> String {
         let status = format!("{:<8}", c.status.as_str());
         let status = match c.status {
             CheckStatus::Passed => paint(GREEN, &status),
+            CheckStatus::Incomplete => paint(RED, &paint(BOLD, &status)),
             CheckStatus::Failed if at_threshold > 0 => paint(RED, &status),
             CheckStatus::Failed | CheckStatus::Waived => paint(YELLOW, &status),
         };
         let _ = writeln!(
             out,
             "{:<22} {status} {:>8} {:>7} {:>9}  {}",
-            c.id, c.findings, c.waived, at_threshold, c.title
+            visible(&c.id),
+            c.findings,
+            c.waived,
+            at_threshold,
+            visible(&c.title)
         );
+    }
+    for c in s.checks.iter().filter(|c| !c.incomplete.is_empty()) {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint(
+                RED,
+                &format!(
+                    "INCOMPLETE check {} in {}:",
+                    visible(&c.id),
+                    visible(&c.incomplete_accounts().join(", "))
+                )
+            )
+        );
+        for m in c.incomplete.iter().take(MISSING_SHOWN) {
+            let _ = writeln!(out, "  {}", paint(RED, &visible(&m.describe())));
+        }
+        if c.incomplete.len() > MISSING_SHOWN {
+            let _ = writeln!(
+                out,
+                "  {}",
+                paint(
+                    RED,
+                    &format!(
+                        "and {} more (findings.json lists them all)",
+                        c.incomplete.len() - MISSING_SHOWN
+                    )
+                )
+            );
+        }
     }
     for (account, errors) in s.incomplete_accounts {
         let _ = writeln!(
             out,
             "{}",
-            paint(RED, &format!("INCOMPLETE {account}: {errors}"))
+            paint(
+                RED,
+                &format!("INCOMPLETE {}: {}", visible(account), visible(errors))
+            )
         );
     }
     for note in s.notes {
-        let _ = writeln!(out, "{}", paint(YELLOW, &format!("note: {note}")));
+        let _ = writeln!(
+            out,
+            "{}",
+            paint(YELLOW, &format!("note: {}", visible(note)))
+        );
     }
-    let _ = writeln!(out, "reports in {}:", s.dir.display());
+    let _ = writeln!(out, "reports in {}:", visible_path(s.dir));
     for f in s.files {
-        let _ = writeln!(out, "  {}", paint(DIM, &f.display().to_string()));
+        let _ = writeln!(out, "  {}", paint(DIM, &visible_path(f)));
     }
     let _ = writeln!(
         out,
@@ -115,6 +162,7 @@ mod tests {
             findings,
             waived: 0,
             status,
+            incomplete: vec![],
         }
     }
 
@@ -135,8 +183,8 @@ mod tests {
             waiver: None,
         }];
         let incomplete = vec![(
-            "account 555555555555 (sandbox)".to_owned(),
-            "sts:AssumeRole: AccessDenied".to_owned(),
+            "account 555555555555 (sand\nbox)".to_owned(),
+            "sts:AssumeRole: AccessDenied\u{1b}[2J\u{202E}".to_owned(),
         )];
         let files = vec![PathBuf::from("reports/r/report.pdf")];
         let s = Summary {
@@ -155,7 +203,13 @@ mod tests {
         let plain = render(&s, false);
         assert!(!plain.contains('\x1b'), "{plain}");
         assert!(plain.contains("distinct-approvers     failed          1       0         1  title of distinct-approvers"), "{plain}");
-        assert!(plain.contains("INCOMPLETE account 555555555555 (sandbox)"));
+        assert!(
+            plain.contains(
+                "INCOMPLETE account 555555555555 (sand\\nbox): sts:AssumeRole: AccessDenied\\u{001B}[2J\\u{202E}\n"
+            ),
+            "names from the accounts are shown, never acted on: {plain}"
+        );
+        assert!(!plain.contains('\u{202E}'));
         assert!(
             plain.contains("note: AWS Organizations was not read"),
             "{plain}"

@@ -1,7 +1,9 @@
 //! CSV reports: findings.csv, approvals.csv (the ledger) and accounts.csv (what was collected from each account).
 //!
-//! RFC 4180, UTF-8, ISO 8601 UTC times, fixed column order (documented in the README). Cells that a spreadsheet
-//! would run as a formula (starting with `=`, `+`, `-`, `@`, tab or carriage return) are prefixed with `'`.
+//! RFC 4180, UTF-8, ISO 8601 UTC times, fixed column order (documented in the README). Control and invisible
+//! format characters in any cell are written as visible escapes (`\n`, `\0`, `\u{202E}`: see `report::text`), so
+//! a name can neither add a row for line-based readers nor hide; cells that a spreadsheet would run as a formula
+//! (starting with `=`, `+`, `-`, `@`) are prefixed with `'`.
 
 use std::path::{Path, PathBuf};
 
@@ -84,11 +86,12 @@ pub const WRITE_GRANTS_COLUMNS: &[&str] = &[
     "statements",
 ];
 
-/// Neutralises spreadsheet formula injection.
+/// Shows control characters visibly and neutralises spreadsheet formula injection.
 pub fn safe_cell(value: &str) -> String {
+    let value = super::text::visible(value);
     match value.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}"),
-        _ => value.to_owned(),
+        Some('=' | '+' | '-' | '@') => format!("'{value}"),
+        _ => value.into_owned(),
     }
 }
 
@@ -317,6 +320,33 @@ mod tests {
     }
 
     #[test]
+    fn hostile_names_cannot_add_rows_or_hide_in_any_csv() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("write-access.csv");
+        let hostile = "mal\0lory\nFORGED,row\r\n\tx\u{202E}txt.exe\u{1}\u{9b}";
+        let row = WriteGrantRow {
+            account_id: "444444444444".into(),
+            principal: format!("arn:aws:iam::444444444444:user/{hostile}"),
+            principal_type: "user".into(),
+            action: "s3:PutObject".into(),
+            access_level: "Write".into(),
+            answer: "yes".into(),
+            exemption: String::new(),
+            statements: vec![hostile.into()],
+        };
+        write_write_grants(&[row], &path).expect("written");
+        let bytes = std::fs::read(&path).expect("read");
+        assert!(!bytes.contains(&0), "no NUL byte reaches the file");
+        let text = String::from_utf8(bytes).expect("utf-8");
+        assert_eq!(text.lines().count(), 2, "header and one row: {text:?}");
+        assert!(!text.contains('\u{202E}') && !text.contains('\u{1}') && !text.contains('\u{9b}'));
+        assert!(
+            text.contains("mal\\0lory\\nFORGED,row\\r\\n\\tx\\u{202E}txt.exe\\u{0001}\\u{009B}"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn ledger_round_trips_through_a_csv_reader() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("approvals.csv");
@@ -364,6 +394,9 @@ mod tests {
         assert_eq!(&records[0][col("time")], "2026-11-02T10:05:00Z");
         let summary = &records[0][col("summary")];
         assert!(summary.starts_with("'=cmd"), "{summary}");
-        assert!(summary.contains("\"quotes\"\nnew line"));
+        assert!(
+            summary.contains("\"quotes\"\\nnew line"),
+            "a newline in a value is shown, not written: {summary}"
+        );
     }
 }

@@ -48,19 +48,9 @@ pub struct ManifestSignature {
     pub signature: String,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
+/// Hex text (surrounding whitespace ignored) to bytes.
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    let text = text.trim();
-    if text.len() % 2 != 0 {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
+    hex::decode(text.trim()).ok()
 }
 
 fn pem_body(text: &str, label: &str) -> Option<Vec<u8>> {
@@ -76,7 +66,7 @@ fn pem_body(text: &str, label: &str) -> Option<Vec<u8>> {
 }
 
 fn file_entry(dir: &Path, path: &Path, role: &str) -> Result<ManifestEntry, ReportError> {
-    let bytes = std::fs::read(path).map_err(|e| ReportError::io(path, e))?;
+    let bytes = std::fs::read(path).map_err(|e| ReportError::read(path, e))?;
     let relative = path.strip_prefix(dir).unwrap_or(path);
     Ok(ManifestEntry {
         path: relative
@@ -86,21 +76,21 @@ fn file_entry(dir: &Path, path: &Path, role: &str) -> Result<ManifestEntry, Repo
             .join("/"),
         role: role.to_owned(),
         size: bytes.len() as u64,
-        sha256: hex(&Sha256::digest(&bytes)),
+        sha256: hex::encode(Sha256::digest(&bytes)),
     })
 }
 
 /// Loads an Ed25519 signing key: PKCS#8 PEM (`openssl genpkey -algorithm ed25519`) or a 32-byte seed in hex.
 pub fn load_signing_key(path: &Path) -> Result<Ed25519KeyPair, ReportError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ReportError::io(path, e))?;
+    let text = std::fs::read_to_string(path).map_err(|e| ReportError::read(path, e))?;
     let pair = if let Some(der) = pem_body(&text, "PRIVATE KEY") {
         Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der)
-            .map_err(|e| ReportError::format(path, format!("not an Ed25519 PKCS#8 key: {e}")))?
+            .map_err(|e| ReportError::invalid(path, format!("not an Ed25519 PKCS#8 key: {e}")))?
     } else if let Some(seed) = unhex(&text).filter(|s| s.len() == 32) {
         Ed25519KeyPair::from_seed_unchecked(&seed)
-            .map_err(|e| ReportError::format(path, format!("bad Ed25519 seed: {e}")))?
+            .map_err(|e| ReportError::invalid(path, format!("bad Ed25519 seed: {e}")))?
     } else {
-        return Err(ReportError::format(
+        return Err(ReportError::invalid(
             path,
             "expected a PEM \"PRIVATE KEY\" (Ed25519 PKCS#8) or 64 hex characters",
         ));
@@ -110,15 +100,15 @@ pub fn load_signing_key(path: &Path) -> Result<Ed25519KeyPair, ReportError> {
 
 /// Loads an Ed25519 public key: PEM SubjectPublicKeyInfo (`openssl pkey -pubout`) or 32 bytes in hex.
 pub fn load_public_key(path: &Path) -> Result<Vec<u8>, ReportError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ReportError::io(path, e))?;
+    let text = std::fs::read_to_string(path).map_err(|e| ReportError::read(path, e))?;
     if let Some(der) = pem_body(&text, "PUBLIC KEY") {
         return match der.strip_prefix(&ED25519_SPKI_PREFIX[..]) {
             Some(key) if key.len() == 32 => Ok(key.to_vec()),
-            _ => Err(ReportError::format(path, "not an Ed25519 public key")),
+            _ => Err(ReportError::invalid(path, "not an Ed25519 public key")),
         };
     }
     unhex(&text).filter(|k| k.len() == 32).ok_or_else(|| {
-        ReportError::format(
+        ReportError::invalid(
             path,
             "expected a PEM \"PUBLIC KEY\" (Ed25519) or 64 hex characters",
         )
@@ -153,8 +143,8 @@ pub fn write_manifest(
     if let Some(key) = signing_key {
         let signature = ManifestSignature {
             algorithm: "ed25519".to_owned(),
-            public_key: hex(key.public_key().as_ref()),
-            signature: hex(key.sign(&bytes).as_ref()),
+            public_key: hex::encode(key.public_key().as_ref()),
+            signature: hex::encode(key.sign(&bytes).as_ref()),
         };
         let sig_path = dir.join(SIGNATURE);
         let sig_bytes =
@@ -194,12 +184,36 @@ fn walk(dir: &Path, base: &Path, out: &mut BTreeSet<String>) -> std::io::Result<
 /// Recomputes every hash and size, lists files added after the run, and checks the signature. With
 /// `trusted_key`, the manifest must be signed by that key; without it, a signature is checked against the key it
 /// names (which proves integrity, not who signed).
+///
+/// A missing, unreadable or invalid manifest (or signature file) is a problem found, like an edited file: the
+/// directory cannot be shown to be what a run wrote. Only a `dir` that is not a readable directory is an error.
 pub fn verify(dir: &Path, trusted_key: Option<&[u8]>) -> Result<Verification, ReportError> {
-    let path = dir.join(MANIFEST);
-    let bytes = std::fs::read(&path).map_err(|e| ReportError::io(&path, e))?;
-    let manifest: Manifest =
-        serde_json::from_slice(&bytes).map_err(|e| ReportError::format(&path, e))?;
     let mut result = Verification::default();
+    if !dir.is_dir() {
+        return Err(ReportError::read(
+            dir,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "not a directory"),
+        ));
+    }
+    let path = dir.join(MANIFEST);
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            result.problems.push(format!(
+                "{MANIFEST}: cannot be read ({e}), so nothing can be verified"
+            ));
+            return Ok(result);
+        }
+    };
+    let manifest: Manifest = match serde_json::from_slice(&bytes) {
+        Ok(m) => m,
+        Err(e) => {
+            result.problems.push(format!(
+                "{MANIFEST}: not a gateaudit manifest ({e}), so nothing can be verified"
+            ));
+            return Ok(result);
+        }
+    };
     let mut listed = BTreeSet::new();
     for entry in &manifest.files {
         listed.insert(entry.path.clone());
@@ -215,7 +229,7 @@ pub fn verify(dir: &Path, trusted_key: Option<&[u8]>) -> Result<Verification, Re
                         content.len(),
                         entry.size
                     ));
-                } else if hex(&Sha256::digest(&content)) != entry.sha256 {
+                } else if hex::encode(Sha256::digest(&content)) != entry.sha256 {
                     result.problems.push(format!(
                         "{}: SHA-256 differs from the manifest (modified)",
                         entry.path
@@ -225,7 +239,7 @@ pub fn verify(dir: &Path, trusted_key: Option<&[u8]>) -> Result<Verification, Re
         }
     }
     let mut present = BTreeSet::new();
-    walk(dir, dir, &mut present).map_err(|e| ReportError::io(dir, e))?;
+    walk(dir, dir, &mut present).map_err(|e| ReportError::read(dir, e))?;
     for extra in present.difference(&listed) {
         if extra != MANIFEST && extra != SIGNATURE {
             result.problems.push(format!(
@@ -239,37 +253,40 @@ pub fn verify(dir: &Path, trusted_key: Option<&[u8]>) -> Result<Verification, Re
             .problems
             .push(format!("{SIGNATURE}: missing, but a public key was given")),
         Err(_) => {}
-        Ok(sig_bytes) => {
-            let sig: ManifestSignature = serde_json::from_slice(&sig_bytes)
-                .map_err(|e| ReportError::format(&sig_path, e))?;
-            let embedded = unhex(&sig.public_key).unwrap_or_default();
-            let key = trusted_key.map(<[u8]>::to_vec).unwrap_or(embedded.clone());
-            let signature = unhex(&sig.signature).unwrap_or_default();
-            if sig.algorithm != "ed25519" {
-                result.problems.push(format!(
-                    "{SIGNATURE}: unsupported algorithm {:?}",
-                    sig.algorithm
-                ));
-            } else if UnparsedPublicKey::new(&ED25519, &key)
-                .verify(&bytes, &signature)
-                .is_err()
-            {
-                result.problems.push(format!(
-                    "{SIGNATURE}: the signature does not verify with key {}",
-                    hex(&key)
-                ));
-            } else {
-                result.signature = Some(format!(
-                    "signed by {}{}",
-                    hex(&key),
-                    if trusted_key.is_some() {
-                        " (the key you gave)"
-                    } else {
-                        " (key named in the signature file; pass --public-key to pin it)"
-                    }
-                ));
+        Ok(sig_bytes) => match serde_json::from_slice::<ManifestSignature>(&sig_bytes) {
+            Err(e) => result
+                .problems
+                .push(format!("{SIGNATURE}: not a gateaudit signature file ({e})")),
+            Ok(sig) => {
+                let embedded = unhex(&sig.public_key).unwrap_or_default();
+                let key = trusted_key.map(<[u8]>::to_vec).unwrap_or(embedded.clone());
+                let signature = unhex(&sig.signature).unwrap_or_default();
+                if sig.algorithm != "ed25519" {
+                    result.problems.push(format!(
+                        "{SIGNATURE}: unsupported algorithm {:?}",
+                        sig.algorithm
+                    ));
+                } else if UnparsedPublicKey::new(&ED25519, &key)
+                    .verify(&bytes, &signature)
+                    .is_err()
+                {
+                    result.problems.push(format!(
+                        "{SIGNATURE}: the signature does not verify with key {}",
+                        hex::encode(&key)
+                    ));
+                } else {
+                    result.signature = Some(format!(
+                        "signed by {}{}",
+                        hex::encode(&key),
+                        if trusted_key.is_some() {
+                            " (the key you gave)"
+                        } else {
+                            " (key named in the signature file; pass --public-key to pin it)"
+                        }
+                    ));
+                }
             }
-        }
+        },
     }
     Ok(result)
 }
@@ -324,6 +341,56 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_or_invalid_manifest_is_a_problem_found_not_an_error() {
+        let (dir, inputs, outputs) = report_dir();
+        let v = verify(dir.path(), None).expect("verify");
+        assert!(
+            v.problems.len() == 1 && v.problems[0].starts_with("manifest.json: cannot be read"),
+            "{:?}",
+            v.problems
+        );
+        write_manifest(dir.path(), "run", &inputs, &outputs, Some(&key())).expect("manifest");
+        std::fs::write(dir.path().join(MANIFEST), b"{\"files\": 3}").expect("tamper");
+        let v = verify(dir.path(), None).expect("verify");
+        assert!(
+            v.problems
+                .iter()
+                .any(|p| p.starts_with("manifest.json: not a gateaudit manifest")),
+            "{:?}",
+            v.problems
+        );
+        write_manifest(dir.path(), "run", &inputs, &outputs, None).expect("manifest");
+        std::fs::write(dir.path().join(SIGNATURE), b"not json").expect("tamper");
+        let v = verify(dir.path(), None).expect("verify");
+        assert!(
+            v.problems
+                .iter()
+                .any(|p| p.starts_with("manifest.sig: not a gateaudit signature")),
+            "{:?}",
+            v.problems
+        );
+        let err = verify(&dir.path().join("missing"), None).expect_err("no directory");
+        assert!(err.to_string().starts_with("cannot read "), "{err}");
+    }
+
+    #[test]
+    fn read_errors_do_not_say_write() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let missing = dir.path().join("nope.key");
+        let err = load_signing_key(&missing).expect_err("missing").to_string();
+        assert!(
+            err.starts_with("cannot read ") && !err.contains("write"),
+            "{err}"
+        );
+        std::fs::write(&missing, "garbage").expect("write");
+        let err = load_public_key(&missing).expect_err("garbage").to_string();
+        assert!(
+            err.contains("is not valid") && !err.contains("write"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn a_re_signed_manifest_fails_against_the_pinned_key() {
         let (dir, inputs, outputs) = report_dir();
         write_manifest(dir.path(), "run", &inputs, &outputs, Some(&key())).expect("manifest");
@@ -354,7 +421,7 @@ mod tests {
         let pair = load_signing_key(&private).expect("pkcs8 pem");
         assert_eq!(pair.public_key().as_ref(), key().public_key().as_ref());
         let public = dir.path().join("k.pub");
-        std::fs::write(&public, hex(key().public_key().as_ref())).expect("write");
+        std::fs::write(&public, hex::encode(key().public_key().as_ref())).expect("write");
         assert_eq!(
             load_public_key(&public).expect("hex key"),
             key().public_key().as_ref()

@@ -8,6 +8,8 @@ pub mod json;
 pub mod junit;
 pub mod manifest;
 pub mod pdf;
+pub mod staging;
+pub mod text;
 
 use std::path::{Path, PathBuf};
 
@@ -26,19 +28,57 @@ pub enum ReportError {
     },
     #[error("cannot write {path}: {message}")]
     Format { path: String, message: String },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid: {message}")]
+    Invalid { path: String, message: String },
+    #[error("cannot copy {from} to {to}: {source}")]
+    Copy {
+        from: String,
+        to: String,
+        source: std::io::Error,
+    },
+    #[error("{path} already exists: a report folder is never reused (another run has that name)")]
+    Exists { path: String },
 }
 
 impl ReportError {
+    /// Writing `path` failed.
     pub fn io(path: &Path, source: std::io::Error) -> ReportError {
         ReportError::Io {
             path: path.display().to_string(),
             source,
         }
     }
+    /// Rendering `path` failed.
     pub fn format(path: &Path, message: impl std::fmt::Display) -> ReportError {
         ReportError::Format {
             path: path.display().to_string(),
             message: message.to_string(),
+        }
+    }
+    /// Reading `path` failed.
+    pub fn read(path: &Path, source: std::io::Error) -> ReportError {
+        ReportError::Read {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+    /// `path` was read but its content is not what it must be.
+    pub fn invalid(path: &Path, message: impl std::fmt::Display) -> ReportError {
+        ReportError::Invalid {
+            path: path.display().to_string(),
+            message: message.to_string(),
+        }
+    }
+    pub fn copy(from: &Path, to: &Path, source: std::io::Error) -> ReportError {
+        ReportError::Copy {
+            from: from.display().to_string(),
+            to: to.display().to_string(),
+            source,
         }
     }
 }
@@ -50,6 +90,9 @@ pub enum CheckStatus {
     Failed,
     /// Every finding of the check is waived.
     Waived,
+    /// Some input the check reads could not be (fully) collected in an account it looks at: whatever it found,
+    /// it cannot prove the rest. Never shown as passed, whatever `--allow-incomplete` says about the exit code.
+    Incomplete,
 }
 
 impl CheckStatus {
@@ -58,6 +101,18 @@ impl CheckStatus {
             CheckStatus::Passed => "passed",
             CheckStatus::Failed => "failed",
             CheckStatus::Waived => "waived",
+            CheckStatus::Incomplete => "incomplete",
+        }
+    }
+
+    /// The status of a check from its findings and what it could not read: incomplete wins (the check could not
+    /// look at everything), then failed (an unwaived finding), waived (every finding waived), passed.
+    pub fn decide(findings: usize, waived: usize, incomplete: bool) -> CheckStatus {
+        match (incomplete, findings, waived) {
+            (true, _, _) => CheckStatus::Incomplete,
+            (false, 0, _) => CheckStatus::Passed,
+            (false, n, w) if n == w => CheckStatus::Waived,
+            _ => CheckStatus::Failed,
         }
     }
 }
@@ -74,6 +129,28 @@ pub struct CheckSummary {
     pub findings: usize,
     pub waived: usize,
     pub status: CheckStatus,
+    /// What the check needed and could not fully read (accounts and collection steps); empty when complete.
+    #[serde(default)]
+    pub incomplete: Vec<crate::checks::MissingInput>,
+}
+
+impl CheckSummary {
+    /// The accounts this check is incomplete in, each once ("444444444444 (prod)"; "the snapshot" for gaps not
+    /// in one account).
+    pub fn incomplete_accounts(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for m in &self.incomplete {
+            let label = match (m.account_id.is_empty(), m.account_name.is_empty()) {
+                (true, _) => "the snapshot".to_owned(),
+                (false, true) => m.account_id.clone(),
+                (false, false) => format!("{} ({})", m.account_id, m.account_name),
+            };
+            if !out.contains(&label) {
+                out.push(label);
+            }
+        }
+        out
+    }
 }
 
 /// Everything a report renders.

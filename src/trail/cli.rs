@@ -26,6 +26,7 @@ use crate::collect::trail_archive::{self, ArchiveOptions};
 use crate::collect::SessionOptions;
 use crate::config::Config;
 use crate::model::{IntegrityReport, Period, TrailArchiveScan, TrailPublicKey};
+use crate::report::text::visible;
 use crate::rules::{IdentityRules, RuleSet};
 
 const EXIT_OK: u8 = 0;
@@ -88,6 +89,16 @@ pub struct SourceArgs {
     /// No progress line even on a terminal.
     #[arg(long)]
     pub quiet: bool,
+    /// Largest archive file read, compressed or decompressed, in MiB; a larger one is unreadable evidence
+    /// (a gzip bomb cannot exhaust memory).
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=16384))]
+    pub max_file_mb: u32,
+}
+
+impl SourceArgs {
+    fn max_file_bytes(&self) -> usize {
+        (self.max_file_mb as usize) << 20
+    }
 }
 
 #[derive(Debug, Args)]
@@ -120,6 +131,43 @@ struct Outcome {
     totals: ScanTotals,
     integrity: Option<IntegrityReport>,
     public_keys: Vec<TrailPublicKey>,
+    /// The archive's prefix inside its bucket (empty for a local copy).
+    prefix: String,
+}
+
+/// Adds to the integrity report every part of the period that no valid digest covers, for each account and
+/// region the archive has digests or log files of (up to now, less CloudTrail's delivery delay).
+fn add_coverage_gaps(outcome: &mut Outcome, period: &Period) {
+    let Some(report) = &mut outcome.integrity else {
+        return;
+    };
+    let expected = integrity::seen_in_archive(
+        &report.chains,
+        outcome.totals.hashes.keys().cloned(),
+        &outcome.prefix,
+    );
+    for gap in integrity::coverage_gaps(&report.chains, &expected, period, Utc::now()) {
+        let root = report
+            .chains
+            .iter()
+            .find(|c| {
+                c.account_id == gap.account_id
+                    && c.region == gap.region
+                    && gap.trail.as_ref().is_none_or(|t| *t == c.trail)
+            })
+            .map(|c| format!("{}CloudTrail-Digest/{}/", c.root, c.region))
+            .unwrap_or_else(|| {
+                format!(
+                    "AWSLogs/{}/CloudTrail-Digest/{}/",
+                    gap.account_id, gap.region
+                )
+            });
+        report.issues.push(crate::model::IntegrityIssue {
+            kind: crate::model::IntegrityIssueKind::CoverageGap,
+            location: root,
+            detail: gap.describe(),
+        });
+    }
 }
 
 pub fn run_scan(args: &ScanArgs) -> anyhow::Result<u8> {
@@ -220,7 +268,13 @@ fn summarise(o: &Outcome, started: Instant) -> u8 {
             .as_deref()
             .map(|i| format!(" event {i}"))
             .unwrap_or_default();
-        eprintln!("UNREADABLE {:?} {}{id}: {}", u.kind, u.location, u.detail);
+        eprintln!(
+            "UNREADABLE {:?} {}{}: {}",
+            u.kind,
+            visible(&u.location),
+            visible(&id),
+            visible(&u.detail)
+        );
     }
     let mut code = if t.unreadable.is_empty() {
         EXIT_OK
@@ -237,7 +291,12 @@ fn summarise(o: &Outcome, started: Instant) -> u8 {
             r.issues.len()
         );
         for i in &r.issues {
-            eprintln!("INTEGRITY {:?} {}: {}", i.kind, i.location, i.detail);
+            eprintln!(
+                "INTEGRITY {:?} {}: {}",
+                i.kind,
+                visible(&i.location),
+                visible(&i.detail)
+            );
         }
         if !r.is_clean() {
             code = EXIT_INTEGRITY;
@@ -308,6 +367,7 @@ fn scan_source(
                 verify,
                 rules,
                 max_in_flight: args.max_in_flight,
+                max_file_bytes: args.max_file_bytes(),
             };
             scan_s3(args, bucket, prefix, &period, &options, sink, counters)
         }
@@ -324,7 +384,9 @@ fn scan_source(
         ),
     };
     progress.finish();
-    outcome
+    let mut outcome = outcome?;
+    add_coverage_gaps(&mut outcome, &period);
+    Ok(outcome)
 }
 
 fn scan_s3(
@@ -356,8 +418,11 @@ fn scan_s3(
     };
     let session = SessionOptions {
         profile: args.profile.clone(),
-        max_attempts: 4,
         endpoint_url: args.endpoint_url.clone(),
+        // Downloads are what this command does: as many in flight for the bucket's account as asked for.
+        max_requests_per_account: args.max_in_flight.max(1),
+        max_requests: args.max_in_flight.max(1),
+        ..SessionOptions::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -376,6 +441,7 @@ fn scan_s3(
             totals: scan.totals,
             integrity: scan.integrity,
             public_keys: scan.public_keys,
+            prefix: normalise_prefix(prefix),
         })
     })
 }
@@ -395,28 +461,33 @@ fn scan_local(
     if !dir.join("AWSLogs").is_dir() {
         bail!("{} holds no AWSLogs/ folder (give the folder the archive was exported into, or s3://bucket/prefix)", dir.display());
     }
-    let files = local::list_files(dir, &filters, period, FileKind::Log, 1);
+    let listing = local::list_files(dir, &filters, period, FileKind::Log, 1);
     if let Some(c) = &counters {
-        c.files_total
-            .store(files.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        c.files_total.store(
+            listing.files.len() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
     let settings = ScanSettings {
-        selection,
-        period: *period,
-        hash: verify,
-        rules,
+        max_file_bytes: args.max_file_bytes(),
+        ..ScanSettings::new(selection, *period, verify, rules)
     };
     let mut scanner = Scanner::new(sink, counters, verify);
-    local::scan_files(&files, &settings, &mut scanner)?;
-    let totals = scanner.totals;
+    local::scan_files(&listing.files, &settings, &mut scanner)?;
+    let mut totals = scanner.totals;
+    // What the walk would not read (special files, links out of the tree) is unreadable evidence too.
+    totals.unreadable.extend(listing.not_read);
     let mut outcome = Outcome {
         source: dir.display().to_string(),
         totals,
         integrity: None,
         public_keys: Vec::new(),
+        prefix: String::new(),
     };
     if verify {
-        let digest_files = local::list_files(dir, &filters, period, FileKind::Digest, 1);
+        let listing = local::list_files(dir, &filters, period, FileKind::Digest, 1);
+        outcome.totals.unreadable.extend(listing.not_read);
+        let digest_files = listing.files;
         if !digest_files.is_empty() {
             outcome.public_keys = match &args.public_keys {
                 Some(p) => load_public_keys(p)?,
@@ -425,16 +496,20 @@ fn scan_local(
             let digests: Vec<DigestInput> = digest_files
                 .iter()
                 .map(|f| {
+                    // A signature is 512 hex characters; only a small regular file is read.
                     let sidecar = |ext: &str| {
-                        std::fs::read_to_string(format!("{}.{ext}", f.path.display()))
-                            .ok()
-                            .map(|s| s.trim().to_owned())
+                        local::read_regular(
+                            Path::new(&format!("{}.{ext}", f.path.display())),
+                            64 << 10,
+                        )
+                        .ok()
+                        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
                     };
                     DigestInput {
                         location: f.path.display().to_string(),
                         bucket: None,
                         key: f.key.clone(),
-                        data: std::fs::read(&f.path).map_err(|e| e.to_string()),
+                        data: local::read_regular(&f.path, args.max_file_bytes()),
                         signature: sidecar("signature"),
                         algorithm: sidecar("signature-algorithm"),
                     }

@@ -50,6 +50,8 @@ pub struct ExtractOptions<'a> {
     /// Compute the SHA-256 of each file's uncompressed content (for digest verification).
     pub hash: bool,
     pub rules: &'a IdentityRules,
+    /// Largest decompressed file read; a larger one is unreadable evidence.
+    pub max_uncompressed: usize,
 }
 
 /// One selected event, with CloudTrail's fields and our person key.
@@ -194,7 +196,7 @@ pub fn extract_file(
 ) -> FileOutcome {
     let mut out = FileOutcome::new(location, key);
     out.compressed = compressed.len() as u64;
-    with_gunzipped(compressed, |json| match json {
+    with_gunzipped(compressed, opts.max_uncompressed, |json| match json {
         Ok(json) => extract_json(json, opts, &mut out),
         Err(e) => out.damaged(UnreadableKind::Gzip, e),
     });
@@ -205,7 +207,7 @@ pub fn extract_file(
 pub fn extract_json(json: &[u8], opts: &ExtractOptions<'_>, out: &mut FileOutcome) {
     out.uncompressed = json.len() as u64;
     if opts.hash {
-        out.sha256 = Some(hex(&Sha256::digest(json)));
+        out.sha256 = Some(hex::encode(Sha256::digest(json)));
     }
     let document: Document<'_> = match serde_json::from_slice(json) {
         Ok(d) => d,
@@ -343,16 +345,6 @@ fn is_mutating(read_only: Option<bool>, source: &str, name: &str) -> bool {
     }
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[usize::from(b >> 4)] as char);
-        s.push(DIGITS[usize::from(b & 15)] as char);
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -396,6 +388,7 @@ mod tests {
         let json = serde_json::to_vec(&serde_json::json!({"Records": records})).expect("json");
         let rules = IdentityRules::default();
         let opts = ExtractOptions {
+            max_uncompressed: crate::trail::decode::DEFAULT_MAX_UNCOMPRESSED,
             selection,
             period: period(),
             hash: true,
@@ -473,6 +466,7 @@ mod tests {
     fn damaged_files_are_unreadable_evidence() {
         let rules = IdentityRules::default();
         let opts = ExtractOptions {
+            max_uncompressed: crate::trail::decode::DEFAULT_MAX_UNCOMPRESSED,
             selection: Selection::All,
             period: period(),
             hash: false,

@@ -8,14 +8,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_lc_rs::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
-use chrono::NaiveDate;
+use base64::Engine as _;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::decode::gunzip;
-use super::extract::hex;
 use super::layout::parse_key;
-use crate::model::{IntegrityIssue, IntegrityIssueKind, IntegrityReport, TrailPublicKey};
+use crate::model::{
+    DigestChain, IntegrityIssue, IntegrityIssueKind, IntegrityReport, Period, TimeSpan,
+    TrailPublicKey,
+};
 
 /// One digest file as fetched, with its S3 metadata.
 #[derive(Debug, Clone)]
@@ -35,6 +38,8 @@ pub struct DigestInput {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct DigestDoc {
+    #[serde(default)]
+    digest_start_time: Option<String>,
     digest_end_time: String,
     digest_s3_bucket: String,
     digest_s3_object: String,
@@ -78,62 +83,6 @@ pub fn string_to_sign(
     )
 }
 
-pub fn from_hex(text: &str) -> Option<Vec<u8>> {
-    let t = text.trim().as_bytes();
-    if t.len() % 2 != 0 {
-        return None;
-    }
-    let nibble = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    t.chunks(2)
-        .map(|p| Some(nibble(p[0])? << 4 | nibble(p[1])?))
-        .collect()
-}
-
-/// Standard base64 with padding.
-pub fn to_base64(bytes: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut s = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for c in bytes.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        for i in 0..4 {
-            s.push(if i <= c.len() {
-                A[((n >> (18 - 6 * i)) & 63) as usize] as char
-            } else {
-                '='
-            });
-        }
-    }
-    s
-}
-
-/// Standard base64 (with or without padding); None on any other character.
-pub fn from_base64(text: &str) -> Option<Vec<u8>> {
-    let value = |c: u8| match c {
-        b'A'..=b'Z' => Some(u32::from(c - b'A')),
-        b'a'..=b'z' => Some(u32::from(c - b'a') + 26),
-        b'0'..=b'9' => Some(u32::from(c - b'0') + 52),
-        b'+' => Some(62),
-        b'/' => Some(63),
-        _ => None,
-    };
-    let clean: Vec<u8> = text
-        .bytes()
-        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
-        .collect();
-    let mut out = Vec::with_capacity(clean.len() * 3 / 4);
-    for chunk in clean.chunks(4) {
-        let mut acc = 0u32;
-        for (i, c) in chunk.iter().enumerate() {
-            acc |= value(*c)? << (18 - 6 * i);
-        }
-        let bytes = acc.to_be_bytes();
-        out.extend_from_slice(&bytes[1..chunk.len()]);
-    }
-    Some(out)
-}
-
 fn verify_signature(
     p: &DigestDoc,
     sha: &str,
@@ -155,11 +104,14 @@ fn verify_signature(
                 ),
             )
         })?;
-    let der = from_base64(&key.value_base64).ok_or((
-        IntegrityIssueKind::DigestKeyUnknown,
-        format!("public key {} is not base64", key.fingerprint),
-    ))?;
-    let sig = from_hex(signature).ok_or((
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(key.value_base64.trim())
+        .ok()
+        .ok_or((
+            IntegrityIssueKind::DigestKeyUnknown,
+            format!("public key {} is not base64", key.fingerprint),
+        ))?;
+    let sig = hex::decode(signature.trim()).ok().ok_or((
         IntegrityIssueKind::DigestSignatureInvalid,
         "signature is not hex".to_owned(),
     ))?;
@@ -246,7 +198,7 @@ pub fn verify(
                 continue;
             }
         };
-        let sha256 = hex(&Sha256::digest(&json));
+        let sha256 = hex::encode(Sha256::digest(&json));
         let moved = doc.digest_s3_object != d.key
             || d.bucket
                 .as_ref()
@@ -304,6 +256,7 @@ pub fn verify(
     }
     check_chain(&parsed, logs, &mut report);
     check_logs(&parsed, logs, &mut report);
+    report.chains = chains(&parsed, logs.prefix);
     report
         .issues
         .sort_by(|a, b| (a.kind, &a.location).cmp(&(b.kind, &b.location)));
@@ -452,5 +405,298 @@ fn digested_yet(key: &str, prefix: &str, newest: &BTreeMap<(String, String), Str
     as_rfc.as_str() <= &end[..end.len().min(16)]
 }
 
+/// Two spans closer than this count as one (digests start where their predecessor ended).
+const SPAN_TOLERANCE_SECONDS: i64 = 60;
+
+/// How late CloudTrail may deliver: the last hour before collection need not be digested yet.
+pub const DELIVERY_DELAY_MINUTES: i64 = 60;
+
+fn rfc3339(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// The trail name in a digest file name `<account>_CloudTrail-Digest_<region>_<trail>_<home-region>_<stamp>.json.gz`.
+fn trail_of(file: &str, account: &str, region: &str) -> String {
+    let Some(rest) = file.strip_prefix(&format!("{account}_CloudTrail-Digest_{region}_")) else {
+        return String::new();
+    };
+    let rest = rest.strip_suffix(".json.gz").unwrap_or(rest);
+    let mut parts = rest.rsplitn(3, '_');
+    let (_stamp, _home, trail) = (parts.next(), parts.next(), parts.next());
+    trail.unwrap_or_default().to_owned()
+}
+
+/// Merges spans that overlap or touch (within the tolerance); sorts them.
+pub fn merge_spans(mut spans: Vec<TimeSpan>) -> Vec<TimeSpan> {
+    spans.sort_by_key(|s| (s.from, s.until));
+    let tolerance = Duration::seconds(SPAN_TOLERANCE_SECONDS);
+    let mut out: Vec<TimeSpan> = Vec::new();
+    for span in spans {
+        match out.last_mut() {
+            Some(last) if span.from <= last.until + tolerance => {
+                last.until = last.until.max(span.until);
+            }
+            _ => out.push(span),
+        }
+    }
+    out
+}
+
+/// The chains the valid digests form: per account root, region and trail, the time they cover.
+fn chains(parsed: &BTreeMap<String, Parsed>, prefix: &str) -> Vec<DigestChain> {
+    let mut by_chain: BTreeMap<(String, String, String), (DigestChain, Vec<TimeSpan>)> =
+        BTreeMap::new();
+    for (key, p) in parsed.iter().filter(|(_, p)| p.valid) {
+        let Some(k) = parse_key(key, prefix) else {
+            continue;
+        };
+        let Some(end) = rfc3339(&p.doc.digest_end_time) else {
+            continue;
+        };
+        // A digest that does not say where it starts covers its hour (CloudTrail digests hourly).
+        let start = p
+            .doc
+            .digest_start_time
+            .as_deref()
+            .and_then(rfc3339)
+            .filter(|s| *s <= end)
+            .unwrap_or(end - Duration::hours(1));
+        let trail = trail_of(&k.file, &k.root.account, &k.region);
+        let entry = by_chain
+            .entry((k.root.base(), k.region.clone(), trail.clone()))
+            .or_insert_with(|| {
+                (
+                    DigestChain {
+                        root: k.root.base(),
+                        account_id: k.root.account.clone(),
+                        region: k.region.clone(),
+                        trail,
+                        ..DigestChain::default()
+                    },
+                    Vec::new(),
+                )
+            });
+        entry.0.digests += 1;
+        entry.1.push(TimeSpan {
+            from: start,
+            until: end,
+        });
+    }
+    by_chain
+        .into_values()
+        .map(|(mut chain, spans)| {
+            chain.spans = merge_spans(spans);
+            chain
+        })
+        .collect()
+}
+
+/// Where in the period a gap lies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GapEdge {
+    /// Nothing of the period is covered.
+    Whole,
+    /// From the start of the period.
+    Start,
+    /// Up to the end of the period (or collection, less CloudTrail's delivery delay).
+    End,
+    Middle,
+}
+
+impl GapEdge {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GapEdge::Whole => "the whole period",
+            GapEdge::Start => "the start of the period",
+            GapEdge::End => "the end of the period",
+            GapEdge::Middle => "inside the period",
+        }
+    }
+}
+
+/// Time of the period that no valid digest covers for one account and region (`trail: None`), or that one
+/// trail's chain leaves uncovered after it started although other trails' digests cover it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoverageGap {
+    pub account_id: String,
+    pub region: String,
+    pub trail: Option<String>,
+    pub from: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    pub edge: GapEdge,
+}
+
+impl CoverageGap {
+    pub fn describe(&self) -> String {
+        let whose = match &self.trail {
+            None => "no valid digest covers".to_owned(),
+            Some(t) => format!("the digest chain of trail {t:?} does not cover"),
+        };
+        let why = match &self.trail {
+            None => "digests or log files were deleted, or the trail was not logging",
+            Some(_) => {
+                "its digests or log files were deleted, or the trail stopped (other trails' digests still cover \
+                 the time)"
+            }
+        };
+        format!(
+            "{whose} {} .. {} ({}) for account {} in {}: {why}",
+            self.from.format("%Y-%m-%dT%H:%M:%SZ"),
+            self.until.format("%Y-%m-%dT%H:%M:%SZ"),
+            self.edge.as_str(),
+            self.account_id,
+            self.region
+        )
+    }
+}
+
+/// The part of the period digests must cover: from its start to its end, but not the last hour before
+/// collection (CloudTrail delivers digests about an hour after the events they cover).
+pub fn required_span(period: &Period, collected_at: DateTime<Utc>) -> Option<TimeSpan> {
+    let until = period
+        .until
+        .min(collected_at - Duration::minutes(DELIVERY_DELAY_MINUTES));
+    (period.since < until).then_some(TimeSpan {
+        from: period.since,
+        until,
+    })
+}
+
+/// The holes of `spans` inside `window`, named by where they lie (`Whole` when nothing of it is covered).
+fn holes(
+    spans: &[TimeSpan],
+    window: TimeSpan,
+    period_start: DateTime<Utc>,
+) -> Vec<(TimeSpan, GapEdge)> {
+    let tolerance = Duration::seconds(SPAN_TOLERANCE_SECONDS);
+    let mut out = Vec::new();
+    let mut cursor = window.from;
+    let mut covered_any = false;
+    for span in spans
+        .iter()
+        .filter(|s| s.until > window.from && s.from < window.until)
+    {
+        if span.from > cursor + tolerance {
+            let edge = if cursor == period_start {
+                GapEdge::Start
+            } else {
+                GapEdge::Middle
+            };
+            out.push((
+                TimeSpan {
+                    from: cursor,
+                    until: span.from,
+                },
+                edge,
+            ));
+        }
+        covered_any = true;
+        cursor = cursor.max(span.until);
+    }
+    if !covered_any {
+        let edge = if window.from == period_start {
+            GapEdge::Whole
+        } else {
+            GapEdge::Start
+        };
+        out.push((window, edge));
+    } else if cursor + tolerance < window.until {
+        out.push((
+            TimeSpan {
+                from: cursor,
+                until: window.until,
+            },
+            GapEdge::End,
+        ));
+    }
+    out
+}
+
+/// Every hour of the period, for every `(account, region)` in `expected`, must be covered by valid digests
+/// (of any of its chains); what is not is a gap, named by where it lies. Each chain must also stay continuous
+/// from where it starts (before the period, or inside it for a trail created then) to the end: a chain that
+/// stops early or has a hole where other trails' digests still cover the time is a gap of that trail (deleting
+/// one trail's files leaves no broken link behind when the deleted digest was the last one).
+pub fn coverage_gaps(
+    chains: &[DigestChain],
+    expected: &BTreeSet<(String, String)>,
+    period: &Period,
+    collected_at: DateTime<Utc>,
+) -> Vec<CoverageGap> {
+    let Some(required) = required_span(period, collected_at) else {
+        return Vec::new();
+    };
+    let mut gaps = Vec::new();
+    for (account, region) in expected {
+        let mine: Vec<&DigestChain> = chains
+            .iter()
+            .filter(|c| &c.account_id == account && &c.region == region)
+            .collect();
+        let union = merge_spans(mine.iter().flat_map(|c| c.spans.iter().copied()).collect());
+        let union_holes = holes(&union, required, period.since);
+        for (span, edge) in &union_holes {
+            gaps.push(CoverageGap {
+                account_id: account.clone(),
+                region: region.clone(),
+                trail: None,
+                from: span.from,
+                until: span.until,
+                edge: *edge,
+            });
+        }
+        if mine.len() < 2 {
+            continue;
+        }
+        for chain in mine {
+            let Some(first) = chain.spans.first() else {
+                continue;
+            };
+            let window = TimeSpan {
+                from: required.from.max(first.from),
+                until: required.until,
+            };
+            if window.from >= window.until {
+                continue;
+            }
+            for (span, edge) in holes(&chain.spans, window, period.since) {
+                let already = union_holes
+                    .iter()
+                    .any(|(u, _)| u.from < span.until && span.from < u.until);
+                if !already {
+                    gaps.push(CoverageGap {
+                        account_id: account.clone(),
+                        region: region.clone(),
+                        trail: Some(chain.trail.clone()),
+                        from: span.from,
+                        until: span.until,
+                        edge,
+                    });
+                }
+            }
+        }
+    }
+    gaps
+}
+
+/// The `(account, region)` pairs an archive shows activity for: its digest chains and its log files.
+pub fn seen_in_archive(
+    chains: &[DigestChain],
+    log_keys: impl IntoIterator<Item = String>,
+    prefix: &str,
+) -> BTreeSet<(String, String)> {
+    let mut out: BTreeSet<(String, String)> = chains
+        .iter()
+        .map(|c| (c.account_id.clone(), c.region.clone()))
+        .collect();
+    for key in log_keys {
+        if let Some(k) = parse_key(&key, prefix) {
+            out.insert((k.root.account, k.region));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

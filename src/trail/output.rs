@@ -117,7 +117,13 @@ impl<W: Write> EventSink for CsvSink<W> {
             field(|a| &a.status),
             field(|a| &a.summary),
         ];
-        self.out.write_record(&row).map_err(std::io::Error::other)
+        // Names and summaries come from the audited accounts: control characters are shown, never written.
+        self.out
+            .write_record(
+                row.iter()
+                    .map(|c| crate::report::text::visible(c).into_owned()),
+            )
+            .map_err(std::io::Error::other)
     }
 }
 

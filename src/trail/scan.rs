@@ -25,15 +25,30 @@ pub struct ScanSettings {
     pub period: Period,
     pub hash: bool,
     pub rules: IdentityRules,
+    /// Largest decompressed file read (`decode::DEFAULT_MAX_UNCOMPRESSED` by default); a larger one, or a
+    /// compressed file larger than this, is unreadable evidence.
+    pub max_file_bytes: usize,
 }
 
 impl ScanSettings {
+    /// The settings with the default file cap.
+    pub fn new(selection: Selection, period: Period, hash: bool, rules: IdentityRules) -> Self {
+        ScanSettings {
+            selection,
+            period,
+            hash,
+            rules,
+            max_file_bytes: super::decode::DEFAULT_MAX_UNCOMPRESSED,
+        }
+    }
+
     fn options(&self) -> ExtractOptions<'_> {
         ExtractOptions {
             selection: self.selection,
             period: self.period,
             hash: self.hash,
             rules: &self.rules,
+            max_uncompressed: self.max_file_bytes,
         }
     }
 }
@@ -66,10 +81,12 @@ pub fn process_batch(
         .map(|input| {
             let outcome = match input.data {
                 InputData::Bytes(bytes) => extract_file(&input.location, &input.key, &bytes, &opts),
-                InputData::Path(path) => match std::fs::read(&path) {
-                    Ok(bytes) => extract_file(&input.location, &input.key, &bytes, &opts),
-                    Err(e) => failed(&input.location, &input.key, e.to_string()),
-                },
+                InputData::Path(path) => {
+                    match super::local::read_regular(&path, settings.max_file_bytes) {
+                        Ok(bytes) => extract_file(&input.location, &input.key, &bytes, &opts),
+                        Err(e) => failed(&input.location, &input.key, e),
+                    }
+                }
                 InputData::Failed(e) => failed(&input.location, &input.key, e),
             };
             (input.day, outcome)
@@ -178,4 +195,46 @@ impl<'s> Scanner<'s> {
 /// How many files a batch holds: enough to keep every core busy, few enough to bound memory.
 pub fn batch_size() -> usize {
     (rayon::current_num_threads() * 8).clamp(8, 128)
+}
+
+/// Compressed bytes a batch may hold (downloaded batches are in memory while the previous one is decoded).
+pub const BATCH_BYTES: u64 = 256 << 20;
+
+/// Splits `sizes` (compressed file sizes, in order) into consecutive batches of at most [`batch_size`] files
+/// and at most `max_bytes` bytes (a single larger file is a batch of its own): the bytes in flight stay bounded
+/// whatever the archive holds. Returns the index ranges.
+pub fn batches(sizes: &[u64], max_bytes: u64) -> Vec<std::ops::Range<usize>> {
+    let max_files = batch_size();
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0u64;
+    for (i, size) in sizes.iter().enumerate() {
+        if i > start && (i - start >= max_files || bytes.saturating_add(*size) > max_bytes) {
+            out.push(start..i);
+            start = i;
+            bytes = 0;
+        }
+        bytes = bytes.saturating_add(*size);
+    }
+    if start < sizes.len() {
+        out.push(start..sizes.len());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_bound_files_and_bytes() {
+        let sizes = [10, 10, 10, 500, 10, 10];
+        assert_eq!(batches(&sizes, 25), vec![0..2, 2..3, 3..4, 4..6]);
+        assert_eq!(batches(&sizes, 10_000), vec![0..6]);
+        let many = vec![1u64; 1000];
+        let b = batches(&many, u64::MAX);
+        assert!(b.iter().all(|r| r.len() <= batch_size()));
+        assert_eq!(b.iter().map(|r| r.len()).sum::<usize>(), 1000);
+        assert!(batches(&[], 10).is_empty());
+    }
 }

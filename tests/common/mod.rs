@@ -62,11 +62,28 @@ impl Emulator {
 
     /// POSTs to a control endpoint (`/_emulator/...`) with curl-free std networking.
     pub fn control(&self, path: &str, body: &str) -> String {
+        self.request("POST", path, body)
+    }
+
+    /// The fault rules and request statistics (`GET /_emulator/faults`), or sets them (`POST`, with a body).
+    pub fn faults(&self, body: Option<&serde_json::Value>) -> serde_json::Value {
+        let response = match body {
+            Some(b) => self.request("POST", "/_emulator/faults", &b.to_string()),
+            None => self.request("GET", "/_emulator/faults", ""),
+        };
+        let (head, json) = response
+            .split_once("\r\n\r\n")
+            .unwrap_or_else(|| panic!("no HTTP response: {response:?}"));
+        assert!(head.starts_with("HTTP/1.1 200"), "{response}");
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"))
+    }
+
+    fn request(&self, method: &str, path: &str, body: &str) -> String {
         use std::io::{Read, Write};
         let addr = self.endpoint.trim_start_matches("http://");
         let mut stream = std::net::TcpStream::connect(addr).expect("connect to the emulator");
         let request = format!(
-            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         );
         stream.write_all(request.as_bytes()).expect("send");
@@ -193,4 +210,21 @@ pub fn text(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
+}
+
+/// The text of a PDF per `pdftotext -layout` (poppler-utils; ci/test installs it, and a missing one fails).
+pub fn pdf_text(path: &Path) -> String {
+    let out = Command::new("pdftotext")
+        .arg("-layout")
+        .arg(path)
+        .arg("-")
+        .output()
+        .unwrap_or_else(|e| panic!("pdftotext (poppler-utils) is needed: {e}"));
+    assert!(
+        out.status.success(),
+        "pdftotext {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }

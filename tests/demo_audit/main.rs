@@ -715,3 +715,222 @@ fn an_evidence_request_lists_exactly_the_scope_from_the_saved_snapshot() {
         text(&refused)
     );
 }
+
+/// The configuration without its trail archive (the durable evidence beyond LookupEvents' 90 days).
+fn config_without_archive(demo: &Demo) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(demo.config()).expect("config");
+    let (head, rest) = text
+        .split_once("[[trail_buckets]]")
+        .expect("a trail bucket");
+    // The trail bucket block is last but one table; keep whatever follows it.
+    let tail = rest
+        .split_once("\n[[")
+        .map(|(_, t)| format!("\n[[{t}"))
+        .unwrap_or_default();
+    let path = demo.dir.path().join("without-archive.toml");
+    std::fs::write(&path, format!("{head}{tail}")).expect("write config");
+    path
+}
+
+fn check_of<'a>(findings: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    findings["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no check {id}"))
+}
+
+#[test]
+fn a_period_beyond_lookup_events_without_an_archive_is_incomplete_in_every_report() {
+    let demo = demo();
+    let config = config_without_archive(demo);
+    assert!(!std::fs::read_to_string(&config)
+        .expect("config")
+        .contains("trail_buckets"));
+    let since = (chrono::Utc::now() - chrono::Duration::days(180))
+        .format("%Y-%m-%d")
+        .to_string();
+    let (code, dir, output, _keep) = audit(&config, &["--since", &since]);
+    assert_eq!(code, 1, "incomplete checks exit 1\n{output}");
+    let findings = read_json(&dir.join("findings.json"));
+    for id in ["out-of-band-change", "distinct-approvers"] {
+        let check = check_of(&findings, id);
+        assert_eq!(check["status"], "incomplete", "{id}: {check}");
+        let steps: Vec<&str> = check["incomplete"]
+            .as_array()
+            .expect("incomplete list")
+            .iter()
+            .filter_map(|m| m["step"].as_str())
+            .collect();
+        assert!(
+            steps
+                .iter()
+                .all(|s| s.starts_with("cloudtrail:LookupEvents(")),
+            "{id}: {steps:?}"
+        );
+        assert!(!steps.is_empty(), "{id}");
+        assert!(
+            output.contains(&format!("INCOMPLETE check {id} in ")),
+            "{output}"
+        );
+    }
+    assert_eq!(
+        check_of(&findings, "gate-coverage")["status"],
+        "failed",
+        "a check that reads no events is not affected"
+    );
+    // JUnit: an error case naming the account and the step.
+    let xml = std::fs::read_to_string(dir.join("junit.xml")).expect("junit.xml");
+    let doc = roxmltree::Document::parse(&xml).expect("junit.xml parses");
+    let prod = doc
+        .descendants()
+        .find(|n| n.attribute("name") == Some("out-of-band-change [444444444444 prod]"))
+        .expect("the prod case");
+    let error = prod
+        .children()
+        .find(|n| n.has_tag_name("error"))
+        .expect("an error, not a pass");
+    let message = error.attribute("message").unwrap_or_default();
+    assert!(
+        message.contains(
+            "444444444444 (prod): cloudtrail:LookupEvents(ReadOnly=false) us-east-1 partial"
+        ),
+        "{message}"
+    );
+    // The PDF's executive summary says so.
+    let pdf = common::pdf_text(&dir.join("report.pdf"));
+    assert!(pdf.contains("check(s) INCOMPLETE"), "{pdf}");
+    assert!(pdf.contains("incomplete"), "{pdf}");
+    // Accepting the gap changes the exit code, never the status.
+    let (code, dir, output, _keep) = audit(&config, &["--since", &since, "--allow-incomplete"]);
+    assert_eq!(code, 3, "the violations decide\n{output}");
+    let findings = read_json(&dir.join("findings.json"));
+    assert_eq!(
+        check_of(&findings, "out-of-band-change")["status"],
+        "incomplete"
+    );
+    assert!(
+        output.contains("INCOMPLETE check out-of-band-change"),
+        "{output}"
+    );
+}
+
+#[test]
+fn an_archive_whose_digests_cover_the_period_completes_what_lookup_events_cannot_see() {
+    let demo = demo();
+    // The organisation's trails started logging 120 days ago; LookupEvents sees 90 of these 100 days.
+    let since = (chrono::Utc::now() - chrono::Duration::days(100))
+        .format("%Y-%m-%d")
+        .to_string();
+    let (code, dir, output, _keep) = audit(&demo.config(), &["--since", &since]);
+    let findings = read_json(&dir.join("findings.json"));
+    let snapshot = read_json(&dir.join("snapshot.json"));
+    let partial = snapshot["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .flat_map(|a| a["steps"].as_array().cloned().unwrap_or_default())
+        .filter(|s| {
+            s["status"] == "partial"
+                && s["step"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("cloudtrail:LookupEvents"))
+        })
+        .count();
+    assert!(
+        partial >= 8,
+        "LookupEvents is partial in every account\n{output}"
+    );
+    for id in [
+        "out-of-band-change",
+        "distinct-approvers",
+        "approval-evidence",
+    ] {
+        assert_ne!(
+            check_of(&findings, id)["status"],
+            "incomplete",
+            "{id}: the archive covers the rest\n{output}"
+        );
+    }
+    assert_eq!(
+        check_of(&findings, "trail-integrity")["status"],
+        "passed",
+        "{output}"
+    );
+    assert_eq!(code, 3, "{output}");
+}
+
+#[test]
+fn an_evidence_request_by_environment_selects_where_approvals_deploy_and_refuses_empty_answers() {
+    let demo = demo();
+    let (_, dir, _, _keep) = audit(&demo.config(), &[]);
+    let snapshot_path = dir.join("snapshot.json");
+    let snapshot = read_json(&snapshot_path);
+    let until = snapshot["period"]["until"]
+        .as_str()
+        .expect("until")
+        .to_owned();
+    let days_ago = |d: i64| (chrono::Utc::now() - chrono::Duration::days(d)).to_rfc3339();
+    let out = tempfile::tempdir().expect("tempdir");
+    let run = |since: &str, until: &str, extra: &[&str]| {
+        let mut args = vec![
+            "evidence",
+            "--snapshot",
+            snapshot_path.to_str().expect("utf-8"),
+            "--since",
+            since,
+            "--until",
+            until,
+            "--out",
+            out.path().to_str().expect("utf-8"),
+        ];
+        args.extend_from_slice(extra);
+        common::gateaudit_with_env(&args, &[], out.path())
+    };
+    // The prod gate's approvals are given in the CI/CD account but deploy into prod.
+    let prod = run(&days_ago(17), &until, &["--environment", "prod"]);
+    assert_eq!(prod.status.code(), Some(0), "{}", text(&prod));
+    let evidence_dir = run_dir(out.path());
+    let mut reader = csv::Reader::from_path(evidence_dir.join("evidence.csv")).expect("csv");
+    let headers = reader.headers().expect("headers").clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).expect("column");
+    let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().expect("rows");
+    assert_eq!(
+        rows.len(),
+        2,
+        "execution 2's two prod approvals\n{}",
+        text(&prod)
+    );
+    assert!(rows
+        .iter()
+        .all(|r| &r[col("stage")] == "ProdGate" && &r[col("environment")] == "prod"));
+    // The approving account's own label selects nothing: a usage error, not an empty ledger.
+    let cicd = run(&days_ago(17), &until, &["--environment", "cicd"]);
+    assert_eq!(cicd.status.code(), Some(2), "{}", text(&cicd));
+    assert!(
+        String::from_utf8_lossy(&cicd.stderr)
+            .contains("no pipeline of the snapshot deploys into an account labelled \"cicd\""),
+        "{}",
+        text(&cicd)
+    );
+    // A valid scope without approvals says so and fails.
+    let nothing = run(&days_ago(6), &until, &["--environment", "prod"]);
+    assert_eq!(nothing.status.code(), Some(1), "{}", text(&nothing));
+    assert!(
+        String::from_utf8_lossy(&nothing.stderr).contains("the request selects no approval"),
+        "{}",
+        text(&nothing)
+    );
+    // An empty or reversed period is a usage error.
+    let t = days_ago(3);
+    let empty = run(&t, &t, &[]);
+    assert_eq!(empty.status.code(), Some(2), "{}", text(&empty));
+    let reversed = run(&until, &days_ago(10), &[]);
+    assert_eq!(reversed.status.code(), Some(2), "{}", text(&reversed));
+    assert_eq!(
+        std::fs::read_dir(out.path()).expect("out").count(),
+        1,
+        "refused requests write nothing"
+    );
+}

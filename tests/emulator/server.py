@@ -32,6 +32,8 @@ Extensions (tests/emulator/ext/, loaded before the first request):
   s3fix.py         GetBucketVersioning with AWS's root element
   identity.py      access key -> IAM user / assumed-role session / root
   clock.py         settable clock for event/execution times and trail files
+  faults.py        injected throttling, 5xx bursts, connection resets, slow
+                   responses, expired sessions, denials; request statistics
 
 Control endpoints (not AWS APIs; plain HTTP, JSON bodies, no signing):
   POST /_emulator/flush-trails   deliver pending trail log files now
@@ -42,6 +44,11 @@ Control endpoints (not AWS APIs; plain HTTP, JSON bodies, no signing):
                                  -> {"now": "<current emulated time>"}
                                  (pending trail files are flushed first)
   GET  /_emulator/clock          -> {"now": "<current emulated time>"}
+  POST /_emulator/faults         {"reset": true, "rules": [...]} sets fault rules
+                                 (see ext/faults.py) -> the state below
+  GET  /_emulator/faults         -> {"rules": [... "fired": n], "stats": {...}}
+                                 (requests, max concurrent overall and per
+                                 account, per operation, faults injected)
   GET  /_emulator/health         -> {"ok": true}
   POST /_emulator/accounts       {"accountId": "222222222222", "name": "dev",
                                  "email": "dev@example.com"}: what the account
@@ -86,7 +93,7 @@ if HERE not in sys.path:
 
 def control_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
     """The /_emulator/* control endpoints."""
-    from ext import clock, cloudtrail, identity_center, organizations
+    from ext import clock, cloudtrail, faults, identity_center, organizations
 
     path = environ.get("PATH_INFO", "")
     method = environ.get("REQUEST_METHOD", "GET")
@@ -105,6 +112,13 @@ def control_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
         return reply("400 Bad Request", {"error": "body must be JSON"})
     if path == "/_emulator/health":
         return reply("200 OK", {"ok": True})
+    if path == "/_emulator/faults":
+        if method == "POST":
+            try:
+                return reply("200 OK", faults.configure(params))
+            except ValueError as e:
+                return reply("400 Bad Request", {"error": str(e)})
+        return reply("200 OK", faults.state())
     if path == "/_emulator/flush-trails" and method == "POST":
         return reply("200 OK", {"written": cloudtrail.flush_trails()})
     if path == "/_emulator/clock":
@@ -142,13 +156,15 @@ def control_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
 
 
 def build_app() -> Callable[..., Any]:
-    """moto's dispatcher app, extended and wrapped in the CloudTrail recorder."""
+    """moto's dispatcher app, extended, wrapped in the CloudTrail recorder and, outside it, fault injection
+    (injected failures are not recorded as CloudTrail events)."""
     import ext
     from ext.cloudtrail import Recorder
+    from ext.faults import Faults
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     ext.install()
-    return Recorder(DomainDispatcherApplication(create_backend_app), control_app)
+    return Faults(Recorder(DomainDispatcherApplication(create_backend_app), control_app))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import urllib.error
 import urllib.request
 import uuid
 
@@ -419,6 +420,152 @@ class CloudTrailAndStsTests(unittest.TestCase):
             self.assertTrue(doc["logFiles"])
             previous_signature, previous_hash = meta["signature"], hashlib.sha256(raw).hexdigest()
         control("clock", {"reset": True})
+
+
+def faults(payload: dict | None = None) -> dict:
+    if payload is None:
+        with urllib.request.urlopen(f"{ENDPOINT}/_emulator/faults", timeout=10) as resp:
+            return json.loads(resp.read())
+    return control("faults", payload)
+
+
+def no_retry_client(service: str, account: str | None = None, creds: dict[str, str] | None = None):
+    """A client that makes exactly one attempt (so injected faults reach the test, not botocore's retries)."""
+    creds = creds or {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    c = boto3.session.Session(region_name=REGION, **creds).client(
+        service, endpoint_url=ENDPOINT, config=Config(retries={"total_max_attempts": 1, "mode": "standard"}))
+    if account:
+        c.meta.events.register(
+            "before-send", lambda request, **_: request.headers.__setitem__("x-moto-account-id", account))
+    return c
+
+
+def raw_call(service: str, operation: str, account: str, creds: dict[str, str] | None = None):
+    """(status, error, raw response) of one attempt."""
+    c = no_retry_client(service, account, creds)
+    captured = {}
+
+    def keep(http_response, **_):
+        captured["status"] = http_response.status_code
+        captured["headers"] = dict(http_response.headers)
+        captured["body"] = http_response.content
+
+    c.meta.events.register("after-call", lambda http_response=None, **kw: keep(http_response))
+    try:
+        getattr(c, operation)()
+    except ClientError as e:
+        return e.response["ResponseMetadata"]["HTTPStatusCode"], e.response["Error"], captured
+    return 200, {}, captured
+
+
+class FaultTests(unittest.TestCase):
+    def tearDown(self):
+        faults({"reset": True})
+
+    def test_throttling_has_each_protocols_status_and_shape(self):
+        account = "900000000020"
+        faults({"reset": True, "rules": [
+            {"service": "cloudtrail", "operation": "LookupEvents", "account": account, "mode": "throttle", "count": 1},
+            {"service": "iam", "operation": "ListUsers", "account": account, "mode": "throttle", "count": 1},
+            {"service": "s3", "operation": "ListBuckets", "account": account, "mode": "throttle", "count": 1}]})
+        status, error, _ = raw_call("cloudtrail", "lookup_events", account)
+        self.assertEqual((status, error["Code"], error["Message"]), (400, "ThrottlingException", "Rate exceeded"))
+        status, error, _ = raw_call("iam", "list_users", account)
+        self.assertEqual((status, error["Code"], error["Message"]), (400, "Throttling", "Rate exceeded"))
+        status, error, _ = raw_call("s3", "list_buckets", account)
+        self.assertEqual((status, error["Code"]), (503, "SlowDown"))
+        # count: 1 -> the next call passes
+        self.assertEqual(raw_call("iam", "list_users", account)[0], 200)
+        state = faults()
+        self.assertEqual([r["fired"] for r in state["rules"]], [1, 1, 1])
+        self.assertEqual(state["stats"]["injected"]["throttle"], 3)
+
+    def test_rate_limits_per_account_and_region_like_lookup_events(self):
+        account = "900000000021"
+        faults({"reset": True, "rules": [{"service": "cloudtrail", "operation": "LookupEvents",
+                                          "mode": "rate", "rate": 2, "burst": 2}]})
+        codes = [raw_call("cloudtrail", "lookup_events", account)[0] for _ in range(6)]
+        self.assertEqual(codes[:2], [200, 200], codes)
+        self.assertIn(400, codes[2:], codes)
+        # another account has its own bucket
+        self.assertEqual(raw_call("cloudtrail", "lookup_events", "900000000022")[0], 200)
+        import time
+        time.sleep(1.1)
+        self.assertEqual(raw_call("cloudtrail", "lookup_events", account)[0], 200)
+
+    def test_5xx_bursts_after_skipping_and_denials(self):
+        account = "900000000023"
+        faults({"reset": True, "rules": [
+            {"service": "codepipeline", "operation": "ListPipelines", "account": account, "mode": "5xx",
+             "after": 1, "count": 2},
+            {"service": "sts", "operation": "AssumeRole", "target_account": "900000000024", "mode": "deny"}]})
+        self.assertEqual(raw_call("codepipeline", "list_pipelines", account)[0], 200)
+        status, error, _ = raw_call("codepipeline", "list_pipelines", account)
+        self.assertEqual((status, error["Code"]), (503, "ServiceUnavailableException"))
+        self.assertEqual(raw_call("codepipeline", "list_pipelines", account)[0], 503)
+        self.assertEqual(raw_call("codepipeline", "list_pipelines", account)[0], 200)
+        sts = no_retry_client("sts", account)
+        with self.assertRaises(ClientError) as denied:
+            sts.assume_role(RoleArn="arn:aws:iam::900000000024:role/R", RoleSessionName="s1")
+        self.assertEqual(denied.exception.response["Error"]["Code"], "AccessDenied")
+
+    def test_reset_drops_the_connection_and_slow_delays(self):
+        import time
+        account = "900000000025"
+        faults({"reset": True, "rules": [
+            {"service": "iam", "operation": "ListRoles", "account": account, "mode": "reset", "count": 1},
+            {"service": "iam", "operation": "ListGroups", "account": account, "mode": "slow", "delay_ms": 700,
+             "count": 1}]})
+        from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
+        with self.assertRaises((ConnectionClosedError, EndpointConnectionError, ConnectionError)):
+            no_retry_client("iam", account).list_roles()
+        self.assertEqual(raw_call("iam", "list_roles", account)[0], 200)
+        started = time.monotonic()
+        self.assertEqual(raw_call("iam", "list_groups", account)[0], 200)
+        self.assertGreaterEqual(time.monotonic() - started, 0.7)
+        self.assertEqual(faults()["stats"]["injected"], {"reset": 1, "slow": 1})
+
+    def test_an_expired_session_stays_expired(self):
+        account = "900000000026"
+        iam = client("iam", account)
+        iam.create_role(RoleName="Reader", AssumeRolePolicyDocument=doc(
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}}))
+        creds = session_creds(client("sts", account).assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/Reader", RoleSessionName="s1"))
+        faults({"reset": True, "rules": [{"service": "iam", "account": account, "mode": "expire", "after": 1,
+                                          "count": 1}]})
+        reader = no_retry_client("iam", creds=creds)
+        reader.list_users()
+        for _ in range(2):
+            with self.assertRaises(ClientError) as expired:
+                reader.list_users()
+            self.assertEqual(expired.exception.response["Error"]["Code"], "ExpiredToken")
+        fresh = session_creds(client("sts", account).assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/Reader", RoleSessionName="s2"))
+        client("iam", creds=fresh).list_users()
+        state = faults()
+        self.assertEqual(state["stats"]["expired_sessions"], 1)
+        self.assertGreaterEqual(state["stats"]["injected"]["expired-token"], 1)
+
+    def test_concurrency_is_measured_overall_and_per_account(self):
+        import concurrent.futures
+        faults({"reset": True, "rules": [{"service": "iam", "operation": "ListUsers", "mode": "slow",
+                                          "delay_ms": 400}]})
+        accounts = ["900000000027", "900000000028"]
+        with concurrent.futures.ThreadPoolExecutor(6) as pool:
+            list(pool.map(lambda a: client("iam", a).list_users(), accounts * 3))
+        stats = faults()["stats"]
+        self.assertGreaterEqual(stats["max_concurrent"], 4, stats)
+        self.assertTrue(all(stats["max_concurrent_per_account"][a] >= 2 for a in accounts), stats)
+        self.assertEqual(stats["by_operation"]["iam:ListUsers"], 6)
+
+    def test_bad_rules_are_refused_naming_the_field(self):
+        req = urllib.request.Request(f"{ENDPOINT}/_emulator/faults", method="POST",
+                                     data=json.dumps({"rules": [{"mode": "explode"}]}).encode())
+        with self.assertRaises(urllib.error.HTTPError) as bad:
+            urllib.request.urlopen(req, timeout=10)
+        self.assertEqual(bad.exception.code, 400)
+        self.assertIn("rules[0].mode", json.loads(bad.exception.read())["error"])
 
 
 class SeederTest(unittest.TestCase):

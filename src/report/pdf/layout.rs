@@ -69,7 +69,7 @@ pub(super) fn severity_colour(s: Severity) -> Rgb3 {
 pub(super) fn status_colour(s: CheckStatus) -> Rgb3 {
     match s {
         CheckStatus::Passed => GREEN,
-        CheckStatus::Failed => RED,
+        CheckStatus::Failed | CheckStatus::Incomplete => RED,
         CheckStatus::Waived => AMBER,
     }
 }
@@ -219,24 +219,26 @@ pub(super) fn metrics(bold: bool) -> &'static Metrics {
     }
 }
 
-/// `text` with every character the embedded font cannot draw (CJK, emoji...) spelled as `[U+XXXX]`, so that
-/// it stays visible and identifiable instead of printing as an empty box. Control characters become spaces,
-/// except newlines.
+/// `text` as it may be drawn: control and invisible format characters (newlines included) written as visible
+/// escapes first (`report::text::visible`: text from the audited accounts must never start a line of its own or
+/// reorder what is read), then every character the embedded font cannot draw (CJK, emoji...) spelled as
+/// `[U+XXXX]`, so that it stays visible and identifiable instead of printing as an empty box.
 pub(super) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let text = crate::report::text::visible(text);
     let (regular, bold) = (metrics(false), metrics(true));
     let m = Both(regular, bold);
-    if text.chars().all(|c| m.has(c) || c == '\n' || c == ' ') {
-        return std::borrow::Cow::Borrowed(text);
+    if text.chars().all(|c| m.has(c) || c == ' ') {
+        return text;
     }
     let mut out = String::with_capacity(text.len() + 16);
     let mut in_run = false;
     for c in text.chars() {
-        if c == '\n' || (c.is_whitespace() && !m.has(c)) || c.is_control() {
+        if c.is_whitespace() && !m.has(c) {
             if in_run {
                 out.push(']');
                 in_run = false;
             }
-            out.push(if c == '\n' { '\n' } else { ' ' });
+            out.push(' ');
         } else if m.has(c) {
             if in_run {
                 out.push(']');
@@ -273,8 +275,9 @@ pub(super) fn is_break_after(c: char) -> bool {
 }
 
 /// Wraps `text` to `width` points: at spaces where possible; a word wider than the line (an ARN) is broken
-/// after `/`, `:`, `-`... when that leaves a reasonably full line, otherwise anywhere. Explicit newlines are
-/// kept. More than `max_lines` lines are cut and the last one ends with "…".
+/// after `/`, `:`, `-`... when that leaves a reasonably full line, otherwise anywhere. A newline in `text` is data
+/// and is shown as `\n` (see [`printable`]); lines the report itself wants are separate parts of a cell
+/// ([`Cell::lines`]). More than `max_lines` lines are cut and the last one ends with "…".
 pub(super) fn wrap(text: &str, style: Style, width: f32, max_lines: usize) -> Vec<String> {
     let text = printable(text);
     let m = metrics(style.bold);
@@ -471,9 +474,9 @@ pub(super) struct Column {
     pub(super) max_lines: usize,
 }
 
-/// A cell: its text and style.
+/// A cell: its text (one or more parts, each starting on a line of its own) and style.
 pub(super) struct Cell {
-    pub(super) text: String,
+    pub(super) parts: Vec<String>,
     pub(super) style: Style,
     /// When the text is too long, keep its end (see `wrap_keep_end`).
     pub(super) keep_end: bool,
@@ -482,16 +485,15 @@ pub(super) struct Cell {
 impl Cell {
     pub(super) fn plain(text: impl Into<String>) -> Cell {
         Cell {
-            text: text.into(),
+            parts: vec![text.into()],
             style: CELL_STYLE,
             keep_end: false,
         }
     }
     pub(super) fn styled(text: impl Into<String>, style: Style) -> Cell {
         Cell {
-            text: text.into(),
             style,
-            keep_end: false,
+            ..Cell::plain(text)
         }
     }
     pub(super) fn keep_end(text: impl Into<String>) -> Cell {
@@ -500,6 +502,46 @@ impl Cell {
             ..Cell::plain(text)
         }
     }
+    /// Several parts, each starting a new line (e.g. an account's name above its id). The only way to break a
+    /// line inside a cell: newlines inside the parts are data and are shown.
+    pub(super) fn lines(parts: Vec<String>) -> Cell {
+        Cell {
+            parts,
+            ..Cell::plain(String::new())
+        }
+    }
+}
+
+/// Wraps each part on lines of its own, at most `max_lines` in all (the last ends with "…" when cut).
+pub(super) fn wrap_parts(
+    parts: &[String],
+    style: Style,
+    width: f32,
+    max_lines: usize,
+) -> Vec<String> {
+    let max_lines = max_lines.max(1);
+    let mut lines: Vec<String> = Vec::new();
+    let mut cut = false;
+    for part in parts {
+        if lines.len() >= max_lines {
+            cut = true;
+            break;
+        }
+        let wrapped = wrap(part, style, width, max_lines - lines.len());
+        cut |= wrapped.last().is_some_and(|l| l.ends_with(ELLIPSIS));
+        lines.extend(wrapped);
+    }
+    if cut {
+        if let Some(last) = lines.last_mut() {
+            if !last.ends_with(ELLIPSIS) {
+                *last = with_ellipsis(last, style, width);
+            }
+        }
+    }
+    if lines.is_empty() {
+        lines.push(String::new());
+    }
+    lines
 }
 
 /// A table: where it starts and its columns.
@@ -755,9 +797,9 @@ impl Layout {
                 };
                 let width = col.width - 2.0 * PAD;
                 let lines = if cell.keep_end {
-                    wrap_keep_end(&cell.text, style, width, col.max_lines)
+                    wrap_keep_end(&cell.parts.join(" "), style, width, col.max_lines)
                 } else {
-                    wrap(&cell.text, style, width, col.max_lines)
+                    wrap_parts(&cell.parts, style, width, col.max_lines)
                 };
                 (lines, style)
             })

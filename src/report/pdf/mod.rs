@@ -243,22 +243,8 @@ fn cover(l: &mut Layout, ctx: &Context) {
     l.gap(10.0);
 
     // Result at a glance.
-    let failed = ctx
-        .input
-        .checks
-        .iter()
-        .filter(|c| c.status == CheckStatus::Failed)
-        .count();
-    let incomplete = s.incomplete_parts().len();
-    let (verdict, c) = match (failed, incomplete) {
-        (0, 0) => ("All checks passed and collection was complete.".to_owned(), GREEN),
-        (0, n) => (format!("All checks passed, but collection was incomplete for {n} account(s): see the summary."), RED),
-        (f, 0) => (format!("{f} of {} checks failed.", ctx.input.checks.len()), RED),
-        (f, n) => (
-            format!("{f} of {} checks failed, and collection was incomplete for {n} account(s).", ctx.input.checks.len()),
-            RED,
-        ),
-    };
+    let (verdict, ok) = verdict(ctx.input.checks, s);
+    let c = if ok { GREEN } else { RED };
     l.key_values(&[("Result", verdict)], 110.0, kv.bold().colour(c));
     l.gap(14.0);
 
@@ -299,6 +285,45 @@ fn cover(l: &mut Layout, ctx: &Context) {
          same findings.",
         BODY_STYLE.colour(GREY),
     );
+}
+
+/// The one-line result on the cover, and whether it is good news: only when no check failed, none is
+/// incomplete and every account was collected completely.
+fn verdict(checks: &[CheckSummary], snapshot: &Snapshot) -> (String, bool) {
+    let count = |s: CheckStatus| checks.iter().filter(|c| c.status == s).count();
+    let (failed, incomplete) = (count(CheckStatus::Failed), count(CheckStatus::Incomplete));
+    let accounts = snapshot.incomplete_parts().len();
+    if snapshot.accounts.is_empty() {
+        return (
+            "Nothing was audited: the snapshot holds no accounts.".to_owned(),
+            false,
+        );
+    }
+    let mut parts = Vec::new();
+    if failed > 0 {
+        parts.push(format!("{failed} of {} checks failed", checks.len()));
+    }
+    if incomplete > 0 {
+        parts.push(format!(
+            "{incomplete} of {} checks are INCOMPLETE (they could not read everything they check)",
+            checks.len()
+        ));
+    }
+    if accounts > 0 {
+        parts.push(format!(
+            "collection was incomplete for {accounts} account(s) or organisation-wide read(s)"
+        ));
+    }
+    if parts.is_empty() {
+        (
+            "All checks passed and collection was complete.".to_owned(),
+            true,
+        )
+    } else {
+        let mut text = parts.join("; ");
+        text.push_str(": see the summary.");
+        (text, false)
+    }
 }
 
 fn summary(l: &mut Layout, ctx: &Context) {
@@ -347,11 +372,12 @@ fn summary(l: &mut Layout, ctx: &Context) {
                 Cell::styled("Totals", CELL_STYLE.bold()),
                 Cell::styled(
                     format!(
-                        "{} checks: {} passed, {} failed, {} waived",
+                        "{} checks: {} passed, {} failed, {} waived, {} incomplete",
                         checks.len(),
                         count(CheckStatus::Passed),
                         count(CheckStatus::Failed),
-                        count(CheckStatus::Waived)
+                        count(CheckStatus::Waived),
+                        count(CheckStatus::Incomplete)
                     ),
                     CELL_STYLE.bold(),
                 ),
@@ -365,11 +391,14 @@ fn summary(l: &mut Layout, ctx: &Context) {
         l.table_end(&cols);
     }
     l.paragraph(
-        "A check has passed when it produced no findings, is waived when every finding is covered by a waiver, \
-         and has failed otherwise. Each check is detailed in section 2 with its evidence.",
+        "A check has passed when it produced no findings and read everything it checks, is waived when every \
+         finding is covered by a waiver, is incomplete when some of what it reads could not be collected (it \
+         cannot prove the rest, whatever it found), and has failed otherwise. Each check is detailed in section 2 \
+         with its evidence.",
         BODY_STYLE.colour(GREY),
     );
     l.gap(6.0);
+    incomplete_checks(l, checks);
 
     let incomplete: Vec<&AccountSnapshot> = ctx
         .input
@@ -477,6 +506,60 @@ fn summary(l: &mut Layout, ctx: &Context) {
     }
 }
 
+/// The checks that could not read all their inputs: which account, which collection step, why.
+fn incomplete_checks(l: &mut Layout, checks: &[CheckSummary]) {
+    let incomplete: Vec<&CheckSummary> =
+        checks.iter().filter(|c| !c.incomplete.is_empty()).collect();
+    if incomplete.is_empty() {
+        return;
+    }
+    l.heading2(&format!("{} check(s) INCOMPLETE", incomplete.len()), RED);
+    l.paragraph(
+        "These checks could not read everything they check in the accounts below, so they cannot prove their \
+         result there: a missing input is never counted as a pass.",
+        BODY_STYLE.colour(RED),
+    );
+    l.gap(3.0);
+    let red = CELL_STYLE.colour(RED);
+    let cols = Table::new(&[
+        ("check", 1.7, 2),
+        ("account", 1.7, 2),
+        ("input (collection step)", 2.2, 3),
+        ("status", 0.8, 1),
+        ("why", 3.6, 3),
+    ]);
+    l.table_start(&cols);
+    let mut i = 0;
+    for c in incomplete {
+        for m in &c.incomplete {
+            let account = if m.account_id.is_empty() {
+                "the snapshot".to_owned()
+            } else if m.account_name.is_empty() {
+                m.account_id.clone()
+            } else {
+                format!("{} ({})", m.account_name, m.account_id)
+            };
+            let step = match &m.region {
+                Some(r) => format!("{} {r}", m.step),
+                None => m.step.clone(),
+            };
+            l.table_row(
+                &cols,
+                &[
+                    Cell::styled(c.id.clone(), red.bold()),
+                    Cell::styled(account, red),
+                    Cell::styled(step, red),
+                    Cell::styled(m.status.clone(), red.bold()),
+                    Cell::styled(m.detail.clone(), red),
+                ],
+                i,
+            );
+            i += 1;
+        }
+    }
+    l.table_end(&cols);
+}
+
 fn check_sections(l: &mut Layout, ctx: &Context) {
     let mut by_check: HashMap<&str, Vec<&Finding>> = HashMap::new();
     for f in ctx.input.findings {
@@ -543,6 +626,19 @@ fn check_section(
         80.0,
         BODY_STYLE,
     );
+    if !check.incomplete.is_empty() {
+        l.key_values(
+            &[(
+                "INCOMPLETE",
+                format!(
+                    "could not read everything in {}; see the executive summary",
+                    check.incomplete_accounts().join(", ")
+                ),
+            )],
+            80.0,
+            BODY_STYLE.bold().colour(RED),
+        );
+    }
     l.gap(3.0);
     if findings.is_empty() {
         l.paragraph("No findings.", BODY_STYLE.colour(GREEN));
@@ -683,9 +779,9 @@ fn ledger(l: &mut Layout, rows: &[LedgerRow]) {
     l.table_start(&cols);
     for (i, r) in rows.iter().enumerate() {
         let account = if r.account_name.is_empty() {
-            r.account_id.clone()
+            vec![r.account_id.clone()]
         } else {
-            format!("{}\n{}", r.account_name, r.account_id)
+            vec![r.account_name.clone(), r.account_id.clone()]
         };
         let status_style = if r.status.eq_ignore_ascii_case("Approved") {
             CELL_STYLE.colour(GREEN)
@@ -697,8 +793,11 @@ fn ledger(l: &mut Layout, rows: &[LedgerRow]) {
         l.table_row(
             &cols,
             &[
-                Cell::plain(r.time.format("%Y-%m-%d\n%H:%M:%SZ").to_string()),
-                Cell::plain(account),
+                Cell::lines(vec![
+                    r.time.format("%Y-%m-%d").to_string(),
+                    r.time.format("%H:%M:%SZ").to_string(),
+                ]),
+                Cell::lines(account),
                 Cell::plain(r.pipeline.clone()),
                 Cell::plain(
                     r.execution_id
@@ -983,6 +1082,7 @@ mod tests {
                 findings: 2,
                 waived: 1,
                 status: CheckStatus::Failed,
+                incomplete: vec![],
             },
             CheckSummary {
                 id: "distinct-approvers".into(),
@@ -993,6 +1093,7 @@ mod tests {
                 findings: 0,
                 waived: 0,
                 status: CheckStatus::Passed,
+                incomplete: vec![],
             },
         ]
     }
@@ -1117,29 +1218,39 @@ mod tests {
         n
     }
 
-    /// Text of each page per `pdftotext`, or None (with a note) when poppler-utils is not installed.
-    fn pdftotext_pages(path: &Path) -> Option<Vec<String>> {
-        match Command::new("pdftotext")
+    /// Text of each page per `pdftotext -layout`. Fails the test when poppler-utils is missing: a PDF test that
+    /// cannot read the PDF proves nothing (ci/test installs poppler-utils).
+    pub(crate) fn pdftotext_pages(path: &Path) -> Vec<String> {
+        pages_with("pdftotext", path)
+    }
+
+    fn pages_with(program: &str, path: &Path) -> Vec<String> {
+        let out = Command::new(program)
             .arg("-layout")
             .arg(path)
             .arg("-")
             .output()
-        {
-            Ok(out) if out.status.success() => {
-                let text = String::from_utf8_lossy(&out.stdout).into_owned();
-                let mut pages: Vec<String> = text.split('\u{c}').map(str::to_owned).collect();
-                if pages.last().is_some_and(|p| p.trim().is_empty()) {
-                    pages.pop();
-                }
-                Some(pages)
-            }
-            _ => {
-                eprintln!(
-                    "note: pdftotext (poppler-utils) not available; skipping the PDF text checks"
-                );
-                None
-            }
+            .unwrap_or_else(|e| {
+                panic!("pdftotext (poppler-utils) is needed to read the PDF back: {e}; install poppler-utils")
+            });
+        assert!(
+            out.status.success(),
+            "pdftotext failed on {}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let mut pages: Vec<String> = text.split('\u{c}').map(str::to_owned).collect();
+        if pages.last().is_some_and(|p| p.trim().is_empty()) {
+            pages.pop();
         }
+        pages
+    }
+
+    #[test]
+    #[should_panic(expected = "install poppler-utils")]
+    fn a_missing_pdftotext_fails_instead_of_skipping() {
+        pages_with("pdftotext-not-installed", Path::new("report.pdf"));
     }
 
     #[test]
@@ -1191,9 +1302,7 @@ mod tests {
         let pages = page_objects(&bytes);
         // Cover, executive summary, checks, ledger, appendix A, appendices B and C.
         assert_eq!(pages, 6, "got {pages} pages");
-        let Some(text) = pdftotext_pages(&path) else {
-            return;
-        };
+        let text = pdftotext_pages(&path);
         assert_eq!(text.len(), pages);
         let all = text.join("\n");
         for needle in [
@@ -1246,9 +1355,7 @@ mod tests {
         assert!(bytes.starts_with(b"%PDF-"));
         let pages = page_objects(&bytes);
         assert!(pages > 60, "3,000 ledger rows on {pages} pages");
-        let Some(text) = pdftotext_pages(&path) else {
-            return;
-        };
+        let text = pdftotext_pages(&path);
         assert_eq!(text.len(), pages);
         let ledger_pages: Vec<usize> = (0..text.len())
             .filter(|&i| text[i].contains("approver as recorded"))
@@ -1282,6 +1389,56 @@ mod tests {
             }
         }
         assert!(text[last].contains(&format!("page {} of {pages}", last + 1)));
+    }
+
+    #[test]
+    fn hostile_names_cannot_forge_lines_or_hide_in_the_pdf() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut rows = ledger_rows(2);
+        rows[0].person = "a\nFORGED".into();
+        rows[0].summary = "ok\r\n2024-05-14 10:00:00Z FORGED Approved".into();
+        let snapshot = snapshot();
+        let checks = checks();
+        let mut findings = findings();
+        findings[0].subject = "mallory\n2024-05-14T10:00:00Z-forged-finding".into();
+        findings[0].message = "tab\there and a\u{202E}override and bell\u{7}".into();
+        findings[0].principal = Some("x\u{202E}txt.exe\0\t\u{1}\u{9b}".into());
+        let input = ReportInput {
+            snapshot: &snapshot,
+            findings: &findings,
+            checks: &checks,
+            ledger: &rows,
+            approvers: &[],
+            write_grants: &[],
+            fail_on: Severity::High,
+            snapshot_sha256: SHA.into(),
+            rule_set: "soc2-default".into(),
+            notes: &[],
+        };
+        let path = dir.path().join("hostile.pdf");
+        write_pdf(&input, &path).expect("written");
+        let all = pdftotext_pages(&path).join("\n");
+        for line in all.lines() {
+            let t = line.trim_start();
+            assert!(
+                !t.starts_with("FORGED") && !t.starts_with("2024-05-14 10:00:00Z FORGED"),
+                "a name started a line of its own: {line:?}"
+            );
+        }
+        for shown in [
+            "a\\nFORGED",
+            "ok\\r\\n2024-05-",
+            "mallory\\n2024-05-14T10:00:00Z",
+            "\\u{202E}txt.exe\\0\\t\\u{0001}\\u{009B}",
+            "tab\\there",
+            "a\\u{202E}override",
+            "bell\\u{0007}",
+        ] {
+            assert!(all.contains(shown), "{shown:?} not shown in:\n{all}");
+        }
+        for raw in ['\u{202E}', '\u{0}', '\u{1}', '\u{7}', '\u{9b}', '\t'] {
+            assert!(!all.contains(raw), "raw {raw:?} reached the PDF text");
+        }
     }
 
     /// Ad-hoc: `GATEAUDIT_PDF_OUT=/tmp/x GATEAUDIT_PDF_ROWS=100000 cargo test --release --lib render_for_inspection

@@ -47,7 +47,13 @@ from the PutApprovalResult events), so this module adds:
   signature or ``null``) with an RSA key generated at start; the signature
   (hex) and algorithm are the object's metadata (``x-amz-meta-signature``,
   ``x-amz-meta-signature-algorithm``).  ``ListPublicKeys`` serves that key
-  (DER PKCS#1, base64, MD5 fingerprint, validity).
+  (DER PKCS#1, base64, MD5 fingerprint, validity).  Each digest starts where
+  its predecessor ended, so a chain covers time without gaps; like AWS,
+  which writes a digest every hour even when no log file was delivered, a
+  started chain with nothing to deliver gets an empty digest (``logFiles:
+  []``) at a flush once an hour of emulated time has passed since its last
+  one (the emulator does not write one per idle hour: a clock jump of days
+  is covered by one digest).
 """
 
 from __future__ import annotations
@@ -552,8 +558,8 @@ def _destinations(event: _Event) -> list[tuple[str, str, Any]]:
 
 _KEY_LOCK = threading.Lock()
 _SIGNING_KEY: list[Any] = []
-#: (trail arn, account, region) -> (bucket, key, sha256 hex, signature hex, end time)
-_DIGEST_CHAINS: dict[tuple[str, str, str], tuple[str, str, str, str, _dt.datetime]] = {}
+#: (trail arn, account, region) -> (bucket, key, sha256 hex, signature hex, end time, base, trail)
+_DIGEST_CHAINS: dict[tuple[str, str, str], tuple[Any, ...]] = {}
 _KEY_VALID_FROM = _dt.datetime(2000, 1, 1, tzinfo=_dt.timezone.utc)
 _KEY_VALID_UNTIL = _dt.datetime(2100, 1, 1, tzinfo=_dt.timezone.utc)
 
@@ -589,8 +595,9 @@ def _write_digest(trail: Any, bucket: str, base: str, account: str, region: str,
     end = clock.now().replace(microsecond=0)
     if previous and end <= previous[4]:
         end = previous[4] + _dt.timedelta(seconds=1)
-    oldest = min(f["oldestEventTime"] for f in files)
-    start = clock.iso_z(previous[4]) if previous else oldest
+    oldest = min((f["oldestEventTime"] for f in files), default=None)
+    newest = max((f["newestEventTime"] for f in files), default=None)
+    start = clock.iso_z(previous[4]) if previous else (oldest or clock.iso_z(end))
     key = (f"{base}/CloudTrail-Digest/{region}/{end:%Y/%m/%d}/{account}_CloudTrail-Digest_"
            f"{region}_{trail.trail_name}_{trail.region_name}_{end:%Y%m%dT%H%M%S}Z.json.gz")
     doc = {
@@ -601,7 +608,7 @@ def _write_digest(trail: Any, bucket: str, base: str, account: str, region: str,
         "digestS3Object": key,
         "digestPublicKeyFingerprint": fingerprint,
         "digestSignatureAlgorithm": "SHA256withRSA",
-        "newestEventTime": max(f["newestEventTime"] for f in files),
+        "newestEventTime": newest,
         "oldestEventTime": oldest,
         "previousDigestS3Bucket": previous[0] if previous else None,
         "previousDigestS3Object": previous[1] if previous else None,
@@ -621,8 +628,28 @@ def _write_digest(trail: Any, bucket: str, base: str, account: str, region: str,
     obj = s3_backends[owner_account][partition].put_object(bucket, key, gzip.compress(payload))
     obj.set_metadata({"x-amz-meta-signature": signature,
                       "x-amz-meta-signature-algorithm": "SHA256withRSA"})
-    _DIGEST_CHAINS[chain_key] = (bucket, key, digest_sha, signature, end)
+    _DIGEST_CHAINS[chain_key] = (bucket, key, digest_sha, signature, end, base, trail)
     return True
+
+
+#: A chain with nothing delivered gets a digest once this much emulated time has passed since its last one
+#: (CloudTrail writes a digest every hour, with an empty logFiles list when there was nothing to deliver).
+_EMPTY_DIGEST_AFTER = _dt.timedelta(hours=1)
+
+
+def _idle_chains(delivered: set[tuple[str, str, str]]) -> list[tuple[Any, str, str, str, str]]:
+    """(trail, bucket, base, account, region) of started chains that are due an empty digest."""
+    now = clock.now()
+    out = []
+    for (arn, account, region), chain in list(_DIGEST_CHAINS.items()):
+        bucket, _key, _sha, _sig, end, base, trail = chain
+        if (arn, account, region) in delivered:
+            continue
+        if not (trail.status.is_logging and getattr(trail, "log_validation", False)):
+            continue
+        if now - end >= _EMPTY_DIGEST_AFTER:
+            out.append((trail, bucket, base, account, region))
+    return out
 
 
 def list_public_keys(self: CloudTrailResponse) -> str:
@@ -636,8 +663,19 @@ def list_public_keys(self: CloudTrailResponse) -> str:
     }]})
 
 
+_FLUSH_LOCK = threading.Lock()
+
+
 def flush_trails() -> int:
-    """Deliver pending events to trail buckets now (and their digests); returns log files written."""
+    """Deliver pending events to trail buckets now (and their digests); returns log files written.
+
+    One flush at a time (the idle flusher and the control endpoint may race), so that every digest chains to the
+    one before it."""
+    with _FLUSH_LOCK:
+        return _flush_trails()
+
+
+def _flush_trails() -> int:
     from moto.s3.models import s3_backends
 
     with LOCK:
@@ -680,15 +718,24 @@ def flush_trails() -> int:
             import traceback
 
             traceback.print_exc()
+    digested: set[tuple[str, str, str]] = set()
     for (bucket, base, account, region), files in sorted(delivered.items()):
         for trail in trails.get((bucket, base), []):
             if getattr(trail, "log_validation", False):
                 try:
                     _write_digest(trail, bucket, base, account, region, files)
+                    digested.add((trail.arn, account, region))
                 except Exception:
                     import traceback
 
                     traceback.print_exc()
+    for trail, bucket, base, account, region in _idle_chains(digested):
+        try:
+            _write_digest(trail, bucket, base, account, region, [])
+        except Exception:
+            import traceback
+
+            traceback.print_exc()
     return written
 
 
