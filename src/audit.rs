@@ -59,6 +59,7 @@ pub struct Evaluated {
     pub approvers: Vec<ApproverRow>,
     pub write_grants: Vec<WriteGrantRow>,
     pub notes: Vec<String>,
+    pub changes: Vec<crate::analysis::changes::Change>,
 }
 
 /// Runs the checks and summarises them. Pure: no I/O.
@@ -114,6 +115,7 @@ pub fn evaluate(snapshot: &Snapshot, rules: &RuleSet, waivers: &Waivers) -> Eval
         ledger: crate::analysis::ledger::rows(&ctx.approvals),
         approvers: crate::analysis::exposure::approvers(ctx.access, &ctx.reach),
         notes: crate::analysis::coverage::notes(snapshot, ctx.access, &ctx.reach),
+        changes: ctx.changes.clone(),
         write_grants: crate::analysis::exposure::write_grants(ctx.access, rules),
         findings,
     }
@@ -187,6 +189,7 @@ pub fn run(
         snapshot_sha256,
         rule_set: rules.name.clone(),
         notes: &evaluated.notes,
+        changes: &evaluated.changes,
     };
     let written = report::write_all(&input, &work)?;
     let manifest = report::manifest::write_manifest(
@@ -306,7 +309,10 @@ mod tests {
         }
         assert_eq!(
             status(&evaluated, "out-of-band-change").incomplete_accounts(),
-            vec!["111111111111 (cicd)".to_owned(), "444444444444 (prod)".to_owned()],
+            vec![
+                "111111111111 (cicd)".to_owned(),
+                "444444444444 (prod)".to_owned()
+            ],
             "out-of-band-change also looks at the CI/CD account's pipeline infrastructure"
         );
         for id in ["write-access", "gate-coverage", "cross-account-trust"] {

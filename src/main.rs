@@ -471,10 +471,11 @@ fn evidence(
     let snapshot = Snapshot::load(snapshot_path)?;
     let rules = snapshot_rules(&snapshot, policy)?;
     let people = gateaudit::analysis::identity::Directory::new(&snapshot, &rules.identity);
-    let ledger = gateaudit::analysis::ledger::rows(&gateaudit::analysis::approvals::index(
-        &snapshot, &rules, &people,
-    ));
+    let index = gateaudit::analysis::approvals::index(&snapshot, &rules, &people);
+    let ledger = gateaudit::analysis::ledger::rows(&index);
     let (rows, completeness) = gateaudit::analysis::evidence::select(&snapshot, &ledger, &scope)?;
+    let all_changes = gateaudit::analysis::changes::changes(&snapshot, &rules, &people, &index);
+    let changes = gateaudit::analysis::evidence::select_changes(&snapshot, &all_changes, &scope);
     let staged = gateaudit::report::staging::StagedDir::create(&out.join(format!(
         "evidence-{}-{}",
         Utc::now().format("%Y%m%dT%H%M%SZ"),
@@ -498,12 +499,15 @@ fn evidence(
     std::fs::write(&scope_path, serde_json::to_vec_pretty(&scope_doc)?)
         .with_context(|| format!("cannot write {}", scope_path.display()))?;
     let csv = gateaudit::report::csv_files::write_ledger(&rows, &dir.join("evidence.csv"))?;
+    let changes_csv =
+        gateaudit::report::csv_files::write_changes(&changes, &dir.join("changes.csv"))?;
     let pdf = gateaudit::report::pdf::write_evidence_pdf(
         &gateaudit::report::pdf::EvidenceDocument {
             snapshot: &snapshot,
             scope: &scope.describe(),
             completeness: &completeness,
             rows: &rows,
+            changes: &changes,
             snapshot_sha256: &snapshot_sha256,
         },
         &dir.join("evidence.pdf"),
@@ -511,7 +515,7 @@ fn evidence(
     let key = signing_key
         .map(gateaudit::report::manifest::load_signing_key)
         .transpose()?;
-    let outputs = vec![scope_path, csv, pdf];
+    let outputs = vec![scope_path, csv, changes_csv, pdf];
     let manifest = gateaudit::report::manifest::write_manifest(
         &dir,
         &snapshot.run_id,
@@ -529,6 +533,11 @@ fn evidence(
     println!(
         "{} approval(s); {} without an S3 record; {} not tied to an execution",
         completeness.rows, completeness.without_record, completeness.unattributed
+    );
+    println!(
+        "{} production change(s) in scope, {} not compliant",
+        changes.len(),
+        changes.iter().filter(|c| !c.compliant()).count()
     );
     if !scope.environments.is_empty() && completeness.undetermined_environment > 0 {
         println!(

@@ -268,6 +268,48 @@ pub fn select(
     Ok((rows, completeness))
 }
 
+/// The production changes in scope: deployed in the period, in the accounts and pipelines asked for, into the
+/// environments asked for (environments are where the change was deployed).
+pub fn select_changes(
+    snapshot: &Snapshot,
+    changes: &[crate::analysis::changes::Change],
+    scope: &EvidenceScope,
+) -> Vec<crate::analysis::changes::Change> {
+    changes
+        .iter()
+        .filter(|c| {
+            c.deployed_at
+                .or(c.started_at)
+                .is_some_and(|t| scope.period.contains(t))
+        })
+        .filter(|c| {
+            scope.accounts.is_empty()
+                || scope.accounts.iter().any(|a| {
+                    a == &c.account_id
+                        || snapshot
+                            .account(&c.account_id)
+                            .is_some_and(|s| &s.name == a)
+                })
+        })
+        .filter(|c| {
+            scope.pipelines.is_empty()
+                || scope
+                    .pipelines
+                    .iter()
+                    .any(|p| WildMatch::new(p).matches(&c.pipeline))
+        })
+        .filter(|c| {
+            let deployed: Vec<String> = c
+                .deployed_into
+                .iter()
+                .filter_map(|id| snapshot.account(id).map(|a| a.environment.clone()))
+                .collect();
+            scope.matches_environment(&deployed)
+        })
+        .cloned()
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 //! - [`reach`]: who (IAM users, Identity Center users) can act as which principal, and by which route;
 //! - [`sessions`]: who is behind a role session (AssumeRole chains back to a service or a person);
 //! - [`approvals`]: each approval joined to its person, execution and S3 record;
+//! - [`changes`]: the change population (every production deployment of the period, with its approvals);
 //! - [`coverage`]: what the answers ignore (notes for every report);
 //! - [`execution_actors`]: who started, retried, overrode or rolled back an execution;
 //! - [`exposure`]: who-can-approve and write-grant tables;
@@ -19,6 +20,7 @@
 
 pub mod access;
 pub mod approvals;
+pub mod changes;
 pub mod coverage;
 pub mod declarations;
 pub mod deployments;

@@ -1,6 +1,10 @@
-//! gate-coverage: every pipeline stage that deploys into an account labelled `prod` must be preceded, in an earlier
-//! stage of the same pipeline, by a manual approval (two approval actions in one stage when the rule set's
-//! `approvals.require_two_person_for_prod` says so).
+//! gate-coverage: every pipeline stage that deploys into a production account (an account whose environment the
+//! rule set's `approvals.production_environments` lists) must be preceded, in an earlier stage of the same
+//! pipeline, by a manual approval (two approval actions in one stage when the rule set's
+//! `approvals.require_two_person_for_prod` says so). And judged per execution (`analysis::changes`): every
+//! production deployment of the period passed the approvals of *the version it ran* in that very execution; a
+//! version without the gate, a gate whose approvals did not run, an execution whose version cannot be known, and
+//! approvers that CloudTrail and `updatedBy` disagree on are findings even if today's definition is fine.
 //!
 //! A stage deploys into prod when one of its actions deploys into a prod account, as `analysis::deployments`
 //! finds it (action role, ARNs in the configuration, CodeBuild `ASSUME_ROLE_ARN`, a Deploy action in a pipeline
@@ -15,9 +19,6 @@ use crate::analysis::deployments::{action_targets, DeployTarget};
 use crate::model::{Evidence, Finding, PipelineAction, Severity, Snapshot};
 
 pub struct GateCoverage;
-
-/// The environment label of production accounts (`AccountSnapshot.environment`, compared case-insensitively).
-const PROD_ENVIRONMENT: &str = "prod";
 
 impl Check for GateCoverage {
     fn id(&self) -> &'static str {
@@ -44,7 +45,120 @@ impl Check for GateCoverage {
     }
 
     fn run(&self, ctx: &CheckContext) -> Vec<Finding> {
-        let prod_accounts = prod_accounts(ctx.snapshot);
+        let mut findings = self.definitions(ctx);
+        findings.extend(self.executions(ctx));
+        findings
+    }
+}
+
+impl GateCoverage {
+    /// Each change of the period that did not pass its gate.
+    fn executions(&self, ctx: &CheckContext) -> Vec<Finding> {
+        use crate::analysis::changes::Violation;
+        let mut findings = Vec::new();
+        for change in &ctx.changes {
+            let gate_kinds: Vec<&(Violation, String)> = change
+                .violations
+                .iter()
+                .filter(|(v, _)| {
+                    matches!(
+                        v,
+                        Violation::NoGate
+                            | Violation::GateSkipped
+                            | Violation::Unverifiable
+                            | Violation::SourcesDisagree
+                    )
+                })
+                .collect();
+            if gate_kinds.is_empty() {
+                continue;
+            }
+            // A version without the gate while today's definition has one: the gate was edited away and back.
+            let edited_away = gate_kinds.iter().any(|(v, _)| *v == Violation::NoGate)
+                && ctx
+                    .snapshot
+                    .account(&change.account_id)
+                    .and_then(|a| {
+                        a.pipelines
+                            .iter()
+                            .find(|p| p.name == change.pipeline && p.region == change.region)
+                    })
+                    .is_some_and(|p| {
+                        p.stages
+                            .iter()
+                            .any(|s| s.approval_actions().next().is_some())
+                    });
+            let severity = if edited_away {
+                Severity::Critical
+            } else if gate_kinds
+                .iter()
+                .all(|(v, _)| matches!(v, Violation::SourcesDisagree | Violation::Unverifiable))
+            {
+                Severity::Medium
+            } else {
+                Severity::High
+            };
+            let mut evidence = vec![Evidence::new(
+                "pipeline-execution",
+                format!("{}/{}", change.pipeline, change.execution_id),
+                format!(
+                    "version {}, {}, deployed {} into {} ({})",
+                    change
+                        .pipeline_version
+                        .map(|v| v.to_string())
+                        .unwrap_or_else(|| "?".into()),
+                    change.trigger,
+                    change.deploy_stage,
+                    change.deployed_into.join(", "),
+                    change.deploy_result
+                ),
+            )];
+            evidence.extend(change.approvals.iter().map(|a| {
+                Evidence::new(
+                    "approval",
+                    format!("{}/{}", a.stage, a.action),
+                    format!(
+                        "{} by {}",
+                        a.status,
+                        a.cloudtrail_name
+                            .as_deref()
+                            .or(a.updated_by.as_deref())
+                            .unwrap_or("nobody")
+                    ),
+                )
+            }));
+            findings.push(Finding {
+                check_id: self.id().to_owned(),
+                severity,
+                account_id: change.account_id.clone(),
+                subject: format!("{}/{}", change.pipeline, change.execution_id),
+                principal: None,
+                message: format!(
+                    "execution {} deployed {} into production {}{}: {}",
+                    change.execution_id,
+                    change.deploy_stage,
+                    change.deployed_into.join(", "),
+                    if edited_away {
+                        " running a version without the gate that today's definition has"
+                    } else {
+                        ""
+                    },
+                    gate_kinds
+                        .iter()
+                        .map(|(_, why)| why.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+                evidence,
+                waiver: None,
+            });
+        }
+        findings
+    }
+
+    /// Every stage of today's definitions that deploys into production without the required gate.
+    fn definitions(&self, ctx: &CheckContext) -> Vec<Finding> {
+        let prod_accounts = prod_accounts(ctx.snapshot, ctx.rules);
         let two_person = ctx.rules.approvals.require_two_person_for_prod;
         let mut findings = Vec::new();
         for account in &ctx.snapshot.accounts {
@@ -135,12 +249,15 @@ impl Check for GateCoverage {
     }
 }
 
-/// Account id -> name of every account labelled prod.
-fn prod_accounts(snapshot: &Snapshot) -> BTreeMap<&str, &str> {
+/// Account id -> name of every production account (the rule set's production environments).
+fn prod_accounts<'a>(
+    snapshot: &'a Snapshot,
+    rules: &crate::rules::RuleSet,
+) -> BTreeMap<&'a str, &'a str> {
     snapshot
         .accounts
         .iter()
-        .filter(|a| a.environment.eq_ignore_ascii_case(PROD_ENVIRONMENT))
+        .filter(|a| rules.approvals.is_production(&a.environment))
         .map(|a| (a.account_id.as_str(), a.name.as_str()))
         .collect()
 }
@@ -305,5 +422,156 @@ mod tests {
         let findings = org.run(&GateCoverage);
         assert_eq!(findings.len(), 1, "{findings:#?}");
         assert_eq!(findings[0].subject, "webapp/DeployS3");
+    }
+
+    /// A deployment into prod ran in execution `id` (its DeployProd action executed).
+    fn deployed(org: &mut Org, id: &str, version: i32) {
+        let pipeline = &mut org.account().pipelines[0];
+        if let Some(e) = pipeline.executions.iter_mut().find(|e| e.id == id) {
+            e.pipeline_version = Some(version);
+        }
+        let at = pipeline
+            .executions
+            .iter()
+            .find(|e| e.id == id)
+            .and_then(|e| e.start_time);
+        pipeline
+            .action_executions
+            .push(crate::model::ActionExecution {
+                pipeline_execution_id: id.into(),
+                action_execution_id: format!("deploy-{id}"),
+                stage: "DeployProd".into(),
+                action: "DeployProd".into(),
+                status: "Succeeded".into(),
+                start_time: at.map(|t| t + chrono::Duration::minutes(30)),
+                last_update_time: at.map(|t| t + chrono::Duration::minutes(31)),
+                category: Some("Build".into()),
+                provider: Some("CodeBuild".into()),
+                pipeline_version: Some(version),
+                ..Default::default()
+            });
+    }
+
+    fn executed(org: &mut Org) -> String {
+        let id = org.execution("ex-1");
+        org.approve(
+            &id,
+            "ProdGate",
+            "ApprovalA",
+            crate::checks::testkit::user("alice"),
+            "CHG-1 reviewed",
+        );
+        org.approve(
+            &id,
+            "ProdGate",
+            "ApprovalB",
+            crate::checks::testkit::user("bob"),
+            "CHG-1 second review",
+        );
+        id
+    }
+
+    #[test]
+    fn an_execution_that_passed_its_gate_is_compliant() {
+        let mut org = org_deploying(codebuild_into(PROD));
+        let id = executed(&mut org);
+        deployed(&mut org, &id, 1);
+        let findings = org.run(&GateCoverage);
+        assert!(findings.is_empty(), "{findings:#?}");
+        let access = crate::analysis::access::AccessModel::new(&org.snapshot, &org.rules);
+        let ctx = CheckContext::new(&org.snapshot, &org.rules, &access);
+        assert_eq!(ctx.changes.len(), 1);
+        assert!(
+            ctx.changes[0].compliant(),
+            "{:?}",
+            ctx.changes[0].violations
+        );
+        assert_eq!(ctx.changes[0].approvals.len(), 2);
+    }
+
+    #[test]
+    fn an_execution_of_a_version_without_the_gate_is_critical_even_if_today_it_has_one() {
+        let mut org = org_deploying(codebuild_into(PROD));
+        let id = org.execution("ex-1");
+        let pipeline = &mut org.account().pipelines[0];
+        let mut v2 = crate::model::PipelineVersion {
+            version: 2,
+            stages: pipeline.stages.clone(),
+            ..Default::default()
+        };
+        v2.stages.retain(|s| s.name != "ProdGate");
+        pipeline.versions.push(v2);
+        pipeline.version = 3;
+        deployed(&mut org, &id, 2);
+        let findings = org.run(&GateCoverage);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(findings[0].severity, Severity::Critical);
+        assert_eq!(findings[0].subject, "webapp/ex-1");
+        assert!(
+            findings[0]
+                .message
+                .contains("version 2 has no manual approval"),
+            "{}",
+            findings[0].message
+        );
+    }
+
+    #[test]
+    fn a_gate_whose_approvals_did_not_run_is_skipped_and_an_unknown_version_unverifiable() {
+        let mut org = org_deploying(codebuild_into(PROD));
+        let id = org.execution("ex-1");
+        deployed(&mut org, &id, 1);
+        let findings = org.run(&GateCoverage);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(findings[0].severity, Severity::High);
+        assert!(
+            findings[0].message.contains("no approval of gate ProdGate"),
+            "{}",
+            findings[0].message
+        );
+        let mut org = org_deploying(codebuild_into(PROD));
+        let id = executed(&mut org);
+        deployed(&mut org, &id, 7);
+        let findings = org.run(&GateCoverage);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(findings[0].severity, Severity::Medium);
+        assert!(findings[0].message.contains("version 7 was not collected"));
+    }
+
+    #[test]
+    fn cloudtrail_and_updated_by_must_name_the_same_approver() {
+        let mut org = org_deploying(codebuild_into(PROD));
+        let id = executed(&mut org);
+        deployed(&mut org, &id, 1);
+        if let Some(a) = org.account().pipelines[0]
+            .action_executions
+            .iter_mut()
+            .find(|a| a.action == "ApprovalB")
+        {
+            a.updated_by = Some("arn:aws:iam::111111111111:user/mallory".into());
+        }
+        let findings = org.run(&GateCoverage);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert!(
+            findings[0]
+                .message
+                .contains("updatedBy names arn:aws:iam::111111111111:user/mallory"),
+            "{}",
+            findings[0].message
+        );
+    }
+
+    #[test]
+    fn production_is_what_the_rule_set_says() {
+        let mut org = org_deploying(codebuild_into(PROD));
+        org.account().pipelines[0]
+            .stages
+            .retain(|s| s.name != "ProdGate");
+        assert_eq!(org.run(&GateCoverage).len(), 1);
+        org.rules.approvals.production_environments = vec!["live".into()];
+        assert!(
+            org.run(&GateCoverage).is_empty(),
+            "prod is not production under this rule set"
+        );
     }
 }

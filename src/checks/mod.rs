@@ -40,6 +40,8 @@ pub struct CheckContext<'a> {
     pub access: &'a AccessModel<'a>,
     /// Which people (and unattributed roles) can act as which principal, and how.
     pub reach: Reach<'a>,
+    /// Every production deployment of the period, with its approvals and verdict.
+    pub changes: Vec<crate::analysis::changes::Change>,
 }
 
 impl<'a> CheckContext<'a> {
@@ -50,10 +52,12 @@ impl<'a> CheckContext<'a> {
         access: &'a AccessModel<'a>,
     ) -> CheckContext<'a> {
         let people = Directory::new(snapshot, &rules.identity);
+        let approvals = approvals::index(snapshot, rules, &people);
         CheckContext {
             snapshot,
             rules,
-            approvals: approvals::index(snapshot, rules, &people),
+            changes: crate::analysis::changes::changes(snapshot, rules, &people, &approvals),
+            approvals,
             reach: Reach::new(access, &people),
             access,
             people,

@@ -176,6 +176,84 @@ pub fn write_ledger(ledger: &[LedgerRow], path: &Path) -> Result<PathBuf, Report
     write_rows(path, LEDGER_COLUMNS, rows)
 }
 
+pub const CHANGES_COLUMNS: &[&str] = &[
+    "account_id",
+    "pipeline",
+    "region",
+    "execution_id",
+    "pipeline_version",
+    "execution_status",
+    "started_at",
+    "trigger",
+    "started_by",
+    "source_revisions",
+    "deploy_stage",
+    "deployed_into",
+    "deployed_at",
+    "deploy_result",
+    "approvals",
+    "compliant",
+    "why_not",
+];
+
+/// changes.csv: the change population, one row per production deployment of the period.
+pub fn write_changes(
+    changes: &[crate::analysis::changes::Change],
+    path: &Path,
+) -> Result<PathBuf, ReportError> {
+    let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+            .unwrap_or_default()
+    };
+    let rows = changes.iter().map(|c| {
+        let approvals: Vec<String> = c
+            .approvals
+            .iter()
+            .map(|a| {
+                format!(
+                    "{}/{}: {} by {} (CloudTrail: {}; updatedBy: {}) at {}",
+                    a.stage,
+                    a.action,
+                    a.status,
+                    a.cloudtrail_name
+                        .as_deref()
+                        .or(a.person())
+                        .unwrap_or("nobody"),
+                    a.cloudtrail_person.as_deref().unwrap_or("none"),
+                    a.updated_by.as_deref().unwrap_or("none"),
+                    time(a.decided_at)
+                )
+            })
+            .collect();
+        vec![
+            c.account_id.clone(),
+            c.pipeline.clone(),
+            c.region.clone(),
+            c.execution_id.clone(),
+            c.pipeline_version
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+            c.status.clone(),
+            time(c.started_at),
+            c.trigger.clone(),
+            c.started_by.clone().unwrap_or_default(),
+            c.source_revisions.join(" | "),
+            c.deploy_stage.clone(),
+            c.deployed_into.join(" | "),
+            time(c.deployed_at),
+            c.deploy_result.clone(),
+            approvals.join(" | "),
+            c.compliant().to_string(),
+            c.violations
+                .iter()
+                .map(|(_, why)| why.as_str())
+                .collect::<Vec<_>>()
+                .join(" | "),
+        ]
+    });
+    write_rows(path, CHANGES_COLUMNS, rows)
+}
+
 pub fn write_approvers(rows: &[ApproverRow], path: &Path) -> Result<PathBuf, ReportError> {
     let rows = rows.iter().map(|r| {
         vec![

@@ -168,6 +168,8 @@ pub struct ReportInput<'a> {
     pub rule_set: String,
     /// What the answers ignore (organisation policies not read, people behind roles unknown...).
     pub notes: &'a [String],
+    /// The change population: every production deployment of the period.
+    pub changes: &'a [crate::analysis::changes::Change],
 }
 
 /// The files a full report run writes, in a fixed order.
@@ -183,6 +185,7 @@ pub fn write_all(input: &ReportInput, dir: &Path) -> Result<WrittenReport, Repor
     let files = vec![
         csv_files::write_findings(input, &dir.join("findings.csv"))?,
         csv_files::write_ledger(input.ledger, &dir.join("approvals.csv"))?,
+        csv_files::write_changes(input.changes, &dir.join("changes.csv"))?,
         csv_files::write_accounts(input.snapshot, &dir.join("accounts.csv"))?,
         csv_files::write_approvers(input.approvers, &dir.join("who-can-approve.csv"))?,
         csv_files::write_write_grants(input.write_grants, &dir.join("write-access.csv"))?,

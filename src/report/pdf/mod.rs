@@ -102,6 +102,7 @@ fn render(input: &ReportInput) -> Vec<u8> {
     summary(&mut l, &ctx);
     check_sections(&mut l, &ctx);
     ledger(&mut l, input.ledger);
+    changes(&mut l, input.changes);
     appendices(&mut l, &ctx);
 
     let (pages, bookmarks) = l.finish(&snapshot.run_id, &input.snapshot_sha256);
@@ -119,6 +120,8 @@ pub struct EvidenceDocument<'a> {
     pub scope: &'a str,
     pub completeness: &'a crate::analysis::evidence::Completeness,
     pub rows: &'a [LedgerRow],
+    /// The production changes in scope.
+    pub changes: &'a [crate::analysis::changes::Change],
     pub snapshot_sha256: &'a str,
 }
 
@@ -151,6 +154,14 @@ pub fn write_evidence_pdf(
         &[
             ("Scope", evidence.scope.to_owned()),
             ("Approvals", c.rows.to_string()),
+            (
+                "Production changes",
+                format!(
+                    "{} ({} not compliant)",
+                    evidence.changes.len(),
+                    evidence.changes.iter().filter(|c| !c.compliant()).count()
+                ),
+            ),
             ("Without S3 record", c.without_record.to_string()),
             ("Not tied to an execution", c.unattributed.to_string()),
             ("Incomplete accounts", incomplete),
@@ -184,6 +195,7 @@ pub fn write_evidence_pdf(
         snapshot.organisation, snapshot.run_id
     );
     ledger(&mut l, evidence.rows);
+    changes(&mut l, evidence.changes);
     let (pages, bookmarks) = l.finish(&snapshot.run_id, evidence.snapshot_sha256);
     for (name, page) in bookmarks {
         doc.add_bookmark(&name, page);
@@ -816,6 +828,99 @@ fn ledger(l: &mut Layout, rows: &[LedgerRow]) {
     l.table_end(&cols);
 }
 
+/// The change population: every production deployment of the period, its approvals and its verdict.
+fn changes(l: &mut Layout, changes: &[crate::analysis::changes::Change]) {
+    l.new_page();
+    l.bookmark("Production changes");
+    l.heading1("4. Production changes");
+    let compliant = changes.iter().filter(|c| c.compliant()).count();
+    l.paragraph(
+        &format!(
+            "{} execution(s) of the period ran a deploy action into a production account: {compliant} compliant, {} \
+             not. Each row names the pipeline version the execution ran, who started it, every approval of the gate \
+             before production in that version (CloudTrail and updatedBy must agree), and why a change is not \
+             compliant. This is the population to sample (SOC 2 CC8.1); changes.csv has every field.",
+            changes.len(),
+            changes.len() - compliant
+        ),
+        BODY_STYLE.colour(GREY),
+    );
+    l.gap(4.0);
+    if changes.is_empty() {
+        l.paragraph(
+            "No execution deployed into a production account in the audit period.",
+            BODY_STYLE,
+        );
+        return;
+    }
+    let cols = Table::new(&[
+        ("execution", 60.0, 3),
+        ("version / started by", 70.0, 4),
+        ("approvals", 140.0, 8),
+        ("deployed", 70.0, 4),
+        ("verdict", 125.0, 8),
+    ])
+    .condensed();
+    l.table_start(&cols);
+    for (i, c) in changes.iter().enumerate() {
+        let approvals: Vec<String> = c
+            .approvals
+            .iter()
+            .map(|a| {
+                format!(
+                    "{}: {} by {}",
+                    a.action,
+                    a.status,
+                    a.cloudtrail_name
+                        .as_deref()
+                        .or(a.person())
+                        .unwrap_or("nobody")
+                )
+            })
+            .collect();
+        let verdict = if c.compliant() {
+            Cell::styled("compliant", CELL_STYLE.colour(GREEN))
+        } else {
+            Cell::styled(
+                c.violations
+                    .iter()
+                    .map(|(_, why)| why.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                CELL_STYLE.colour(RED),
+            )
+        };
+        l.table_row(
+            &cols,
+            &[
+                Cell::lines(vec![c.pipeline.clone(), shorten(&c.execution_id, 8)]),
+                Cell::lines(vec![
+                    format!(
+                        "v{}",
+                        c.pipeline_version
+                            .map(|v| v.to_string())
+                            .unwrap_or_else(|| "?".into())
+                    ),
+                    c.started_by.clone().unwrap_or_else(|| c.trigger.clone()),
+                ]),
+                Cell::lines(if approvals.is_empty() {
+                    vec!["none".to_owned()]
+                } else {
+                    approvals
+                }),
+                Cell::lines(vec![
+                    c.deployed_into.join(", "),
+                    c.deployed_at.map(iso).unwrap_or_default(),
+                    c.deploy_result.clone(),
+                ]),
+                verdict,
+            ],
+            i,
+        );
+    }
+    l.table_end(&cols);
+}
+
 fn appendices(l: &mut Layout, ctx: &Context) {
     let s = ctx.input.snapshot;
     l.new_page();
@@ -1194,6 +1299,7 @@ mod tests {
             snapshot_sha256: SHA.into(),
             rule_set: "soc2-default".into(),
             notes: &["AWS Organizations was not read: SCPs and RCPs are not applied.".to_owned()],
+            changes: &[],
         };
         let path = dir.join(name);
         let written = write_pdf(&input, &path).expect("the report is written");
@@ -1300,8 +1406,8 @@ mod tests {
         let bytes = std::fs::read(&path).expect("read back");
         assert!(bytes.starts_with(b"%PDF-"));
         let pages = page_objects(&bytes);
-        // Cover, executive summary, checks, ledger, appendix A, appendices B and C.
-        assert_eq!(pages, 6, "got {pages} pages");
+        // Cover, executive summary, checks, ledger, production changes, appendix A, appendices B and C.
+        assert_eq!(pages, 7, "got {pages} pages");
         let text = pdftotext_pages(&path);
         assert_eq!(text.len(), pages);
         let all = text.join("\n");
@@ -1414,6 +1520,7 @@ mod tests {
             snapshot_sha256: SHA.into(),
             rule_set: "soc2-default".into(),
             notes: &[],
+            changes: &[],
         };
         let path = dir.path().join("hostile.pdf");
         write_pdf(&input, &path).expect("written");
