@@ -14,6 +14,7 @@ pub mod inputs;
 mod out_of_band_change;
 mod policy_evaluation;
 mod self_approval;
+mod source_provenance;
 #[cfg(test)]
 pub(crate) mod testkit;
 mod trail_integrity;
@@ -143,6 +144,7 @@ pub fn all() -> Vec<Box<dyn Check>> {
         Box::new(gate_coverage::GateCoverage),
         Box::new(self_approval::SelfApproval),
         Box::new(gate_bypass::GateBypass),
+        Box::new(source_provenance::SourceProvenance),
         Box::new(cross_account_trust::CrossAccountTrust),
         Box::new(out_of_band_change::OutOfBandChange),
         Box::new(approval_evidence::ApprovalEvidence),
