@@ -97,11 +97,16 @@ pub fn actors(
             });
         }
     }
+    // An overridden condition leaves its rules Abandoned (or Failed) with the overrider as their updatedBy.
     for rule in pipeline
         .rule_executions
         .iter()
         .filter(|r| r.pipeline_execution_id == execution.id)
-        .filter(|r| r.status.eq_ignore_ascii_case("Overridden"))
+        .filter(|r| {
+            ["Overridden", "Abandoned", "Failed"]
+                .iter()
+                .any(|s| r.status.eq_ignore_ascii_case(s))
+        })
     {
         if let Some(by) = &rule.updated_by {
             out.push(Actor {
