@@ -17,10 +17,14 @@ Extensions (tests/emulator/ext/, loaded before the first request):
                    PutApprovalResult, ListActionExecutions, ...
   cloudtrail.py    every API call recorded as a CloudTrail event; LookupEvents;
                    trails deliver gzip log files to their S3 bucket; events
-                   that services emit themselves (portal, SAML federation)
+                   that services emit themselves (portal, SAML federation,
+                   service roles); cross-account AssumeRole in both accounts
   sts.py           AssumeRole checks role existence and trust policy;
-                   SourceIdentity; SAML sessions (AssumeRoleWithSAML) check the
-                   Federated trust and record the SAMLUser event
+                   SourceIdentity; CloudTrail's AssumeRole shape with the
+                   role account's copy (sharedEventID); SAML sessions
+                   (AssumeRoleWithSAML) check the Federated trust and record
+                   the SAMLUser event; AWS services assuming their service
+                   roles (POST /_emulator/service-session)
   organizations.py fixed-id accounts join by InviteAccountToOrganization +
                    AcceptHandshake; member accounts get AccessDenied, delegated
                    administrators may read; policy types enabled per root;
@@ -59,6 +63,22 @@ Control endpoints (not AWS APIs; plain HTTP, JSON bodies, no signing):
                                  "expiresIn", "tokenType", "region", "userId"}
                                  (404 for an unknown user)
 
+  POST /_emulator/service-session {"service": "codebuild.amazonaws.com",
+                                 "roleArn": "arn:aws:iam::111111111111:role/Build",
+                                 "sessionName": "AWSCodeBuild-<uuid>" (optional),
+                                 "durationSeconds": 3600, "region": "us-east-1",
+                                 "sourceAccount": "...", "sourceArn": "...",
+                                 "asService": false}: the service assumes its
+                                 service role (the role's trust policy must name
+                                 the service principal) -> {"credentials":
+                                 {"accessKeyId", "secretAccessKey", "sessionToken",
+                                 "expiration"}, "assumedRoleUser": {"assumedRoleId",
+                                 "arn"}, "service", "asService"}; 403 when the trust
+                                 policy refuses (recorded as AccessDenied), 404 for
+                                 a missing role.  asService true: calls with the
+                                 credentials are the service's own (CloudTrail
+                                 invokedBy); false: the commands it runs for you
+
 Unsigned AWS APIs served before moto: the Identity Center access portal
 (boto3 ``sso``: GET /federation/credentials, GET /assignment/accounts,
 GET /assignment/roles, POST /logout, header ``x-amz-sso_bearer_token``).
@@ -86,7 +106,7 @@ if HERE not in sys.path:
 
 def control_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
     """The /_emulator/* control endpoints."""
-    from ext import clock, cloudtrail, identity_center, organizations
+    from ext import clock, cloudtrail, identity_center, organizations, sts
 
     path = environ.get("PATH_INFO", "")
     method = environ.get("REQUEST_METHOD", "GET")
@@ -138,6 +158,12 @@ def control_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
                 str(params.get("identityStoreId", "")), str(params.get("userName", ""))))
         except LookupError as err:
             return reply("404 Not Found", {"error": str(err)})
+    if path == "/_emulator/service-session" and method == "POST":
+        try:
+            return reply("200 OK", sts.issue_service_session(params))
+        except sts.ServiceSessionError as err:
+            status = {400: "400 Bad Request", 403: "403 Forbidden", 404: "404 Not Found"}[err.status]
+            return reply(status, {"error": str(err)})
     return reply("404 Not Found", {"error": f"unknown control endpoint {method} {path}"})
 
 

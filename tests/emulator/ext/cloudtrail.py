@@ -21,6 +21,14 @@ from the PutApprovalResult events), so this module adds:
   trails (we do not model data-event selectors).  LookupEvents calls
   themselves are not recorded.  It also serves the control endpoints of
   server.py under ``/_emulator/``.
+* STS: every STS event is ``readOnly: true``.  AssumeRole gets CloudTrail's
+  shape (sts.shape_assume_role_event): responseElements credentials
+  {accessKeyId, sessionToken, expiration} / assumedRoleUser /
+  sourceIdentity, ``resources`` [the role]; a cross-account AssumeRole is
+  delivered to both accounts, sharing ``sharedEventID`` (the role's account
+  sees the caller as ``AWSAccount``).  Calls made with an ``asService``
+  service session carry ``invokedBy`` and the service as
+  sourceIPAddress/userAgent (identity.py).
 * ``LookupEvents`` (JSON API) over the recorded management events of the
   caller's account and region: one LookupAttribute (EventId, EventName,
   ReadOnly, Username, ResourceType, ResourceName, EventSource, AccessKeyId),
@@ -327,7 +335,8 @@ def _record(environ: dict[str, Any], body: bytes, status: int,
     account = identity.account_for_request(headers, access_key)
     caller = identity.resolve(access_key, account)
     when = clock.now()
-    read_only = bool(_READ_ONLY_RE.match(action))
+    # every STS call is read-only in CloudTrail (AssumeRole included)
+    read_only = bool(_READ_ONLY_RE.match(action)) or service == "sts"
     management = not (service == "s3" and ("Object" in action or action in _S3_DATA_EXTRA))
     error_code, error_message = _error_of(status, response_body)
 
@@ -377,8 +386,9 @@ def _record(environ: dict[str, Any], body: bytes, status: int,
         "eventSource": f"{service}.amazonaws.com",
         "eventName": action,
         "awsRegion": region,
-        "sourceIPAddress": environ.get("REMOTE_ADDR", "127.0.0.1"),
-        "userAgent": environ.get("HTTP_USER_AGENT", ""),
+        # a service's own calls with its role come from the service (identity.py, asService sessions)
+        "sourceIPAddress": caller.invoked_by or environ.get("REMOTE_ADDR", "127.0.0.1"),
+        "userAgent": caller.invoked_by or environ.get("HTTP_USER_AGENT", ""),
     }
     if error_code:
         record["errorCode"] = error_code
@@ -399,12 +409,26 @@ def _record(environ: dict[str, Any], body: bytes, status: int,
     )
     if caller.access_key_id is None:
         record["userIdentity"].pop("accessKeyId", None)
-    event = _Event(account, region, when, record, management,
-                   _resources(service, params, account), caller.username)
+    copies: list[tuple[str, dict[str, Any]]] = []
+    if service == "sts" and action == "AssumeRole":
+        from . import sts
+
+        parsed = None
+        if not error_code and response_body:
+            try:
+                parsed = _parse_response(service, action, status, response_headers, response_body)
+            except Exception:
+                parsed = None
+        copies = sts.shape_assume_role_event(record, params, caller, parsed, when)
+    resources = _resources(service, params, account)
+    events = [_Event(account, region, when, record, management, resources, caller.username)]
+    for other_account, other in copies:
+        events.append(_Event(other_account, region, when, other, management, resources, ""))
     with LOCK:
-        EVENTS.setdefault((account, region), []).append(event)
-        if management:
-            PENDING.append(event)
+        for event in events:
+            EVENTS.setdefault((event.account, region), []).append(event)
+            if management:
+                PENDING.append(event)
         _LAST_RECORD[0] = time.monotonic()
 
 
