@@ -13,8 +13,19 @@ behind; pass ``--no-stdin-watch`` when starting it in the background from a
 shell).  Nothing else is printed on stdout; request logs are off.
 
 Extensions (tests/emulator/ext/, loaded before the first request):
-  codepipeline.py  executions with waiting manual approvals, GetPipelineState,
-                   PutApprovalResult, ListActionExecutions, ...
+  codepipeline.py  pipelines as AWS runs them: stored versions (GetPipeline
+                   ``version``), whole V2 declarations with AWS's validation,
+                   executions that run their own version (trigger,
+                   sourceRevisions/artifactRevisions, variables), SUPERSEDED /
+                   QUEUED / PARALLEL modes, waiting manual approvals,
+                   beforeEntry/onSuccess/onFailure conditions and rules
+                   (VariableCheck, DeploymentWindow by the emulator clock, the
+                   others set by POST /_emulator/rules), OverrideStageCondition,
+                   ListRuleExecutions, RetryStageExecution, RollbackStage,
+                   Disable/EnableStageTransition, StopPipelineExecution,
+                   PutActionRevision, GetPipelineState, PutApprovalResult,
+                   ListActionExecutions
+  quartz.py        Quartz-style cron expressions and time zones (DeploymentWindow)
   cloudtrail.py    every API call recorded as a CloudTrail event; LookupEvents;
                    trails deliver gzip log files to their S3 bucket; events
                    that services emit themselves (portal, SAML federation,
@@ -44,7 +55,9 @@ Control endpoints (not AWS APIs; plain HTTP, JSON bodies, no signing):
                                  (it then runs on in real time);
                                  {"reset": true} returns to the real time
                                  -> {"now": "<current emulated time>"}
-                                 (pending trail files are flushed first)
+                                 (pending trail files are flushed first;
+                                 then pipelines follow the new time: approval
+                                 and rule timeouts, deployment windows)
   GET  /_emulator/clock          -> {"now": "<current emulated time>"}
   GET  /_emulator/health         -> {"ok": true}
   POST /_emulator/accounts       {"accountId": "222222222222", "name": "dev",
@@ -62,7 +75,24 @@ Control endpoints (not AWS APIs; plain HTTP, JSON bodies, no signing):
                                  identity-store user -> {"accessToken",
                                  "expiresIn", "tokenType", "region", "userId"}
                                  (404 for an unknown user)
-
+  POST /_emulator/rules          {"accountId": "111111111111", "region": "us-east-1",
+                                 "pipeline": "app", "stage": "Prod", "rule": "Healthy",
+                                 "result": "Succeeded"|"Failed"|"InProgress",
+                                 "summary": "...", "externalExecutionId": "..."}:
+                                 the outcome of a CloudWatchAlarm / LambdaInvoke /
+                                 Commands / CodeBuild rule (these wait, InProgress,
+                                 until set); it applies to the running and all later
+                                 runs of that rule until changed ("InProgress"
+                                 clears it) -> the stored outcome (400 for bad input)
+  POST /_emulator/actions        {"accountId", "region", "pipeline", "stage", "action",
+                                 "result": "Succeeded"|"Failed", "summary"}: the
+                                 outcome of the later runs of a non-approval,
+                                 non-source action (default: Succeeded)
+                                 -> the stored outcome
+  POST /_emulator/codepipeline   {"startOnCreate": true}: CreatePipeline starts an
+                                 execution (trigger CreatePipeline) as AWS does
+                                 (default false, so seeds decide every execution)
+                                 -> {"startOnCreate": bool}
   POST /_emulator/service-session {"service": "codebuild.amazonaws.com",
                                  "roleArn": "arn:aws:iam::111111111111:role/Build",
                                  "sessionName": "AWSCodeBuild-<uuid>" (optional),
@@ -106,7 +136,7 @@ if HERE not in sys.path:
 
 def control_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
     """The /_emulator/* control endpoints."""
-    from ext import clock, cloudtrail, identity_center, organizations, sts
+    from ext import clock, cloudtrail, codepipeline, identity_center, organizations, sts
 
     path = environ.get("PATH_INFO", "")
     method = environ.get("REQUEST_METHOD", "GET")
@@ -139,6 +169,7 @@ def control_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
                     return reply("400 Bad Request", {"error": "bad 'now' timestamp"})
             else:
                 return reply("400 Bad Request", {"error": "give 'now' or 'reset'"})
+            codepipeline.tick_all()  # approval/rule timeouts and deployment windows follow the clock
         return reply("200 OK", {"now": clock.iso_z(clock.now())})
     if path == "/_emulator/accounts" and method == "POST":
         try:
@@ -158,6 +189,14 @@ def control_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
                 str(params.get("identityStoreId", "")), str(params.get("userName", ""))))
         except LookupError as err:
             return reply("404 Not Found", {"error": str(err)})
+    if path in ("/_emulator/rules", "/_emulator/actions") and method == "POST":
+        setter = codepipeline.set_rule_outcome if path.endswith("rules") else codepipeline.set_action_outcome
+        try:
+            return reply("200 OK", setter(params))
+        except ValueError as err:
+            return reply("400 Bad Request", {"error": str(err)})
+    if path == "/_emulator/codepipeline":
+        return reply("200 OK", codepipeline.configure(params if method == "POST" else {}))
     if path == "/_emulator/service-session" and method == "POST":
         try:
             return reply("200 OK", sts.issue_service_session(params))
