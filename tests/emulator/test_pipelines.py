@@ -694,9 +694,15 @@ class ConditionTests(unittest.TestCase):
                           "result": "Succeeded", "summary": "all green"})
         self.assertEqual(state_of(acct)["Prod"]["onSuccessConditionState"]["latestExecution"]["status"],
                          "InProgress")
-        control("rules", {"accountId": acct, "pipeline": "app", "stage": "Prod", "rule": "NoAlarm",
-                          "result": "Succeeded"})
+        # the alarm rule keeps watching; an operator overrides the success condition instead of waiting
+        cp.override_stage_condition(pipelineName="app", stageName="Prod", pipelineExecutionId=first,
+                                    conditionType="ON_SUCCESS")
         self.assertEqual(status_of(acct, first), "Succeeded")
+        self.assertEqual(state_of(acct)["Prod"]["onSuccessConditionState"]["latestExecution"]["status"],
+                         "Overridden")
+        no_alarm = [r for r in cp.list_rule_executions(pipelineName="app")["ruleExecutionDetails"]
+                    if r["ruleName"] == "NoAlarm"][0]
+        self.assertEqual((no_alarm["status"], no_alarm["updatedBy"]), ("Abandoned", f"arn:aws:iam::{acct}:root"))
         healthy = [r for r in cp.list_rule_executions(pipelineName="app")["ruleExecutionDetails"]
                    if r["ruleName"] == "Healthy"][0]
         self.assertEqual(healthy["output"]["executionResult"]["externalExecutionSummary"], "all green")
@@ -713,6 +719,10 @@ class ConditionTests(unittest.TestCase):
         # the rollback runs only Prod (its rules still fail: it ends Failed as well, no rollback of a rollback)
         ran = {d["stageName"] for d in action_details(acct, rollback["pipelineExecutionId"])}
         self.assertEqual(ran, {"Prod"})
+        with self.assertRaises(ClientError) as err:  # the rollback has run the stage since
+            cp.override_stage_condition(pipelineName="app", stageName="Prod", pipelineExecutionId=second,
+                                        conditionType="ON_SUCCESS")
+        self.assertEqual(error_code(err.exception), "NotLatestPipelineExecutionException")
         with self.assertRaises(urllib.error.HTTPError):
             control("rules", {"accountId": acct, "pipeline": "app", "stage": "Prod", "rule": "NoAlarm",
                               "result": "Maybe"})

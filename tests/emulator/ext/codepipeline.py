@@ -93,7 +93,8 @@ Conditions and rules
   elapses.  A failed condition with result FAIL fails the stage and the
   execution, with SKIP skips the stage.  OverrideStageCondition
   (BEFORE_ENTRY while the condition is in progress or failed with FAIL;
-  ON_SUCCESS likewise) marks the condition Overridden, abandons its running
+  ON_SUCCESS likewise, not once a ROLLBACK result has rolled the stage back)
+  marks the condition Overridden, abandons its running
   rules and records the caller as their ``updatedBy``; conditions with SKIP,
   settled conditions and executions a later one has overtaken in the stage are
   refused (ConditionNotOverridableException, NotLatestPipelineExecutionException).
@@ -1912,7 +1913,9 @@ def r_override_stage_condition(self: CodePipelineResponse) -> str:
                          "A condition with the SKIP result cannot be overridden")
         phase = {"BEFORE_ENTRY": "entry", "ON_SUCCESS": "success"}[condition_type]
         blocked = condition.status == "InProgress" and run.phase == phase
-        failed = (condition.status == "Failed" and run.status == "Failed"
+        # a failed condition can be overridden while its FAIL result holds the execution; once a ROLLBACK
+        # result has started the rollback there is nothing left to let through
+        failed = (condition.status == "Failed" and condition.result == "FAIL" and run.status == "Failed"
                   and run.failure_kind == phase and ex.status == "Failed")
         if not (blocked or failed):
             raise _Error("ConditionNotOverridableException",

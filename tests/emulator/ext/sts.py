@@ -40,8 +40,10 @@ CodeBuild does with a project's service role when it runs a build (default
 session name ``AWSCodeBuild-<build uuid>``).  It creates a real STS session
 and records AssumeRole in the role's account with ``userIdentity {type
 AWSService, invokedBy <service>}``, sourceIPAddress/userAgent the service and
-a sharedEventID (AWS keeps the other copy in the service's own account).  A
-refusal is recorded with errorCode AccessDenied.  ``ArnEquals``/``ArnLike``
+a sharedEventID, the shape of the AssumeRole events AWS services leave in
+customer accounts (EC2 instance profiles, Lambda; no public CodeBuild sample
+was found, so this is that shape, not a copied CodeBuild event).  A refusal is
+recorded with errorCode AccessDenied.  ``ArnEquals``/``ArnLike``
 are evaluated like ``StringEquals``/``StringLike``.
 
 SAML federation (moto's AssumeRoleWithSAML takes the role from the assertion,
