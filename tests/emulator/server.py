@@ -13,14 +13,29 @@ behind; pass ``--no-stdin-watch`` when starting it in the background from a
 shell).  Nothing else is printed on stdout; request logs are off.
 
 Extensions (tests/emulator/ext/, loaded before the first request):
-  codepipeline.py  executions with waiting manual approvals, GetPipelineState,
-                   PutApprovalResult, ListActionExecutions, ...
+  codepipeline.py  pipelines as AWS runs them: stored versions (GetPipeline
+                   ``version``), whole V2 declarations with AWS's validation,
+                   executions that run their own version (trigger,
+                   sourceRevisions/artifactRevisions, variables), SUPERSEDED /
+                   QUEUED / PARALLEL modes, waiting manual approvals,
+                   beforeEntry/onSuccess/onFailure conditions and rules
+                   (VariableCheck, DeploymentWindow by the emulator clock, the
+                   others set by POST /_emulator/rules), OverrideStageCondition,
+                   ListRuleExecutions, RetryStageExecution, RollbackStage,
+                   Disable/EnableStageTransition, StopPipelineExecution,
+                   PutActionRevision, GetPipelineState, PutApprovalResult,
+                   ListActionExecutions
+  quartz.py        Quartz-style cron expressions and time zones (DeploymentWindow)
   cloudtrail.py    every API call recorded as a CloudTrail event; LookupEvents;
                    trails deliver gzip log files to their S3 bucket; events
-                   that services emit themselves (portal, SAML federation)
+                   that services emit themselves (portal, SAML federation,
+                   service roles); cross-account AssumeRole in both accounts
   sts.py           AssumeRole checks role existence and trust policy;
-                   SourceIdentity; SAML sessions (AssumeRoleWithSAML) check the
-                   Federated trust and record the SAMLUser event
+                   SourceIdentity; CloudTrail's AssumeRole shape with the
+                   role account's copy (sharedEventID); SAML sessions
+                   (AssumeRoleWithSAML) check the Federated trust and record
+                   the SAMLUser event; AWS services assuming their service
+                   roles (POST /_emulator/service-session)
   organizations.py fixed-id accounts join by InviteAccountToOrganization +
                    AcceptHandshake; member accounts get AccessDenied, delegated
                    administrators may read; policy types enabled per root;
@@ -42,7 +57,9 @@ Control endpoints (not AWS APIs; plain HTTP, JSON bodies, no signing):
                                  (it then runs on in real time);
                                  {"reset": true} returns to the real time
                                  -> {"now": "<current emulated time>"}
-                                 (pending trail files are flushed first)
+                                 (pending trail files are flushed first;
+                                 then pipelines follow the new time: approval
+                                 and rule timeouts, deployment windows)
   GET  /_emulator/clock          -> {"now": "<current emulated time>"}
   POST /_emulator/faults         {"reset": true, "rules": [...]} sets fault rules
                                  (see ext/faults.py) -> the state below
@@ -65,6 +82,39 @@ Control endpoints (not AWS APIs; plain HTTP, JSON bodies, no signing):
                                  identity-store user -> {"accessToken",
                                  "expiresIn", "tokenType", "region", "userId"}
                                  (404 for an unknown user)
+  POST /_emulator/rules          {"accountId": "111111111111", "region": "us-east-1",
+                                 "pipeline": "app", "stage": "Prod", "rule": "Healthy",
+                                 "result": "Succeeded"|"Failed"|"InProgress",
+                                 "summary": "...", "externalExecutionId": "..."}:
+                                 the outcome of a CloudWatchAlarm / LambdaInvoke /
+                                 Commands / CodeBuild rule (these wait, InProgress,
+                                 until set); it applies to the running and all later
+                                 runs of that rule until changed ("InProgress"
+                                 clears it) -> the stored outcome (400 for bad input)
+  POST /_emulator/actions        {"accountId", "region", "pipeline", "stage", "action",
+                                 "result": "Succeeded"|"Failed", "summary"}: the
+                                 outcome of the later runs of a non-approval,
+                                 non-source action (default: Succeeded)
+                                 -> the stored outcome
+  POST /_emulator/codepipeline   {"startOnCreate": true}: CreatePipeline starts an
+                                 execution (trigger CreatePipeline) as AWS does
+                                 (default false, so seeds decide every execution)
+                                 -> {"startOnCreate": bool}
+  POST /_emulator/service-session {"service": "codebuild.amazonaws.com",
+                                 "roleArn": "arn:aws:iam::111111111111:role/Build",
+                                 "sessionName": "AWSCodeBuild-<uuid>" (optional),
+                                 "durationSeconds": 3600, "region": "us-east-1",
+                                 "sourceAccount": "...", "sourceArn": "...",
+                                 "asService": false}: the service assumes its
+                                 service role (the role's trust policy must name
+                                 the service principal) -> {"credentials":
+                                 {"accessKeyId", "secretAccessKey", "sessionToken",
+                                 "expiration"}, "assumedRoleUser": {"assumedRoleId",
+                                 "arn"}, "service", "asService"}; 403 when the trust
+                                 policy refuses (recorded as AccessDenied), 404 for
+                                 a missing role.  asService true: calls with the
+                                 credentials are the service's own (CloudTrail
+                                 invokedBy); false: the commands it runs for you
 
 Unsigned AWS APIs served before moto: the Identity Center access portal
 (boto3 ``sso``: GET /federation/credentials, GET /assignment/accounts,
@@ -93,7 +143,7 @@ if HERE not in sys.path:
 
 def control_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
     """The /_emulator/* control endpoints."""
-    from ext import clock, cloudtrail, faults, identity_center, organizations
+    from ext import clock, cloudtrail, codepipeline, faults, identity_center, organizations, sts
 
     path = environ.get("PATH_INFO", "")
     method = environ.get("REQUEST_METHOD", "GET")
@@ -133,6 +183,7 @@ def control_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
                     return reply("400 Bad Request", {"error": "bad 'now' timestamp"})
             else:
                 return reply("400 Bad Request", {"error": "give 'now' or 'reset'"})
+            codepipeline.tick_all()  # approval/rule timeouts and deployment windows follow the clock
         return reply("200 OK", {"now": clock.iso_z(clock.now())})
     if path == "/_emulator/accounts" and method == "POST":
         try:
@@ -152,6 +203,20 @@ def control_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
                 str(params.get("identityStoreId", "")), str(params.get("userName", ""))))
         except LookupError as err:
             return reply("404 Not Found", {"error": str(err)})
+    if path in ("/_emulator/rules", "/_emulator/actions") and method == "POST":
+        setter = codepipeline.set_rule_outcome if path.endswith("rules") else codepipeline.set_action_outcome
+        try:
+            return reply("200 OK", setter(params))
+        except ValueError as err:
+            return reply("400 Bad Request", {"error": str(err)})
+    if path == "/_emulator/codepipeline":
+        return reply("200 OK", codepipeline.configure(params if method == "POST" else {}))
+    if path == "/_emulator/service-session" and method == "POST":
+        try:
+            return reply("200 OK", sts.issue_service_session(params))
+        except sts.ServiceSessionError as err:
+            status = {400: "400 Bad Request", 403: "403 Forbidden", 404: "404 Not Found"}[err.status]
+            return reply(status, {"error": str(err)})
     return reply("404 Not Found", {"error": f"unknown control endpoint {method} {path}"})
 
 

@@ -8,8 +8,9 @@ from the PutApprovalResult events), so this module adds:
   request it records a CloudTrail event (eventVersion 1.08) in the account and
   region of the request: userIdentity from the access key (identity.py),
   eventSource ``<service>.amazonaws.com``, eventName, requestParameters (the
-  parsed request, member names in lowerCamelCase as CloudTrail writes them; for
-  PutApprovalResult exactly pipelineName/stageName/actionName/result/token),
+  parsed request, structure member names in lowerCamelCase as CloudTrail
+  writes them, map keys such as an action's ``configuration`` kept as sent;
+  for PutApprovalResult exactly pipelineName/stageName/actionName/result/token),
   responseElements (parsed response for successful write calls, secrets
   dropped; null for read-only calls, as CloudTrail does), errorCode /
   errorMessage for failed calls, requestID, eventID, readOnly, eventType,
@@ -20,6 +21,14 @@ from the PutApprovalResult events), so this module adds:
   trails (we do not model data-event selectors).  LookupEvents calls
   themselves are not recorded.  It also serves the control endpoints of
   server.py under ``/_emulator/``.
+* STS: every STS event is ``readOnly: true``.  AssumeRole gets CloudTrail's
+  shape (sts.shape_assume_role_event): responseElements credentials
+  {accessKeyId, sessionToken, expiration} / assumedRoleUser /
+  sourceIdentity, ``resources`` [the role]; a cross-account AssumeRole is
+  delivered to both accounts, sharing ``sharedEventID`` (the role's account
+  sees the caller as ``AWSAccount``).  Calls made with an ``asService``
+  service session carry ``invokedBy`` and the service as
+  sourceIPAddress/userAgent (identity.py).
 * ``LookupEvents`` (JSON API) over the recorded management events of the
   caller's account and region: one LookupAttribute (EventId, EventName,
   ReadOnly, Username, ResourceType, ResourceName, EventSource, AccessKeyId),
@@ -119,9 +128,17 @@ class _Event:
 # request / response parsing helpers
 
 
-def _lower_camel(value: Any) -> Any:
-    """CloudTrail writes API member names in lowerCamelCase; drop blobs."""
+def _lower_camel(value: Any, shape: Any = None) -> Any:
+    """CloudTrail writes API member names in lowerCamelCase; drop blobs.
+
+    With the botocore ``shape`` of the value, only structure member names are
+    rewritten: the keys of maps are data (an action's ``configuration``,
+    tags) and CloudTrail keeps them as sent."""
+    type_name = getattr(shape, "type_name", None)
     if isinstance(value, dict):
+        if type_name == "map":
+            return {key: _lower_camel(item, shape.value) for key, item in value.items()}
+        members = shape.members if type_name == "structure" else {}
         out = {}
         for key, item in value.items():
             if key in ("ResponseMetadata", "Body"):
@@ -129,10 +146,11 @@ def _lower_camel(value: Any) -> Any:
             name = key[:1].lower() + key[1:] if isinstance(key, str) else key
             if name in _SECRET_KEYS:
                 continue
-            out[name] = _lower_camel(item)
+            out[name] = _lower_camel(item, members.get(key) if members else None)
         return out
     if isinstance(value, list):
-        return [_lower_camel(v) for v in value]
+        member = shape.member if type_name == "list" else None
+        return [_lower_camel(v, member) for v in value]
     if isinstance(value, (_dt.datetime, _dt.date)):
         return value.strftime("%b %d, %Y %-I:%M:%S %p") if isinstance(value, _dt.datetime) else str(value)
     if isinstance(value, (bytes, bytearray)):
@@ -150,6 +168,15 @@ def _service_model(service: str):
     from moto.core.utils import get_service_model
 
     return get_service_model(_MODEL_OF_SIGNING_NAME.get(service, service))
+
+
+def _shape_of(service: str, action: str, which: str) -> Any:
+    """The botocore input/output shape of an operation (None when unknown)."""
+    try:
+        operation = _service_model(service).operation_model(action)
+        return operation.input_shape if which == "input" else operation.output_shape
+    except Exception:
+        return None
 
 
 _ROUTERS: dict[str, Any] = {}
@@ -257,7 +284,7 @@ def _resources(service: str, params: Any, account: str) -> list[dict[str, str]]:
         return []
     out = []
     if service == "codepipeline":
-        name = params.get("pipelineName") or params.get("name")
+        name = params.get("pipelineName") or params.get("name") or (params.get("pipeline") or {}).get("name")
         if isinstance(name, str):
             out.append({"ResourceType": "AWS::CodePipeline::Pipeline", "ResourceName": name})
     elif service == "iam":
@@ -314,11 +341,12 @@ def _record(environ: dict[str, Any], body: bytes, status: int,
     account = identity.account_for_request(headers, access_key)
     caller = identity.resolve(access_key, account)
     when = clock.now()
-    read_only = bool(_READ_ONLY_RE.match(action))
+    # every STS call is read-only in CloudTrail (AssumeRole included)
+    read_only = bool(_READ_ONLY_RE.match(action)) or service == "sts"
     management = not (service == "s3" and ("Object" in action or action in _S3_DATA_EXTRA))
     error_code, error_message = _error_of(status, response_body)
 
-    request_parameters = _lower_camel(params) if isinstance(params, dict) else None
+    request_parameters = _lower_camel(params, _shape_of(service, action, "input")) if isinstance(params, dict) else None
     if service == "s3" and isinstance(params, dict):
         request_parameters = {
             k: v for k, v in (request_parameters or {}).items() if k not in ("bucket", "key")
@@ -335,7 +363,8 @@ def _record(environ: dict[str, Any], body: bytes, status: int,
     if not error_code and not read_only and response_body:
         try:
             response_elements = _lower_camel(
-                _parse_response(service, action, status, response_headers, response_body)
+                _parse_response(service, action, status, response_headers, response_body),
+                _shape_of(service, action, "output"),
             ) or None
             if response_elements and len(json.dumps(response_elements)) > 10240:
                 response_elements = {"omitted": True}
@@ -363,8 +392,9 @@ def _record(environ: dict[str, Any], body: bytes, status: int,
         "eventSource": f"{service}.amazonaws.com",
         "eventName": action,
         "awsRegion": region,
-        "sourceIPAddress": environ.get("REMOTE_ADDR", "127.0.0.1"),
-        "userAgent": environ.get("HTTP_USER_AGENT", ""),
+        # a service's own calls with its role come from the service (identity.py, asService sessions)
+        "sourceIPAddress": caller.invoked_by or environ.get("REMOTE_ADDR", "127.0.0.1"),
+        "userAgent": caller.invoked_by or environ.get("HTTP_USER_AGENT", ""),
     }
     if error_code:
         record["errorCode"] = error_code
@@ -385,12 +415,26 @@ def _record(environ: dict[str, Any], body: bytes, status: int,
     )
     if caller.access_key_id is None:
         record["userIdentity"].pop("accessKeyId", None)
-    event = _Event(account, region, when, record, management,
-                   _resources(service, params, account), caller.username)
+    copies: list[tuple[str, dict[str, Any]]] = []
+    if service == "sts" and action == "AssumeRole":
+        from . import sts
+
+        parsed = None
+        if not error_code and response_body:
+            try:
+                parsed = _parse_response(service, action, status, response_headers, response_body)
+            except Exception:
+                parsed = None
+        copies = sts.shape_assume_role_event(record, params, caller, parsed, when)
+    resources = _resources(service, params, account)
+    events = [_Event(account, region, when, record, management, resources, caller.username)]
+    for other_account, other in copies:
+        events.append(_Event(other_account, region, when, other, management, resources, ""))
     with LOCK:
-        EVENTS.setdefault((account, region), []).append(event)
-        if management:
-            PENDING.append(event)
+        for event in events:
+            EVENTS.setdefault((event.account, region), []).append(event)
+            if management:
+                PENDING.append(event)
         _LAST_RECORD[0] = time.monotonic()
 
 

@@ -10,7 +10,14 @@ know (e.g. the SDK's dummy "testing" key) is treated as the root user of the
 account the request addresses (``x-moto-account-id`` header, as moto does).
 
 The STS extension (sts.py) records per-session extras that moto drops:
-``SourceIdentity`` and the session creation time; they live in SESSIONS.
+``SourceIdentity``, the session creation time and, for sessions an AWS
+service made with its service role (POST /_emulator/service-session), the
+service principal; they live in SESSIONS.  A service session made with
+``asService`` stands for the service's own calls: its events carry
+``invokedBy`` (and the service as sourceIPAddress/userAgent, see
+cloudtrail.py), as AWS records calls a service makes with a role.  The role's
+account sees a cross-account caller as ``AWSAccount`` (principal id and
+account id only), ``cross_account_identity``.
 SAML sessions (AssumeRoleWithSAML, and Identity Center's GetRoleCredentials,
 which federates into an ``AWSReservedSSO_*`` role) are ordinary moto
 ``AssumedRole`` sessions in the role's account, so they resolve like any other
@@ -31,7 +38,8 @@ from moto.core import DEFAULT_ACCOUNT_ID
 
 from . import clock
 
-#: access key id -> {"source_identity": str|None, "created": datetime}
+#: access key id -> {"source_identity": str|None, "created": datetime,
+#:                   "service": str (service sessions), "invoked_by": str|None, "saml": {...}}
 SESSIONS: dict[str, dict[str, Any]] = {}
 SESSIONS_LOCK = threading.Lock()
 
@@ -60,6 +68,7 @@ class Identity:
     session_name: str | None = None
     source_identity: str | None = None
     session_created: _dt.datetime | None = None
+    invoked_by: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -107,6 +116,15 @@ class Identity:
             if self.source_identity:
                 ctx["sourceIdentity"] = self.source_identity
             ui["sessionContext"] = ctx
+        if self.invoked_by:
+            ui["invokedBy"] = self.invoked_by
+        return ui
+
+    def cross_account_identity(self) -> dict[str, Any]:
+        """userIdentity of this caller in the event copy another account receives (AssumeRole of its role)."""
+        ui: dict[str, Any] = {"type": "AWSAccount", "principalId": self.principal_id, "accountId": self.account_id}
+        if self.invoked_by:
+            ui["invokedBy"] = self.invoked_by
         return ui
 
 
@@ -185,6 +203,7 @@ def resolve(access_key: str | None, request_account: str) -> Identity:
                 session_name=session_name,
                 source_identity=extras.get("source_identity"),
                 session_created=extras.get("created"),
+                invoked_by=extras.get("invoked_by"),
             )
     return _root(request_account, access_key)
 

@@ -23,6 +23,29 @@ response, is stored with the session (identity.SESSIONS) and reported as
 was itself created with a source identity passes it on (role chaining).
 The caller's own identity policies are not evaluated.
 
+CloudTrail: ``shape_assume_role_event`` gives the recorder's AssumeRole event
+the shape of the IAM user guide's cross-account sample (readOnly true,
+requestParameters as sent, responseElements credentials without the secret /
+assumedRoleUser / sourceIdentity, resources) and, when the role is in another
+account, the copy that account receives (userIdentity ``AWSAccount``
+{principalId, accountId}, same sharedEventID and requestID, its own eventID
+and recipientAccountId).  Refused cross-account calls reach the role's account
+too when the role exists.
+
+Service roles: ``issue_service_session`` (POST /_emulator/service-session) is
+an AWS service assuming a role whose trust policy names it as
+``Principal {"Service": ...}`` (``trust_allows(..., service=...)``;
+aws:SourceAccount / aws:SourceArn conditions evaluated from the request), as
+CodeBuild does with a project's service role when it runs a build (default
+session name ``AWSCodeBuild-<build uuid>``).  It creates a real STS session
+and records AssumeRole in the role's account with ``userIdentity {type
+AWSService, invokedBy <service>}``, sourceIPAddress/userAgent the service and
+a sharedEventID, the shape of the AssumeRole events AWS services leave in
+customer accounts (EC2 instance profiles, Lambda; no public CodeBuild sample
+was found, so this is that shape, not a copied CodeBuild event).  A refusal is
+recorded with errorCode AccessDenied.  ``ArnEquals``/``ArnLike``
+are evaluated like ``StringEquals``/``StringLike``.
+
 SAML federation (moto's AssumeRoleWithSAML takes the role from the assertion,
 checks nothing and records nothing, since the call is unsigned):
 
@@ -121,10 +144,10 @@ def _conditions_hold(condition: Any, context: dict[str, str | None]) -> bool:
                 continue  # a key we do not evaluate: allow
             actual = context[key_l]
             wanted = [str(v) for v in _as_list(expected)]
-            if operator == "StringEquals":
+            if operator in ("StringEquals", "ArnEquals"):
                 if actual is None or actual not in wanted:
                     return False
-            elif operator == "StringLike":
+            elif operator in ("StringLike", "ArnLike"):
                 if actual is None or not any(fnmatch.fnmatchcase(actual, w) for w in wanted):
                     return False
             elif operator == "StringNotEquals":
@@ -141,17 +164,28 @@ def _federated_matches(principal: Any, provider_arn: str) -> bool:
     return any(str(v) in ("*", provider_arn) for v in _as_list(principal.get("Federated")))
 
 
+def _service_matches(principal: Any, service: str) -> bool:
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return False
+    return any(str(v) == service for v in _as_list(principal.get("Service")))
+
+
 def trust_allows(
     policy_document: str,
     caller: identity.Identity | None,
     action: str,
     context: dict[str, str | None],
     federated: str | None = None,
+    service: str | None = None,
 ) -> bool:
     """True when the trust policy lets ``caller`` perform ``action``.
 
     With ``federated`` (a SAML/OIDC provider ARN) the principal that must match
-    is ``{"Federated": <that arn>}`` instead of the caller's AWS identity."""
+    is ``{"Federated": <that arn>}``, with ``service`` (a service principal such
+    as ``codebuild.amazonaws.com``) it is ``{"Service": <that name>}``, instead
+    of the caller's AWS identity."""
     try:
         doc = json.loads(policy_document)
     except (TypeError, ValueError):
@@ -160,6 +194,8 @@ def trust_allows(
     def matches(principal: Any) -> bool:
         if federated is not None:
             return _federated_matches(principal, federated)
+        if service is not None:
+            return _service_matches(principal, service)
         return caller is not None and _principal_matches(principal, caller)
 
     allowed = False
@@ -506,3 +542,208 @@ def assume_role_with_saml(self: TokenResponse) -> Any:
 def install() -> None:
     TokenResponse.assume_role = assume_role
     TokenResponse.assume_role_with_saml = assume_role_with_saml
+
+
+# --------------------------------------------------------------------------
+# AssumeRole in CloudTrail: AWS's shape, and the copy for the role's account
+
+
+def _find(d: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(key)
+    return d
+
+
+def shape_assume_role_event(record: dict[str, Any], params: Any, caller: identity.Identity,
+                            parsed_response: Any, when: _dt.datetime) -> list[tuple[str, dict[str, Any]]]:
+    """Give a recorded AssumeRole event the shape CloudTrail writes; return the copies for other accounts.
+
+    As in the IAM user guide's cross-account sample: readOnly true,
+    requestParameters as the request spelled them (roleArn, roleSessionName,
+    sourceIdentity, durationSeconds, externalId, ...), responseElements
+    credentials {accessKeyId, sessionToken, expiration} (never the secret) /
+    assumedRoleUser / sourceIdentity, resources [the role].  When the role
+    lives in another account than the caller, CloudTrail delivers the event to
+    both: the caller's copy keeps the caller's userIdentity, the role
+    account's copy names the caller only as ``AWSAccount`` (principal id and
+    account id); both carry the same ``sharedEventID`` and requestID, each its
+    own eventID and recipientAccountId.  A refused call is copied to the
+    role's account only when that role exists."""
+    params = params if isinstance(params, dict) else {}
+    role_arn = str(params.get("RoleArn") or "")
+    match = _ROLE_ARN_RE.match(role_arn)
+    role_account = match.group(1) if match else None
+    record["readOnly"] = True
+    if not record.get("errorCode") and isinstance(parsed_response, dict):
+        credentials = parsed_response.get("Credentials") or {}
+        duration = int(params.get("DurationSeconds") or 3600)
+        elements: dict[str, Any] = {
+            "credentials": {
+                "accessKeyId": credentials.get("AccessKeyId"),
+                "sessionToken": credentials.get("SessionToken"),
+                "expiration": _trail_time(when + _dt.timedelta(seconds=duration)),
+            },
+            "assumedRoleUser": {
+                "assumedRoleId": _find(parsed_response, "AssumedRoleUser", "AssumedRoleId"),
+                "arn": _find(parsed_response, "AssumedRoleUser", "Arn"),
+            },
+        }
+        if params.get("Policy") or params.get("PolicyArns") or params.get("Tags"):
+            elements["packedPolicySize"] = parsed_response.get("PackedPolicySize")
+        if parsed_response.get("SourceIdentity"):
+            elements["sourceIdentity"] = parsed_response["SourceIdentity"]
+        record["responseElements"] = elements
+    resources = [{"accountId": role_account, "type": "AWS::IAM::Role", "ARN": role_arn}] if role_account else []
+    shaped: dict[str, Any] = {}
+    for key, value in record.items():
+        shaped[key] = value
+        if key == "readOnly" and resources:
+            shaped["resources"] = resources
+    record.clear()
+    record.update(shaped)
+    if not role_account or role_account == record.get("recipientAccountId"):
+        return []
+    if record.get("errorCode"):
+        from moto.iam.models import iam_backends
+
+        try:
+            iam_backends[role_account]["aws"].get_role_by_arn(role_arn)
+        except Exception:
+            return []
+    shared = str(uuid.uuid4())
+    with_shared: dict[str, Any] = {}
+    for key, value in record.items():
+        with_shared[key] = value
+        if key == "requestID":
+            with_shared["sharedEventID"] = shared
+    record.clear()
+    record.update(with_shared)
+    copy = json.loads(json.dumps(record))
+    copy["userIdentity"] = caller.cross_account_identity()
+    copy["eventID"] = str(uuid.uuid4())
+    copy["recipientAccountId"] = role_account
+    return [(role_account, copy)]
+
+
+# --------------------------------------------------------------------------
+# an AWS service acting with its service role
+
+
+_SERVICE_RE = re.compile(r"^[a-z0-9][a-z0-9.\-]*\.amazonaws\.com$")
+_SESSION_NAME_RE = re.compile(r"^[\w+=,.@\-]{2,64}$")
+
+
+class ServiceSessionError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def _service_event(account: str, region: str, service: str, request: dict[str, Any], now: _dt.datetime,
+                   response: dict[str, Any] | None, error: str | None, role_arn: str) -> None:
+    from . import cloudtrail
+
+    record: dict[str, Any] = {
+        "eventVersion": "1.08",
+        "userIdentity": {"type": "AWSService", "invokedBy": service},
+        "eventTime": clock.iso_z(now),
+        "eventSource": "sts.amazonaws.com",
+        "eventName": "AssumeRole",
+        "awsRegion": region,
+        "sourceIPAddress": service,
+        "userAgent": service,
+    }
+    if error:
+        record["errorCode"] = "AccessDenied"
+        record["errorMessage"] = error
+    record.update({
+        "requestParameters": request,
+        "responseElements": response,
+        "requestID": str(uuid.uuid4()),
+        "sharedEventID": str(uuid.uuid4()),
+        "eventID": str(uuid.uuid4()),
+        "readOnly": True,
+        "resources": [{"accountId": account, "type": "AWS::IAM::Role", "ARN": role_arn}],
+        "eventType": "AwsApiCall",
+        "managementEvent": True,
+        "recipientAccountId": account,
+        "eventCategory": "Management",
+    })
+    cloudtrail.record_event(account, region, record, "",
+                            [{"ResourceType": "AWS::IAM::Role", "ResourceName": role_arn}], when=now)
+
+
+def issue_service_session(params: dict[str, Any]) -> dict[str, Any]:
+    """POST /_emulator/service-session: an AWS service assumes its service role, as CodeBuild does for a build.
+
+    Checks that the role exists and that its trust policy lets ``Principal
+    {"Service": <service>}`` call sts:AssumeRole (``sourceAccount`` /
+    ``sourceArn`` feed the aws:SourceAccount / aws:SourceArn conditions),
+    creates a real STS session of the role (its calls resolve to
+    ``assumed-role/<role>/<session>``) and records AWS's AssumeRole event in the
+    role's account with ``userIdentity {type AWSService, invokedBy <service>}``
+    (a refusal is recorded with errorCode AccessDenied).  With ``asService``
+    true the session stands for the service's own calls, which CloudTrail
+    records with ``invokedBy``; without it, for the commands the service runs
+    for you (a build's buildspec), recorded as the plain role session."""
+    from moto.iam.models import iam_backends
+    from moto.sts.models import sts_backends
+
+    service = str(params.get("service") or "")
+    role_arn = str(params.get("roleArn") or "")
+    region = str(params.get("region") or "us-east-1")
+    if not _SERVICE_RE.match(service):
+        raise ServiceSessionError(400, "'service' must be a service principal such as codebuild.amazonaws.com")
+    match = _ROLE_ARN_RE.match(role_arn)
+    if not match:
+        raise ServiceSessionError(400, "'roleArn' must be an IAM role ARN")
+    account = match.group(1)
+    if service == "codebuild.amazonaws.com":
+        default_name = f"AWSCodeBuild-{uuid.uuid4()}"
+    else:
+        default_name = f"{service.split('.')[0]}-{uuid.uuid4().hex[:16]}"
+    session_name = str(params.get("sessionName") or default_name)
+    if not _SESSION_NAME_RE.match(session_name):
+        raise ServiceSessionError(400, "'sessionName' must be 2-64 characters of [\\w+=,.@-]")
+    duration = int(params.get("durationSeconds") or 3600)
+    now = clock.now()
+    request: dict[str, Any] = {"roleArn": role_arn, "roleSessionName": session_name}
+    if params.get("durationSeconds"):
+        request["durationSeconds"] = duration
+    try:
+        role = iam_backends[account]["aws"].get_role_by_arn(role_arn)
+    except Exception:
+        raise ServiceSessionError(404, f"role {role_arn} does not exist")
+    context = {"aws:sourceaccount": params.get("sourceAccount"), "aws:sourcearn": params.get("sourceArn")}
+    context = {k: v for k, v in context.items() if v is not None}
+    denied = f"{service} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
+    if not trust_allows(role.assume_role_policy_document, None, "sts:AssumeRole", context, service=service):
+        _service_event(account, region, service, request, now, None, denied, role.arn)
+        raise ServiceSessionError(403, denied)
+    if not 900 <= duration <= int(role.max_session_duration or 3600):
+        raise ServiceSessionError(400, "'durationSeconds' must lie between 900 and the role's MaxSessionDuration")
+    session = sts_backends[account]["aws"].assume_role(
+        region_name=region, role_session_name=session_name, role_arn=role.arn, policy=None,
+        duration=duration, external_id=None)
+    with identity.SESSIONS_LOCK:
+        identity.SESSIONS[session.access_key_id] = {
+            "source_identity": None, "created": now, "service": service,
+            "invoked_by": service if params.get("asService") else None,
+        }
+    expiration = now + _dt.timedelta(seconds=duration)
+    session_arn = f"arn:aws:sts::{account}:assumed-role/{role.name}/{session_name}"
+    assumed_role_id = f"{role.id}:{session_name}"
+    _service_event(account, region, service, request, now, {
+        "credentials": {"accessKeyId": session.access_key_id, "sessionToken": session.session_token,
+                        "expiration": _trail_time(expiration)},
+        "assumedRoleUser": {"assumedRoleId": assumed_role_id, "arn": session_arn},
+    }, None, role.arn)
+    return {
+        "credentials": {"accessKeyId": session.access_key_id, "secretAccessKey": session.secret_access_key,
+                        "sessionToken": session.session_token, "expiration": clock.iso_z(expiration)},
+        "assumedRoleUser": {"assumedRoleId": assumed_role_id, "arn": session_arn},
+        "service": service,
+        "asService": bool(params.get("asService")),
+    }
