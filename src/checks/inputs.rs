@@ -280,7 +280,10 @@ fn covered_elsewhere(
     kind: InputKind,
 ) -> bool {
     if step.status != StepStatus::Partial
-        || !matches!(kind, InputKind::ApprovalEvents | InputKind::WriteEvents)
+        || !matches!(
+            kind,
+            InputKind::ApprovalEvents | InputKind::WriteEvents | InputKind::RoleSessions
+        )
     {
         return false;
     }

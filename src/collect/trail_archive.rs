@@ -144,6 +144,7 @@ pub async fn collect(
         duplicates: t.duplicates,
         approval_events: sink.approvals,
         write_events: sink.writes,
+        role_sessions: sink.sessions,
         unreadable: scan.totals.unreadable,
         public_keys: scan.public_keys,
         integrity: scan.integrity,

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{ApprovalEvent, EventOrigin, UserIdentity};
+use super::{ApprovalEvent, EventOrigin, RoleSession, UserIdentity};
 
 /// One mutating call (`readOnly: false`, or a write action by the catalog when `readOnly` is absent), failed
 /// attempts included.
@@ -220,6 +220,9 @@ pub struct TrailArchiveScan {
     pub approval_events: Vec<ApprovalEvent>,
     #[serde(default)]
     pub write_events: Vec<WriteEvent>,
+    /// `sts:AssumeRole` calls (who entered which role), moved like the events above.
+    #[serde(default)]
+    pub role_sessions: Vec<RoleSession>,
     #[serde(default)]
     pub unreadable: Vec<UnreadableEvidence>,
     #[serde(default)]

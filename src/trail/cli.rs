@@ -35,8 +35,11 @@ const EXIT_INTEGRITY: u8 = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum EventsArg {
+    /// `PutApprovalResult` calls.
     Approvals,
+    /// Mutating calls, and `sts:AssumeRole` calls (who entered which role).
     Writes,
+    /// Both.
     All,
 }
 
@@ -221,6 +224,7 @@ pub fn run_scan(args: &ScanArgs) -> anyhow::Result<u8> {
             duplicates: t.duplicates,
             approval_events: sink.approvals,
             write_events: sink.writes,
+            role_sessions: sink.sessions,
             unreadable: t.unreadable.clone(),
             public_keys: outcome.public_keys.clone(),
             integrity: outcome.integrity.clone(),

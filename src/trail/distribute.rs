@@ -33,6 +33,10 @@ pub fn distribute(accounts: &mut [AccountSnapshot]) {
         .iter()
         .map(|a| a.write_events.iter().map(|e| e.event_id.clone()).collect())
         .collect();
+    let mut seen_sessions: Vec<HashSet<String>> = accounts
+        .iter()
+        .map(|a| a.role_sessions.iter().map(|e| e.event_id.clone()).collect())
+        .collect();
     let index_of =
         |accounts: &[AccountSnapshot], id: &str| accounts.iter().position(|a| a.account_id == id);
     let mut kept: Vec<(usize, usize, TrailArchiveScan)> = Vec::new();
@@ -61,6 +65,18 @@ pub fn distribute(accounts: &mut [AccountSnapshot]) {
             }
         }
         scan.write_events = rest;
+        let mut rest = Vec::new();
+        for e in std::mem::take(&mut scan.role_sessions) {
+            match index_of(accounts, &e.account_id) {
+                Some(i) => {
+                    if seen_sessions[i].insert(e.event_id.clone()) {
+                        accounts[i].role_sessions.push(e);
+                    }
+                }
+                None => rest.push(e),
+            }
+        }
+        scan.role_sessions = rest;
         kept.push((owner, order, scan));
     }
     kept.sort_by_key(|(owner, order, _)| (*owner, *order));
@@ -69,6 +85,11 @@ pub fn distribute(accounts: &mut [AccountSnapshot]) {
     }
     for a in accounts.iter_mut() {
         a.approval_events.sort_by(|x, y| {
+            x.event_time
+                .cmp(&y.event_time)
+                .then_with(|| x.event_id.cmp(&y.event_id))
+        });
+        a.role_sessions.sort_by(|x, y| {
             x.event_time
                 .cmp(&y.event_time)
                 .then_with(|| x.event_id.cmp(&y.event_id))
@@ -132,6 +153,51 @@ mod tests {
             accounts[0].trail_archives[0].approval_events.len(),
             1,
             "the stranger stays in the scan"
+        );
+    }
+
+    fn session(id: &str, account: &str, origin: EventOrigin) -> crate::model::RoleSession {
+        let v = serde_json::json!({"eventID": id, "eventName": "AssumeRole", "eventSource": "sts.amazonaws.com",
+            "eventTime": "2026-03-04T10:00:00Z", "userIdentity": {"type": "AWSAccount", "accountId": "111111111111"},
+            "recipientAccountId": account, "awsRegion": "us-east-1",
+            "requestParameters": {"roleArn": "arn:aws:iam::444444444444:role/Deploy", "roleSessionName": "s"}});
+        crate::model::RoleSession::from_cloudtrail(&v, origin).expect("session")
+    }
+
+    #[test]
+    fn role_sessions_go_to_their_account_once() {
+        let mut accounts = vec![AccountSnapshot {
+            account_id: "444444444444".into(),
+            ..AccountSnapshot::default()
+        }];
+        accounts[0]
+            .role_sessions
+            .push(session("seen", "444444444444", EventOrigin::LookupEvents));
+        accounts[0].trail_archives.push(TrailArchiveScan {
+            role_sessions: vec![
+                session("old", "444444444444", EventOrigin::TrailArchive),
+                session("seen", "444444444444", EventOrigin::TrailArchive),
+                session("stranger", "999999999999", EventOrigin::TrailArchive),
+            ],
+            ..TrailArchiveScan::default()
+        });
+        distribute(&mut accounts);
+        let ids: Vec<(&str, EventOrigin)> = accounts[0]
+            .role_sessions
+            .iter()
+            .map(|e| (e.event_id.as_str(), e.origin))
+            .collect();
+        assert_eq!(
+            ids,
+            vec![
+                ("old", EventOrigin::TrailArchive),
+                ("seen", EventOrigin::LookupEvents)
+            ]
+        );
+        assert_eq!(
+            accounts[0].trail_archives[0].role_sessions.len(),
+            1,
+            "the stranger stays"
         );
     }
 }

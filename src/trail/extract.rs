@@ -17,8 +17,8 @@ use sha2::{Digest, Sha256};
 use super::decode::with_gunzipped;
 use crate::analysis::identity::person_of;
 use crate::model::{
-    ApprovalEvent, EventOrigin, Period, UnreadableEvidence, UnreadableKind, UserIdentity,
-    WriteEvent,
+    ApprovalEvent, EventOrigin, Period, RoleSession, UnreadableEvidence, UnreadableKind,
+    UserIdentity, WriteEvent,
 };
 use crate::rules::IdentityRules;
 
@@ -27,7 +27,8 @@ use crate::rules::IdentityRules;
 pub enum Selection {
     /// `PutApprovalResult` calls only.
     Approvals,
-    /// Mutating calls (approvals excluded).
+    /// Mutating calls (approvals excluded), and `sts:AssumeRole` calls (read-only, but they say who entered which
+    /// role: out-of-band-change traces sessions through them).
     Writes,
     /// Both.
     All,
@@ -70,14 +71,16 @@ pub struct Extracted {
     /// For approvals and CodePipeline calls: the record's `requestParameters`; for approvals the parsed approval.
     pub request_parameters: Option<serde_json::Value>,
     pub approval: Option<ApprovalEvent>,
+    /// For `sts:AssumeRole` calls: the session it issued.
+    pub session: Option<RoleSession>,
     /// What a write names (`crate::model::call_details`).
     pub resources: Vec<String>,
 }
 
 impl Extracted {
-    /// The snapshot form of a write event (None for approvals, which become `ApprovalEvent`s).
+    /// The snapshot form of a write event (None for approvals and role sessions, which have their own forms).
     pub fn to_write_event(&self) -> Option<WriteEvent> {
-        if self.approval.is_some() {
+        if self.approval.is_some() || self.session.is_some() {
             return None;
         }
         Some(WriteEvent {
@@ -166,6 +169,7 @@ struct Head<'a> {
 }
 
 static APPROVAL: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"PutApprovalResult"));
+static ASSUME_ROLE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"AssumeRole"));
 static READ_ONLY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"readOnly\""));
 
 /// True only when the record certainly says `"readOnly": true` (one `readOnly` key, set to true). Anything
@@ -184,7 +188,7 @@ fn surely_read_only(raw: &[u8]) -> bool {
 
 fn is_candidate(raw: &[u8], selection: Selection) -> bool {
     (selection.approvals() && APPROVAL.find(raw).is_some())
-        || (selection.writes() && !surely_read_only(raw))
+        || (selection.writes() && (!surely_read_only(raw) || ASSUME_ROLE.find(raw).is_some()))
 }
 
 /// Decompresses and extracts one file.
@@ -274,6 +278,29 @@ fn record(raw: &RawValue, opts: &ExtractOptions<'_>) -> Result<Option<Extracted>
             person,
             request_parameters: value.get("requestParameters").cloned(),
             approval: Some(approval),
+            session: None,
+            resources: Vec::new(),
+        }));
+    }
+    if name == "AssumeRole" && source == "sts.amazonaws.com" && opts.selection.writes() {
+        let value: serde_json::Value =
+            serde_json::from_str(raw.get()).map_err(|e| fail(e.to_string()))?;
+        let session =
+            RoleSession::from_cloudtrail(&value, EventOrigin::TrailArchive).map_err(fail)?;
+        return Ok(Some(Extracted {
+            event_id: session.event_id.clone(),
+            event_time: session.event_time,
+            account_id: session.account_id.clone(),
+            region: session.region.clone(),
+            source: source.to_owned(),
+            name: name.to_owned(),
+            read_only: head.read_only,
+            error_code: session.error_code.clone(),
+            person: person_of(&session.caller, opts.rules).key,
+            identity: session.caller.clone(),
+            request_parameters: value.get("requestParameters").cloned(),
+            approval: None,
+            session: Some(session),
             resources: Vec::new(),
         }));
     }
@@ -329,6 +356,7 @@ fn record(raw: &RawValue, opts: &ExtractOptions<'_>) -> Result<Option<Extracted>
         identity,
         request_parameters,
         approval: None,
+        session: None,
     }))
 }
 
@@ -423,6 +451,31 @@ mod tests {
         assert_eq!(approvals.events.len(), 1);
         let writes = run(records, Selection::Writes);
         assert_eq!(writes.events.len(), 2);
+    }
+
+    #[test]
+    fn assume_role_calls_are_kept_as_role_sessions_although_read_only() {
+        let mut assume = rec("s1", "AssumeRole", Some(true));
+        assume["eventSource"] = "sts.amazonaws.com".into();
+        assume["requestParameters"] = serde_json::json!({
+            "roleArn": "arn:aws:iam::444444444444:role/Deploy", "roleSessionName": "leo"});
+        assume["responseElements"] =
+            serde_json::json!({"credentials": {"accessKeyId": "ASIAEXAMPLE"}});
+        assume["sharedEventID"] = "shared-1".into();
+        // A read-only call that merely mentions the name is parsed and dropped, never kept.
+        let mut mention = rec("r1", "GetRole", Some(true));
+        mention["requestParameters"] = serde_json::json!({"roleName": "AssumeRoleHelper"});
+        let out = run(vec![assume.clone(), mention], Selection::Writes);
+        assert!(out.unreadable.is_empty(), "{:?}", out.unreadable);
+        assert_eq!(out.events.len(), 1);
+        let session = out.events[0].session.as_ref().expect("a role session");
+        assert_eq!(session.role_arn, "arn:aws:iam::444444444444:role/Deploy");
+        assert_eq!(session.session_name, "leo");
+        assert_eq!(session.shared_event_id.as_deref(), Some("shared-1"));
+        assert_eq!(session.origin, EventOrigin::TrailArchive);
+        assert!(out.events[0].to_write_event().is_none());
+        // Approvals-only scans leave sessions out.
+        assert!(run(vec![assume], Selection::Approvals).events.is_empty());
     }
 
     #[test]

@@ -152,6 +152,7 @@ mod tests {
             person: "arn:aws:iam::111111111111:user/a".into(),
             request_parameters: None,
             approval: None,
+            session: None,
             resources: vec![],
         }
     }

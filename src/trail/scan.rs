@@ -15,7 +15,9 @@ use rayon::prelude::*;
 use super::dedupe::Dedupe;
 use super::extract::{extract_file, ExtractOptions, Extracted, FileOutcome, Selection};
 use super::progress::Counters;
-use crate::model::{ApprovalEvent, Period, UnreadableEvidence, UnreadableKind, WriteEvent};
+use crate::model::{
+    ApprovalEvent, Period, RoleSession, UnreadableEvidence, UnreadableKind, WriteEvent,
+};
 use crate::rules::IdentityRules;
 
 /// Owned scan settings (moved into worker threads).
@@ -110,6 +112,7 @@ pub trait EventSink {
 pub struct CollectingSink {
     pub approvals: Vec<ApprovalEvent>,
     pub writes: Vec<WriteEvent>,
+    pub sessions: Vec<RoleSession>,
 }
 
 impl EventSink for CollectingSink {
@@ -118,6 +121,8 @@ impl EventSink for CollectingSink {
             self.writes.push(w);
         } else if let Some(a) = event.approval {
             self.approvals.push(a);
+        } else if let Some(s) = event.session {
+            self.sessions.push(s);
         }
         Ok(())
     }
