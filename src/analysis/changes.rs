@@ -239,6 +239,24 @@ fn change(
             ),
         )),
         Some(gate) => {
+            let required = if rules.approvals.require_two_person_for_prod {
+                2
+            } else {
+                1
+            };
+            let declared = gate.approval_actions().count();
+            if declared < required {
+                violations.push((
+                    Violation::NoGate,
+                    format!(
+                        "in version {} the gate before stage {} is {} with {declared} approval action(s); the rule \
+                         set requires {required} for production",
+                        version.map(|v| v.to_string()).unwrap_or_else(|| "?".into()),
+                        stage.name,
+                        gate.name
+                    ),
+                ));
+            }
             for action in gate.approval_actions() {
                 let run = ran
                     .iter()
@@ -311,7 +329,7 @@ fn change(
                     &format!("{}/{}", pipeline.name, gate.name),
                 );
             let distinct: BTreeSet<&str> = approved.iter().filter_map(|a| a.person()).collect();
-            if two_person && !approved.is_empty() && distinct.len() < 2 {
+            if two_person && declared >= required && !approved.is_empty() && distinct.len() < 2 {
                 violations.push((
                     Violation::TooFewApprovers,
                     format!(
@@ -325,11 +343,33 @@ fn change(
         }
     }
     let actors = execution_actors::actors(people, account, pipeline, execution);
-    for actor in &actors {
-        if gate_approvals
+    // Every approval of the execution counts for self-approval, not only the production gate's: a person who
+    // started a change and approved any gate on its way to production approved their own change.
+    let mut execution_approvers: BTreeSet<String> = approvals
+        .approvals
+        .iter()
+        .filter(|a| {
+            a.event.is_approval()
+                && a.account.account_id == account.account_id
+                && a.event.pipeline == pipeline.name
+                && a.attribution.execution_id() == Some(execution.id.as_str())
+        })
+        .map(|a| a.person.key.clone())
+        .collect();
+    execution_approvers.extend(
+        ran.iter()
+            .filter(|a| is_gate_action(a) && a.status.eq_ignore_ascii_case("Succeeded"))
+            .filter_map(|a| a.updated_by.as_deref())
+            .map(|u| people.person_of_arn(u).key),
+    );
+    execution_approvers.extend(
+        gate_approvals
             .iter()
-            .any(|g| g.status == "Approved" && g.person() == Some(actor.person.key.as_str()))
-        {
+            .filter(|g| g.status == "Approved")
+            .filter_map(|g| g.person().map(str::to_owned)),
+    );
+    for actor in &actors {
+        if execution_approvers.contains(&actor.person.key) {
             violations.push((
                 Violation::SelfApproved,
                 format!(

@@ -21,60 +21,74 @@ use crate::rules::matches_any;
 
 pub struct GateBypass;
 
-/// (IAM action, what it does to a gate, whether holding it is high severity).
-const CALLS: &[(&str, &str, bool)] = &[
+/// (IAM action, what it does to a gate, how much holding it weakens the gate).
+const CALLS: &[(&str, &str, Severity)] = &[
     (
         "codepipeline:UpdatePipeline",
         "rewrite the pipeline (remove approvals or conditions)",
-        true,
+        Severity::High,
     ),
-    ("codepipeline:DeletePipeline", "delete the pipeline", true),
+    (
+        "codepipeline:DeletePipeline",
+        "delete the pipeline",
+        Severity::High,
+    ),
     (
         "codepipeline:CreatePipeline",
         "create a pipeline of the same name without gates",
-        true,
+        Severity::High,
     ),
     (
         "codepipeline:OverrideStageCondition",
         "let an execution past a failing stage condition",
-        true,
+        Severity::High,
     ),
     (
         "codepipeline:PutActionRevision",
         "forge a source revision",
-        true,
+        Severity::High,
     ),
     (
         "codepipeline:PutJobSuccessResult",
         "forge an action's result",
-        true,
+        Severity::High,
     ),
     (
         "codepipeline:DisableStageTransition",
         "hold artifacts before a stage",
-        false,
+        Severity::Medium,
     ),
     (
         "codepipeline:EnableStageTransition",
         "release held artifacts into a stage",
-        false,
-    ),
-    (
-        "codepipeline:RetryStageExecution",
-        "re-run a stage of an approved execution",
-        false,
+        Severity::Medium,
     ),
     (
         "codepipeline:RollbackStage",
         "redeploy an earlier execution's artifacts",
-        false,
+        Severity::Medium,
+    ),
+    (
+        "codepipeline:RetryStageExecution",
+        "re-run a stage of an approved execution",
+        Severity::Low,
     ),
     (
         "codepipeline:StartPipelineExecution",
         "start an execution with arbitrary source revisions",
-        false,
+        Severity::Low,
     ),
 ];
+
+/// One level down, for an answer that depends on request conditions.
+fn lower(s: Severity) -> Severity {
+    match s {
+        Severity::Critical => Severity::High,
+        Severity::High => Severity::Medium,
+        Severity::Medium => Severity::Low,
+        Severity::Low | Severity::Info => Severity::Info,
+    }
+}
 
 /// The CloudTrail event names of the gate-weakening calls, with the severity of a call made by a person.
 const EVENTS: &[(&str, Severity)] = &[
@@ -145,8 +159,8 @@ impl GateBypass {
     /// (a) who may make a gate-weakening call on this pipeline.
     fn capabilities(&self, ctx: &CheckContext, pipeline: &Pipeline) -> Vec<Finding> {
         let pipeline_arn = pipeline.arn();
-        let mut resources: Vec<(String, String, &str, bool)> = Vec::new();
-        for (action, effect, high) in CALLS {
+        let mut resources: Vec<(String, String, &str, Severity)> = Vec::new();
+        for (action, effect, weight) in CALLS {
             let resource = match *action {
                 "codepipeline:DisableStageTransition"
                 | "codepipeline:EnableStageTransition"
@@ -155,14 +169,14 @@ impl GateBypass {
                 "codepipeline:PutJobSuccessResult" => "*".to_owned(),
                 _ => pipeline_arn.clone(),
             };
-            resources.push(((*action).to_owned(), resource, effect, *high));
+            resources.push(((*action).to_owned(), resource, effect, *weight));
         }
         for store in &pipeline.artifact_stores {
             resources.push((
                 "s3:PutObject".to_owned(),
                 format!("arn:aws:s3:::{}/*", store.location),
                 "replace build artifacts in the artifact store",
-                true,
+                Severity::High,
             ));
         }
         for action in pipeline
@@ -179,30 +193,35 @@ impl GateBypass {
                     "s3:PutObject".to_owned(),
                     format!("arn:aws:s3:::{bucket}/{key}"),
                     "replace the source the pipeline deploys",
-                    true,
+                    Severity::High,
                 ));
             }
         }
-        // principal ARN -> (what it can do, certain, high)
-        let mut by_principal: BTreeMap<String, (BTreeSet<String>, bool, bool, Vec<String>)> =
+        // principal ARN -> (what it can do, certain, the heaviest call it holds, statements)
+        let mut by_principal: BTreeMap<String, (BTreeSet<String>, bool, Severity, Vec<String>)> =
             BTreeMap::new();
-        for (action, resource, effect, high) in &resources {
+        for (action, resource, effect, weight) in &resources {
             for grant in ctx.access.who_can(&pipeline.account_id, action, resource) {
                 if self.exempt(ctx, &grant.principal.arn) || grant.principal.service_linked {
                     continue;
                 }
                 let entry = by_principal
                     .entry(grant.principal.arn.clone())
-                    .or_insert_with(|| (BTreeSet::new(), false, false, Vec::new()));
+                    .or_insert_with(|| (BTreeSet::new(), false, Severity::Info, Vec::new()));
                 entry.0.insert(format!("{action} ({effect})"));
                 entry.1 |= grant.answer == Answer::Yes;
-                entry.2 |= *high;
+                let weight = if grant.answer == Answer::Yes {
+                    *weight
+                } else {
+                    lower(*weight)
+                };
+                entry.2 = entry.2.max(weight);
                 entry.3.extend(grant.statements.iter().cloned());
             }
         }
         by_principal
             .into_iter()
-            .map(|(arn, (can, certain, high, statements))| {
+            .map(|(arn, (can, certain, severity, statements))| {
                 let mut evidence: Vec<Evidence> = statements
                     .into_iter()
                     .collect::<BTreeSet<_>>()
@@ -229,11 +248,7 @@ impl GateBypass {
                 let name = arn.rsplit('/').next().unwrap_or(&arn).to_owned();
                 Finding {
                     check_id: self.id().to_owned(),
-                    severity: match (high, certain) {
-                        (true, true) => Severity::High,
-                        (true, false) | (false, true) => Severity::Medium,
-                        (false, false) => Severity::Low,
-                    },
+                    severity,
                     account_id: pipeline.account_id.clone(),
                     subject: pipeline.name.clone(),
                     principal: Some(arn.clone()),
@@ -329,7 +344,7 @@ impl GateBypass {
                 check_id: self.id().to_owned(),
                 severity,
                 account_id: pipeline.account_id.clone(),
-                subject: pipeline.name.clone(),
+                subject: format!("{}/{name}", pipeline.name),
                 principal: Some(person),
                 message: format!(
                     "{} called {name}{} on {} {} time(s) in the period",
