@@ -3,6 +3,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod organization;
+mod pipelines;
 
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
@@ -318,8 +319,25 @@ fn a_denied_role_assumption_makes_the_account_incomplete_and_the_run_fail() {
 #[test]
 fn the_threshold_decides_the_exit_code() {
     let demo = demo();
-    let (code, _, output, _keep) = audit(&demo.config(), &["--fail-on", "critical"]);
-    assert_eq!(code, 0, "no critical findings in the demo\n{output}");
+    let (code, dir, output, _keep) = audit(&demo.config(), &["--fail-on", "critical"]);
+    let findings = read_json(&dir.join("findings.json"));
+    let critical: Vec<&serde_json::Value> = findings["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["severity"] == "critical" && f["waiver"].is_null())
+        .collect();
+    // The demo plants critical findings (a gate edited away, a production role assumed by hand): the threshold
+    // counts exactly those, and the high ones below it do not appear in the verdict.
+    assert!(!critical.is_empty(), "{output}");
+    assert_eq!(code, 3, "{output}");
+    assert!(
+        output.contains(&format!(
+            "{} violation(s) at or above critical",
+            critical.len()
+        )),
+        "{output}"
+    );
 }
 
 #[test]
@@ -680,14 +698,19 @@ fn an_evidence_request_lists_exactly_the_scope_from_the_saved_snapshot() {
     let header = reader.headers().expect("header").clone();
     let col = |name: &str| header.iter().position(|h| h == name).expect("column");
     let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().expect("rows");
-    // Executions 2 (14 days ago: three approvals), 3 (7 days ago: one rejection), 4, 5 and 6 (12, 9 and 5 days
-    // ago: three approvals each) are in scope; 1 (21 days ago) is not.
-    assert_eq!(rows.len(), 13, "{}", text(&output));
+    // Executions 2 (14 days ago: three approvals), 3 (7 days ago: one rejection), 4 to 7 (12, 9, 5 and 4 days
+    // ago: three approvals each) and 8 (3 days ago, gate removed: one approval) are in scope; 1 (21 days ago) and
+    // the api pipeline are not.
+    assert_eq!(rows.len(), 17, "{}", text(&output));
     assert!(rows.iter().any(|r| &r[col("status")] == "Rejected"));
-    let recorded = col("approver_recorded");
-    assert!(rows
+    let executions = &demo.expected["executions"];
+    let in_scope: BTreeSet<&str> = rows
         .iter()
-        .all(|r| !r[recorded].ends_with(":user/alice") && !r[recorded].ends_with(":user/bob")));
+        .map(|r| r.get(col("execution_id")).unwrap_or(""))
+        .collect();
+    assert!(!in_scope.contains(executions["clean"].as_str().expect("clean")));
+    assert!(in_scope.contains(executions["gate_removed"].as_str().expect("gate removed")));
+    assert!(rows.iter().all(|r| &r[col("pipeline")] == "webapp"));
     for name in [
         "evidence.pdf",
         "scope.json",
@@ -896,10 +919,11 @@ fn an_evidence_request_by_environment_selects_where_approvals_deploy_and_refuses
     let headers = reader.headers().expect("headers").clone();
     let col = |name: &str| headers.iter().position(|h| h == name).expect("column");
     let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().expect("rows");
+    // Executions 2 and 4 to 7 of webapp and both api executions: two prod approvals each.
     assert_eq!(
         rows.len(),
-        2,
-        "execution 2's two prod approvals\n{}",
+        14,
+        "seven executions' two prod approvals\n{}",
         text(&prod)
     );
     assert!(rows
@@ -915,7 +939,7 @@ fn an_evidence_request_by_environment_selects_where_approvals_deploy_and_refuses
         text(&cicd)
     );
     // A valid scope without approvals says so and fails.
-    let nothing = run(&days_ago(6), &until, &["--environment", "prod"]);
+    let nothing = run(&days_ago(20), &days_ago(15), &["--environment", "prod"]);
     assert_eq!(nothing.status.code(), Some(1), "{}", text(&nothing));
     assert!(
         String::from_utf8_lossy(&nothing.stderr).contains("the request selects no approval"),

@@ -68,6 +68,7 @@ import json
 import os
 import sys
 import urllib.request
+import uuid
 from typing import Any
 
 import boto3
@@ -87,6 +88,8 @@ SOURCE_BUCKET = f"webapp-source-{CICD}"
 RECORD_PREFIX = "PipelineApprovalGateActions/"
 PIPELINE = "webapp"
 INFRA_PIPELINE = "infra"
+API_PIPELINE = "api"   # a V2 pipeline with a stage condition, sourced from a connection
+API_ARTIFACTS = f"api-artifacts-{CICD}"
 
 
 def source_stage(key: str, artifact: str) -> dict[str, Any]:
@@ -170,7 +173,13 @@ class Seeder:
             "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
                                                               "KMSMasterKeyID": archive_key},
                        "BucketKeyEnabled": True}]})
-        s3.create_bucket(Bucket=SOURCE_BUCKET)
+        # The pipelines deploy from private, versioned buckets only they write (source-provenance's clean side).
+        for bucket in (SOURCE_BUCKET, API_ARTIFACTS):
+            s3.create_bucket(Bucket=bucket)
+            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+            s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True, "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
         s3.put_bucket_versioning(Bucket=TRAIL_BUCKET,
                                  VersioningConfiguration={"Status": "Enabled"})
         s3.put_bucket_versioning(Bucket=RECORD_BUCKET,
@@ -277,7 +286,7 @@ class Seeder:
         ids = self.client("identitystore", MGMT)
         sso = self.client("sso-admin", MGMT)
         users = {}
-        for name in ("ines", "jon", "kim", "eng1", "eng2", "eng3", "eng4", "eng5"):
+        for name in ("ines", "jon", "kim", "leo", "eng1", "eng2", "eng3", "eng4", "eng5"):
             users[name] = ids.create_user(
                 IdentityStoreId=store, UserName=name, DisplayName=name.title(),
                 Name={"GivenName": name.title(), "FamilyName": "Demo"},
@@ -290,15 +299,16 @@ class Seeder:
                                             MemberId={"UserId": users[member]})
             return group_id
 
-        groups = {"ApproversA": group("ApproversA", ["ines", "kim"]),
+        groups = {"ReleaseOps": group("ReleaseOps", ["leo"]),
+                  "ApproversA": group("ApproversA", ["ines", "kim"]),
                   "ApproversB": group("ApproversB", ["jon", "kim"]),
                   "Engineers": group("Engineers", ["eng1", "eng2", "eng3", "eng4", "eng5"])}
 
-        def permission_set(name: str, policy: dict[str, Any]) -> str:
+        def permission_set(name: str, *statements: dict[str, Any]) -> str:
             arn = sso.create_permission_set(InstanceArn=instance, Name=name, SessionDuration="PT1H")[
                 "PermissionSet"]["PermissionSetArn"]
             sso.put_inline_policy_to_permission_set(InstanceArn=instance, PermissionSetArn=arn,
-                                                    InlinePolicy=self.doc(policy))
+                                                    InlinePolicy=self.doc(*statements))
             return arn
 
         def assign(set_arn: str, account: str, group_name: str) -> None:
@@ -313,13 +323,41 @@ class Seeder:
             assign(arn, CICD, group_name)
         assign(permission_set("ProdAdministrator", {"Effect": "Allow", "Action": "*", "Resource": "*"}),
                PROD, "Engineers")
+        # leo (release operations) may override the api pipeline's stage conditions and enter the deployment role:
+        # he does both (gate-bypass; out-of-band-change through CICDCrossAccountRole).
+        assign(permission_set(
+            "ReleaseOps",
+            {"Effect": "Allow", "Resource": f"arn:aws:codepipeline:{REGION}:{CICD}:{API_PIPELINE}",
+             "Action": ["codepipeline:GetPipeline", "codepipeline:GetPipelineState",
+                        "codepipeline:ListPipelineExecutions", "codepipeline:OverrideStageCondition"]},
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::*:role/CICDCrossAccountRole"}),
+            CICD, "ReleaseOps")
         assign(permission_set("ProdReadOnly", {
             "Effect": "Allow", "Resource": "*",
             "Action": ["cloudformation:Describe*", "cloudformation:List*", "ec2:Describe*", "logs:Get*",
                        "s3:List*", "s3:Get*", "codepipeline:Get*", "codepipeline:List*"]}), PROD, "Engineers")
         admin_role = next(r for r in self.client("iam", PROD).list_roles()["Roles"]
                           if r["RoleName"].startswith("AWSReservedSSO_ProdAdministrator_"))
-        return {"instance": instance, "store": store, "users": users, "admin_role": admin_role["Arn"]}
+        ops_role = next(r for r in self.client("iam", CICD).list_roles()["Roles"]
+                        if r["RoleName"].startswith("AWSReservedSSO_ReleaseOps_"))
+        return {"instance": instance, "store": store, "users": users, "admin_role": admin_role["Arn"],
+                "ops_role": ops_role["Arn"]}
+
+    def as_codebuild(self, account: str) -> dict[str, str]:
+        """Credentials of a deployment as CodeBuild runs it: the service assumes CodeBuildServiceRole, whose session
+        assumes the account's CICDCrossAccountRole (both AssumeRole calls recorded as AWS records them)."""
+        build = self.control("service-session", {
+            "service": "codebuild.amazonaws.com", "roleArn": f"arn:aws:iam::{CICD}:role/CodeBuildServiceRole",
+            "sourceAccount": CICD,
+            "sourceArn": f"arn:aws:codebuild:{REGION}:{CICD}:build/webapp-deploy-prod:{uuid.uuid4()}"})
+        c = build["credentials"]
+        as_build = {"aws_access_key_id": c["accessKeyId"], "aws_secret_access_key": c["secretAccessKey"],
+                    "aws_session_token": c["sessionToken"]}
+        d = self.client("sts", creds=as_build).assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/CICDCrossAccountRole",
+            RoleSessionName="codebuild-deploy")["Credentials"]
+        return {"aws_access_key_id": d["AccessKeyId"], "aws_secret_access_key": d["SecretAccessKey"],
+                "aws_session_token": d["SessionToken"]}
 
     def sso_credentials(self, store: str, user: str, permission_set: str, account: str) -> dict[str, str]:
         """Signs in as an Identity Center user and takes the permission set's role credentials in the account."""
@@ -423,6 +461,10 @@ class Seeder:
         approval_group("ApprovalA", f"arn:aws:codepipeline:{REGION}:{CICD}:*/*/ApprovalA")
         approval_group("ApprovalB", f"arn:aws:codepipeline:{REGION}:{CICD}:*/*/ApprovalB")
         approval_group("TestApprovers", f"arn:aws:codepipeline:{REGION}:{CICD}:*/TestGate/*")
+        # Test approvers may also start webapp executions (carol starts one and approves it: self-approval).
+        iam.put_group_policy(GroupName="TestApprovers", PolicyName="StartWebapp", PolicyDocument=self.doc({
+            "Effect": "Allow", "Action": "codepipeline:StartPipelineExecution",
+            "Resource": f"arn:aws:codepipeline:{REGION}:{CICD}:{PIPELINE}"}))
         creds["alice"] = self.user(iam, "alice", ["ApprovalA"])
         creds["bob"] = self.user(iam, "bob", ["ApprovalB"])
         creds["carol"] = self.user(iam, "carol", ["TestApprovers"])
@@ -460,6 +502,12 @@ class Seeder:
         iam.put_user_policy(UserName="alice", PolicyName="EnterReleaseRoles", PolicyDocument=self.doc({
             "Effect": "Allow", "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
             "Resource": [f"arn:aws:iam::{CICD}:role/ReleaseManager", f"arn:aws:iam::{CICD}:role/HotfixApprover"]}))
+        # victor maintains the webapp pipeline: he can rewrite it (gate-bypass, write-access), and does.
+        creds["victor"] = self.user(iam, "victor")
+        iam.put_user_policy(UserName="victor", PolicyName="MaintainWebapp", PolicyDocument=self.doc({
+            "Effect": "Allow",
+            "Action": ["codepipeline:GetPipeline", "codepipeline:UpdatePipeline", "codepipeline:StartPipelineExecution"],
+            "Resource": f"arn:aws:codepipeline:{REGION}:{CICD}:{PIPELINE}"}))
         # A broad identity-policy allow that the organisation's SCP neutralises (a true negative).
         iam.create_role(RoleName="PipelineOperator", AssumeRolePolicyDocument=self.doc({
             "Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": f"arn:aws:iam::{CICD}:root"}}))
@@ -535,10 +583,47 @@ class Seeder:
         }
         self.client("codepipeline", CICD).create_pipeline(pipeline=infra)
 
+        # api: a V2 pipeline from a CodeStar connection (on a feature branch: source-provenance), two-person gate,
+        # and a beforeEntry condition on the production stage that needs a change ticket (overridden once).
+        api = {
+            "name": API_PIPELINE,
+            "pipelineType": "V2",
+            "executionMode": "SUPERSEDED",
+            "roleArn": f"arn:aws:iam::{CICD}:role/CodePipelineServiceRole",
+            "artifactStore": {"type": "S3", "location": API_ARTIFACTS},
+            "variables": [{"name": "CHANGE_TICKET", "defaultValue": "none",
+                           "description": "the change ticket this deployment implements"}],
+            "stages": [
+                {"name": "Source", "actions": [{
+                    "name": "Source", "runOrder": 1,
+                    "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "CodeStarSourceConnection",
+                                     "version": "1"},
+                    "configuration": {
+                        "ConnectionArn": f"arn:aws:codeconnections:{REGION}:{CICD}:connection/0f1e2d3c-demo",
+                        "FullRepositoryId": "demo-corp/api", "BranchName": "feature/hotfix",
+                        "OutputArtifactFormat": "CODE_ZIP"},
+                    "outputArtifacts": [{"name": "Source"}]}]},
+                {"name": "Build", "actions": [build("Build", "api-build", ["Source"], ["Built"])]},
+                {"name": "ProdGate", "actions": [
+                    approval("ApprovalA", "Two-person rule: first production approver"),
+                    approval("ApprovalB", "Two-person rule: second production approver")]},
+                {"name": "DeployProd",
+                 "beforeEntry": {"conditions": [{"result": "FAIL", "rules": [{
+                     "name": "ChangeTicket",
+                     "ruleTypeId": {"category": "Rule", "owner": "AWS", "provider": "VariableCheck", "version": "1"},
+                     "configuration": {"Variable": "#{variables.CHANGE_TICKET}", "Value": "CHG-[0-9]+",
+                                       "Operator": "MATCHES"}}]}]},
+                 "actions": [build("DeployProd", "api-deploy-prod", ["Built"],
+                                   env=[{"name": "ASSUME_ROLE_ARN", "type": "PLAINTEXT",
+                                         "value": f"arn:aws:iam::{PROD}:role/CICDCrossAccountRole"}])]},
+            ],
+        }
+        self.client("codepipeline", CICD).create_pipeline(pipeline=api)
+
     # -- executions and approvals -------------------------------------------
 
-    def token(self, stage: str, action: str) -> str:
-        state = self.client("codepipeline", CICD).get_pipeline_state(name=PIPELINE)
+    def token(self, stage: str, action: str, pipeline: str = PIPELINE) -> str:
+        state = self.client("codepipeline", CICD).get_pipeline_state(name=pipeline)
         for stage_state in state["stageStates"]:
             if stage_state["stageName"] != stage:
                 continue
@@ -550,15 +635,16 @@ class Seeder:
         raise RuntimeError(f"no pending approval for {stage}/{action}")
 
     def approve(self, creds: dict[str, str], execution_id: str, stage: str, action: str,
-                status: str, summary: str, write_record: bool = True) -> dict[str, Any]:
-        token = self.token(stage, action)
+                status: str, summary: str, write_record: bool = True,
+                pipeline: str = PIPELINE) -> dict[str, Any]:
+        token = self.token(stage, action, pipeline)
         cp = self.client("codepipeline", creds=creds)
-        response = cp.put_approval_result(pipelineName=PIPELINE, stageName=stage, actionName=action,
+        response = cp.put_approval_result(pipelineName=pipeline, stageName=stage, actionName=action,
                                           result={"summary": summary, "status": status}, token=token)
         approved_at = response["approvedAt"].astimezone(dt.timezone.utc)
         caller = self.client("sts", creds=creds).get_caller_identity()["Arn"]
         event = self.find_event(token)
-        approval = {"stage": stage, "action": action, "status": status, "summary": summary,
+        approval = {"pipeline": pipeline, "stage": stage, "action": action, "status": status, "summary": summary,
                     "approver": caller, "execution_id": execution_id, "token": token,
                     "approved_at": approved_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
                     "event_id": event.get("eventID"), "record_key": None}
@@ -581,10 +667,10 @@ class Seeder:
     def write_record(self, approval: dict[str, Any], event: dict[str, Any], when: dt.datetime) -> str:
         """What the approval-gate-tracking Lambda writes for one PutApprovalResult."""
         verdict = "APPROVED" if approval["status"] == "Approved" else "REJECTED"
-        key = (f"{RECORD_PREFIX}{PIPELINE}/{when:%Y/%m/%d}/"
+        key = (f"{RECORD_PREFIX}{approval['pipeline']}/{when:%Y/%m/%d}/"
                f"{approval['action']}-{verdict}-{when:%I:%M:%S-%p}.txt")
         body = {
-            "pipelineName": PIPELINE,
+            "pipelineName": approval["pipeline"],
             "stageName": approval["stage"],
             "actionName": approval["action"],
             "status": approval["status"],
@@ -717,19 +803,76 @@ class Seeder:
         self.set_clock(at(10, 17, 45))
         self.client("s3", creds=env_keys[PROD]).create_bucket(Bucket=f"hotfix-{PROD}")
         self.set_clock(at(10, 18, 5))
-        session = self.client("sts", CICD).assume_role(
-            RoleArn=f"arn:aws:iam::{PROD}:role/CICDCrossAccountRole", RoleSessionName="codebuild-deploy")["Credentials"]
-        deployer = {"aws_access_key_id": session["AccessKeyId"], "aws_secret_access_key": session["SecretAccessKey"],
-                    "aws_session_token": session["SessionToken"]}
-        self.client("s3", creds=deployer).create_bucket(Bucket=f"webapp-assets-{PROD}")
+        # The pipeline's deployment, as CodeBuild runs it: the service takes its service role, whose session assumes
+        # the cross-account role (AssumeRole recorded in both accounts); the change traces back to the service.
+        self.client("s3", creds=self.as_codebuild(PROD)).create_bucket(Bucket=f"webapp-assets-{PROD}")
+        # leo (Identity Center) enters the same deployment role by hand and changes prod: out-of-band.
+        self.set_clock(at(8, 22, 10))
+        leo_ops = self.sso_credentials(store, "leo", "ReleaseOps", CICD)
+        c = self.client("sts", creds=leo_ops).assume_role(
+            RoleArn=f"arn:aws:iam::{PROD}:role/CICDCrossAccountRole", RoleSessionName="leo")["Credentials"]
+        by_hand = {"aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretAccessKey"],
+                   "aws_session_token": c["SessionToken"]}
+        self.client("s3", creds=by_hand).create_bucket(Bucket=f"manual-fix-{PROD}")
+
+        # execution 7: carol starts an execution and approves its test gate (self-approval)
+        self.set_clock(at(4, 9, 0))
+        ex7 = self.client("codepipeline", creds=creds["carol"]).start_pipeline_execution(
+            name=PIPELINE)["pipelineExecutionId"]
+        self.set_clock(at(4, 9, 20))
+        self.approve(creds["carol"], ex7, "TestGate", "TestApproval", "Approved",
+                     "Change CHG-1094: test deployment checked")
+        self.set_clock(at(4, 11, 0))
+        self.approve(creds["alice"], ex7, "ProdGate", "ApprovalA", "Approved", "Change CHG-1094 reviewed")
+        self.set_clock(at(4, 11, 30))
+        self.approve(creds["bob"], ex7, "ProdGate", "ApprovalB", "Approved", "Change CHG-1094 second review")
+        executions["self_approved"] = ex7
+
+        # execution 8: victor removes the production gate, lets an execution deploy, and restores the gate
+        victor_cp = self.client("codepipeline", creds=creds["victor"])
+        self.set_clock(at(3, 19, 0))
+        declared = victor_cp.get_pipeline(name=PIPELINE)["pipeline"]
+        ungated = dict(declared, stages=[s for s in declared["stages"] if s["name"] != "ProdGate"])
+        victor_cp.update_pipeline(pipeline=ungated)
+        self.set_clock(at(3, 19, 5))
+        ex8 = victor_cp.start_pipeline_execution(name=PIPELINE)["pipelineExecutionId"]
+        self.set_clock(at(3, 19, 20))
+        self.approve(creds["carol"], ex8, "TestGate", "TestApproval", "Approved",
+                     "Change CHG-1097: test deployment verified")
+        self.set_clock(at(3, 20, 30))
+        restored = victor_cp.get_pipeline(name=PIPELINE)["pipeline"]
+        victor_cp.update_pipeline(pipeline=dict(declared, version=restored["version"]))
+        executions["gate_removed"] = ex8
+
+        # api executions: one with its change ticket (the condition passes: clean), one without, let through by leo
+        for days, ticket, key in ((2, "CHG-1300", "api_clean"), (1, None, "api_overridden")):
+            self.set_clock(at(days, 10, 0))
+            extra = {"variables": [{"name": "CHANGE_TICKET", "value": ticket}]} if ticket else {}
+            ex = cp.start_pipeline_execution(name=API_PIPELINE, **extra)["pipelineExecutionId"]
+            self.set_clock(at(days, 11, 0))
+            self.approve(creds["alice"], ex, "ProdGate", "ApprovalA", "Approved",
+                         f"{ticket or 'Emergency fix'}: api release reviewed", pipeline=API_PIPELINE)
+            self.set_clock(at(days, 11, 20))
+            self.approve(creds["bob"], ex, "ProdGate", "ApprovalB", "Approved",
+                         f"{ticket or 'Emergency fix'}: api release second review", pipeline=API_PIPELINE)
+            if not ticket:
+                self.set_clock(at(days, 11, 40))
+                self.client("codepipeline", creds=leo_ops).override_stage_condition(
+                    pipelineName=API_PIPELINE, stageName="DeployProd", pipelineExecutionId=ex,
+                    conditionType="BEFORE_ENTRY")
+            executions[key] = ex
 
         self.control("flush-trails", {})
         self.control("clock", {"reset": True})
         self.control("flush-trails", {})
 
-        for execution_id, expected in ((ex1, "Succeeded"), (ex2, "Succeeded"), (ex3, "Failed"),
-                                       (ex4, "Succeeded"), (ex5, "Succeeded"), (ex6, "Succeeded")):
-            status = cp.get_pipeline_execution(pipelineName=PIPELINE,
+        for pipeline, execution_id, expected in (
+                (PIPELINE, ex1, "Succeeded"), (PIPELINE, ex2, "Succeeded"), (PIPELINE, ex3, "Failed"),
+                (PIPELINE, ex4, "Succeeded"), (PIPELINE, ex5, "Succeeded"), (PIPELINE, ex6, "Succeeded"),
+                (PIPELINE, ex7, "Succeeded"), (PIPELINE, ex8, "Succeeded"),
+                (API_PIPELINE, executions["api_clean"], "Succeeded"),
+                (API_PIPELINE, executions["api_overridden"], "Succeeded")):
+            status = cp.get_pipeline_execution(pipelineName=pipeline,
                                                pipelineExecutionId=execution_id)["pipelineExecution"]["status"]
             if status != expected:
                 raise RuntimeError(f"execution {execution_id} is {status}, expected {expected}")
@@ -807,6 +950,9 @@ class Seeder:
         rm = f"arn:aws:iam::{CICD}:role/ReleaseManager"
         hotfix = f"arn:aws:iam::{CICD}:role/HotfixApprover"
         kim = f"identity-center:{people['store']}/{people['users']['kim']}"
+        leo = f"identity-center:{people['store']}/{people['users']['leo']}"
+        victor = f"arn:aws:iam::{CICD}:user/victor"
+        carol = f"arn:aws:iam::{CICD}:user/carol"
         expected = {
             "violations": [
                 {"check": "distinct-approvers", "account": CICD,
@@ -847,12 +993,41 @@ class Seeder:
                 {"check": "approver-reach", "account": CICD, "subject": f"{PIPELINE}/ProdGate", "principal": kim},
                 {"check": "write-access", "account": PROD, "subject": people["admin_role"],
                  "principal": people["admin_role"]},
+                # Pipelines as they run:
+                {"check": "gate-coverage", "account": CICD,
+                 "subject": f"{PIPELINE}/{executions['gate_removed']}", "principal": ""},
+                {"check": "gate-bypass", "account": CICD, "subject": f"{PIPELINE}/v2", "principal": victor},
+                {"check": "gate-bypass", "account": CICD, "subject": f"{PIPELINE}/UpdatePipeline",
+                 "principal": victor},
+                {"check": "gate-bypass", "account": CICD, "subject": PIPELINE, "principal": victor},
+                {"check": "gate-bypass", "account": CICD, "subject": PIPELINE, "principal": carol},
+                {"check": "gate-bypass", "account": CICD, "subject": API_PIPELINE, "principal": people["ops_role"]},
+                {"check": "gate-bypass", "account": CICD, "subject": f"{API_PIPELINE}/OverrideStageCondition",
+                 "principal": leo},
+                {"check": "write-access", "account": CICD, "subject": victor, "principal": victor},
+                {"check": "write-access", "account": CICD, "subject": people["ops_role"],
+                 "principal": people["ops_role"]},
+                {"check": "self-approval", "account": CICD,
+                 "subject": f"{PIPELINE}/{executions['self_approved']}", "principal": carol},
+                {"check": "out-of-band-change", "account": PROD, "subject": leo, "principal": leo},
+                {"check": "source-provenance", "account": CICD, "subject": f"{API_PIPELINE}/Source", "principal": ""},
+                {"check": "approver-separation", "account": CICD, "subject": f"{API_PIPELINE}/ProdGate",
+                 "principal": f"arn:aws:iam::{CICD}:user/dave"},
             ],
+            # Every execution of the period that deployed into prod, and whether it is compliant (changes.csv).
+            "changes": {
+                executions["clean"]: True, executions["violation"]: False,
+                executions["identity_center_clean"]: True, executions["identity_center_violation"]: False,
+                executions["source_identity_violation"]: False, executions["self_approved"]: False,
+                executions["gate_removed"]: False, executions["api_clean"]: True,
+                executions["api_overridden"]: False,
+            },
             "organization": {"management_account": MGMT, "closed_accounts": [LEGACY],
                              "neutralised_by_scp": f"arn:aws:iam::{CICD}:role/PipelineOperator"},
             "identity_center": {"identity_store_id": people["store"], "users": people["users"]},
             "clean_executions": [f"{PIPELINE}/{executions['clean']}",
-                                 f"{PIPELINE}/{executions['identity_center_clean']}"],
+                                 f"{PIPELINE}/{executions['identity_center_clean']}",
+                                 f"{API_PIPELINE}/{executions['api_clean']}"],
             "rejected_executions": [f"{PIPELINE}/{executions['rejected']}"],
             "executions": executions,
             "approvals": len(self.approvals),

@@ -579,8 +579,8 @@ class SeederTest(unittest.TestCase):
                 expected = json.load(f)
             with open(os.path.join(out, "gateaudit.toml")) as f:
                 toml = f.read()
-        self.assertEqual(len(expected["violations"]), 18)
-        self.assertEqual(expected["approvals"], 16)
+        self.assertEqual(len(expected["violations"]), 31)
+        self.assertEqual(expected["approvals"], 24)
         self.assertIn('[organization]', toml)
         self.assertEqual(expected["organization"]["closed_accounts"], ["666666666666"])
         org = client("organizations", "100000000000")
@@ -593,8 +593,9 @@ class SeederTest(unittest.TestCase):
         self.assertIn(f'endpoint_url = "{ENDPOINT}"', toml)
         s3 = client("s3", "111111111111")
         records = s3.list_objects_v2(Bucket="approval-records-111111111111")["Contents"]
-        self.assertEqual(len(records), 15)
-        self.assertTrue(all(re.match(r"^PipelineApprovalGateActions/webapp/\d{4}/\d\d/\d\d/"
+        # 24 approvals, one record (bob's, execution 1) never written.
+        self.assertEqual(len(records), 23)
+        self.assertTrue(all(re.match(r"^PipelineApprovalGateActions/(webapp|api)/\d{4}/\d\d/\d\d/"
                                      r"\w+-(APPROVED|REJECTED)-\d\d:\d\d:\d\d-(AM|PM)\.txt$", o["Key"])
                             for o in records))
         trail = s3.list_objects_v2(Bucket="cloudtrail-logs-111111111111")["Contents"]
