@@ -236,6 +236,31 @@ impl Config {
         if self.regions.is_empty() {
             return Err(invalid("regions".into(), "list at least one region"));
         }
+        for (i, region) in self.regions.iter().enumerate() {
+            if !is_region(region) {
+                return Err(invalid(format!("regions[{i}]"), &not_a_region(region)));
+            }
+        }
+        check_role_name(&self.role_name).map_err(|m| invalid("role_name".into(), &m))?;
+        check_session_name(&self.session_name).map_err(|m| invalid("session_name".into(), &m))?;
+        if let Some(id) = &self.external_id {
+            check_external_id(id).map_err(|m| invalid("external_id".into(), &m))?;
+        }
+        if let Some(url) = &self.endpoint_url {
+            check_endpoint_url(url).map_err(|m| invalid("endpoint_url".into(), &m))?;
+        }
+        if self.organization.is_none()
+            && !self.accounts.is_empty()
+            && !self.accounts.iter().any(|a| a.id == self.cicd_account)
+        {
+            return Err(invalid(
+                "cicd_account".into(),
+                &format!(
+                    "{} is not one of the listed accounts: its pipelines would never be read",
+                    self.cicd_account
+                ),
+            ));
+        }
         if self.accounts.is_empty() && self.organization.is_none() {
             return Err(invalid(
                 "accounts".into(),
@@ -248,6 +273,17 @@ impl Config {
                     "organization.account".into(),
                     "must be a 12-digit AWS account id",
                 ));
+            }
+            if let Some(role) = &org.role_name {
+                check_role_name(role).map_err(|m| invalid("organization.role_name".into(), &m))?;
+            }
+            if let Some(region) = &org.identity_center_region {
+                if !is_region(region) {
+                    return Err(invalid(
+                        "organization.identity_center_region".into(),
+                        &not_a_region(region),
+                    ));
+                }
             }
             for (i, rule) in org.environment_rules.iter().enumerate() {
                 let field = format!("organization.environment_rules[{i}]");
@@ -292,6 +328,10 @@ impl Config {
             }
             if !seen.insert(account.id.as_str()) {
                 return Err(invalid(format!("accounts[{i}].id"), "account listed twice"));
+            }
+            if let Some(role) = &account.role_name {
+                check_role_name(role)
+                    .map_err(|m| invalid(format!("accounts[{i}].role_name"), &m))?;
             }
         }
         for (list, name) in [
@@ -383,6 +423,111 @@ fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// The characters IAM allows in role names and STS in session names: letters, digits and `+=,.@_-`.
+fn iam_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)
+}
+
+/// A role name, optionally under a path (`ops/Auditor`): 1 to 64 IAM name characters, path segments not empty.
+fn check_role_name(role: &str) -> Result<(), String> {
+    let (path, name) = role.rsplit_once('/').unwrap_or(("", role));
+    if name.is_empty() || name.chars().count() > 64 {
+        return Err(format!(
+            "{role:?} must be an IAM role name of 1 to 64 characters"
+        ));
+    }
+    if let Some(bad) = role.chars().find(|c| !iam_name_char(*c) && *c != '/') {
+        return Err(format!(
+            "{role:?} contains {bad:?}: IAM role names use only letters, digits and +=,.@_-"
+        ));
+    }
+    if !path.is_empty() && path.split('/').any(str::is_empty) {
+        return Err(format!("{role:?} has an empty path segment"));
+    }
+    Ok(())
+}
+
+/// `RoleSessionName`: 2 to 64 characters of `[\w+=,.@-]`.
+fn check_session_name(name: &str) -> Result<(), String> {
+    let length = name.chars().count();
+    if !(2..=64).contains(&length) {
+        return Err(format!(
+            "{name:?} must be 2 to 64 characters (sts:AssumeRole RoleSessionName)"
+        ));
+    }
+    match name.chars().find(|c| !iam_name_char(*c)) {
+        Some(bad) => Err(format!(
+            "{name:?} contains {bad:?}: session names use only letters, digits and +=,.@_-"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// `ExternalId`: 2 to 1224 characters of `[\w+=,.@:/-]`.
+fn check_external_id(id: &str) -> Result<(), String> {
+    let length = id.chars().count();
+    if !(2..=1224).contains(&length) {
+        return Err("must be 2 to 1224 characters (sts:AssumeRole ExternalId)".to_owned());
+    }
+    match id
+        .chars()
+        .find(|c| !iam_name_char(*c) && !":/".contains(*c))
+    {
+        Some(bad) => Err(format!(
+            "contains {bad:?}: an external id uses only letters, digits and +=,.@:/-"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// An AWS region name: `<area>[-gov|-iso*]-<direction>-<n>` (us-east-1, eu-central-2, us-gov-west-1,
+/// us-isob-east-1). The pattern, not a list, so new regions need no release; typos such as `us-est-1`,
+/// `US-EAST-1` or `useast1` are caught.
+fn is_region(region: &str) -> bool {
+    const AREAS: &[&str] = &["af", "ap", "ca", "cn", "eu", "il", "me", "mx", "sa", "us"];
+    const DIRECTIONS: &[&str] = &[
+        "north",
+        "south",
+        "east",
+        "west",
+        "central",
+        "northeast",
+        "northwest",
+        "southeast",
+        "southwest",
+    ];
+    let parts: Vec<&str> = region.split('-').collect();
+    let (area, partition, direction, number) = match parts.as_slice() {
+        [a, d, n] => (*a, None, *d, *n),
+        [a, p, d, n] => (*a, Some(*p), *d, *n),
+        _ => return false,
+    };
+    AREAS.contains(&area)
+        && partition.is_none_or(|p| p == "gov" || (p.starts_with("iso") && p.len() <= 4))
+        && DIRECTIONS.contains(&direction)
+        && !number.is_empty()
+        && number.len() <= 2
+        && number.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn not_a_region(region: &str) -> String {
+    format!("{region:?} is not an AWS region name (such as us-east-1 or eu-central-1)")
+}
+
+/// An endpoint override: an absolute `http://` or `https://` URL with a host, nothing else.
+fn check_endpoint_url(url: &str) -> Result<(), String> {
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|e| format!("{url:?} is not a URL: {e}"))?;
+    match (uri.scheme_str(), uri.host()) {
+        (Some("http" | "https"), Some(host)) if !host.is_empty() => Ok(()),
+        (Some("http" | "https"), _) => Err(format!("{url:?} names no host")),
+        _ => Err(format!(
+            "{url:?} must be an absolute http:// or https:// URL (such as http://127.0.0.1:5000)"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -428,7 +573,10 @@ bucket = "records"
 
     #[test]
     fn bucket_of_unknown_account_rejected() {
-        let text = GOOD.replace("account = \"111111111111\"", "account = \"999999999999\"");
+        let text = GOOD.replace(
+            "[[approval_record_buckets]]\naccount = \"111111111111\"",
+            "[[approval_record_buckets]]\naccount = \"999999999999\"",
+        );
         let err = Config::parse(&text, "t.toml")
             .expect_err("invalid")
             .to_string();
@@ -527,5 +675,151 @@ use_base_credentials = true
             .expect_err("invalid")
             .to_string();
         assert!(err.contains("bogus"), "{err}");
+    }
+
+    fn error_of(text: &str) -> String {
+        Config::parse(text, "t.toml")
+            .expect_err("invalid")
+            .to_string()
+    }
+
+    #[test]
+    fn names_regions_urls_and_the_cicd_account_are_checked_at_load_naming_the_field() {
+        let top = |line: &str| {
+            GOOD.replacen(
+                "regions = [\"us-east-1\"]",
+                &format!("regions = [\"us-east-1\"]\n{line}"),
+                1,
+            )
+        };
+        for (text, field, says) in [
+            (
+                top("role_name = \"CICD Cross Account\""),
+                "role_name",
+                "contains ' '",
+            ),
+            (top("role_name = \"\""), "role_name", "1 to 64"),
+            (
+                top(&format!("role_name = \"{}\"", "r".repeat(65))),
+                "role_name",
+                "1 to 64",
+            ),
+            (
+                top("role_name = \"ops//Auditor\""),
+                "role_name",
+                "empty path segment",
+            ),
+            (top("session_name = \"g\""), "session_name", "2 to 64"),
+            (
+                top("session_name = \"audit run\""),
+                "session_name",
+                "contains ' '",
+            ),
+            (top("external_id = \"a b\""), "external_id", "contains ' '"),
+            (
+                top("endpoint_url = \"localhost:5000\""),
+                "endpoint_url",
+                "http",
+            ),
+            (
+                top("endpoint_url = \"ftp://127.0.0.1\""),
+                "endpoint_url",
+                "http",
+            ),
+            (
+                top("endpoint_url = \"http://\""),
+                "endpoint_url",
+                "not a URL",
+            ),
+            (
+                top("endpoint_url = \"not a url\""),
+                "endpoint_url",
+                "not a URL",
+            ),
+            (
+                GOOD.replace(
+                    "regions = [\"us-east-1\"]",
+                    "regions = [\"us-east-1\", \"us-est-1\"]",
+                ),
+                "regions[1]",
+                "not an AWS region",
+            ),
+            (
+                GOOD.replace("\"us-east-1\"", "\"US-EAST-1\""),
+                "regions[0]",
+                "not an AWS region",
+            ),
+            (
+                GOOD.replace("\"us-east-1\"", "\"useast1\""),
+                "regions[0]",
+                "not an AWS region",
+            ),
+            (
+                GOOD.replace(
+                    "name = \"prod\"",
+                    "name = \"prod\"\nrole_name = \"Bad Role\"",
+                ),
+                "accounts[1].role_name",
+                "contains ' '",
+            ),
+            (
+                GOOD.replace(
+                    "cicd_account = \"111111111111\"",
+                    "cicd_account = \"333333333333\"",
+                ),
+                "cicd_account",
+                "not one of the listed accounts",
+            ),
+            (
+                ORG.replace("role_name = \"OrgReader\"", "role_name = \"Org Reader\""),
+                "organization.role_name",
+                "' '",
+            ),
+            (
+                ORG.replace(
+                    "role_name = \"OrgReader\"",
+                    "role_name = \"OrgReader\"\nidentity_center_region = \"mars-1\"",
+                ),
+                "organization.identity_center_region",
+                "not an AWS region",
+            ),
+        ] {
+            let err = error_of(&text);
+            assert!(err.contains(&format!(": {field}: ")), "{field}: {err}");
+            assert!(err.contains(says), "{field}: {err}");
+        }
+    }
+
+    #[test]
+    fn real_names_regions_and_urls_are_accepted() {
+        for region in [
+            "us-east-1",
+            "eu-central-2",
+            "ap-southeast-5",
+            "us-gov-west-1",
+            "us-isob-east-1",
+            "cn-northwest-1",
+            "il-central-1",
+            "mx-central-1",
+        ] {
+            assert!(is_region(region), "{region}");
+        }
+        for role in ["CICDCrossAccountRole", "ops/Auditor", "a+b=c,d.e@f_g-h"] {
+            assert!(check_role_name(role).is_ok(), "{role}");
+        }
+        for url in [
+            "http://127.0.0.1:5000",
+            "https://cloudtrail.eu-west-1.amazonaws.com",
+            "http://[::1]:9000/",
+        ] {
+            assert!(check_endpoint_url(url).is_ok(), "{url}");
+        }
+        assert!(check_external_id("tenant:42/x").is_ok());
+        // With discovery, the CI/CD account may come from the organisation.
+        let text = ORG.replace(
+            "cicd_account = \"111111111111\"",
+            "cicd_account = \"333333333333\"",
+        );
+        assert!(Config::parse(&text, "t.toml").is_ok());
     }
 }

@@ -195,6 +195,9 @@ fn is_usage(e: &anyhow::Error) -> bool {
     e.chain().any(|cause| {
         cause.downcast_ref::<Usage>().is_some()
             || cause
+                .downcast_ref::<gateaudit::config::ConfigError>()
+                .is_some()
+            || cause
                 .downcast_ref::<gateaudit::analysis::evidence::EvidenceError>()
                 .is_some_and(|e| e.is_usage())
     })
@@ -616,14 +619,20 @@ fn collect_snapshot(
     args: &CollectArgs,
     policy: Option<&Path>,
 ) -> anyhow::Result<(Snapshot, RuleSet, PathBuf)> {
+    // Everything the user gave is checked before the first AWS call: a mistake there is a usage error (exit 2).
     let config = Config::load(&args.config)?;
+    let period = period(args, &config)?;
     let policy_path = policy
         .map(Path::to_path_buf)
         .unwrap_or_else(|| config.policy_path());
-    let policy_text = std::fs::read_to_string(&policy_path)
-        .with_context(|| format!("cannot read rule set {}", policy_path.display()))?;
-    let rules = RuleSet::parse(&policy_text, &policy_path.display().to_string())?;
-    let period = period(args, &config)?;
+    let policy_text = std::fs::read_to_string(&policy_path).map_err(|e| {
+        Usage(format!(
+            "cannot read rule set {}: {e}",
+            policy_path.display()
+        ))
+    })?;
+    let rules = RuleSet::parse(&policy_text, &policy_path.display().to_string())
+        .map_err(|e| Usage(e.to_string()))?;
     let options = SessionOptions {
         profile: args.profile.clone(),
         max_attempts: args.max_attempts,
