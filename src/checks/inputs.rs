@@ -200,6 +200,34 @@ pub fn missing_inputs(check: &dyn Check, ctx: &CheckContext) -> Vec<MissingInput
         });
         return out;
     }
+    // The pipelines and their approvals live in the CI/CD account: without it, every pipeline check would pass
+    // over an empty list.
+    let pipeline_inputs = [
+        InputKind::Pipelines,
+        InputKind::ApprovalEvents,
+        InputKind::ApprovalRecords,
+    ];
+    if !snapshot
+        .accounts
+        .iter()
+        .any(|a| a.account_id == snapshot.cicd_account)
+    {
+        if let Some(kind) = pipeline_inputs.into_iter().find(|k| reads.contains(k)) {
+            out.push(MissingInput {
+                account_id: snapshot.cicd_account.clone(),
+                account_name: String::new(),
+                kind,
+                step: "accounts".to_owned(),
+                region: None,
+                status: "not collected".to_owned(),
+                detail: format!(
+                    "the CI/CD account {} is not among the audited accounts: its pipelines and approvals were \
+                     not read",
+                    snapshot.cicd_account
+                ),
+            });
+        }
+    }
     for account in snapshot
         .accounts
         .iter()
@@ -317,6 +345,45 @@ fn covered_elsewhere(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_snapshot_without_the_cicd_account_leaves_every_pipeline_check_incomplete() {
+        let mut org = crate::checks::testkit::Org::two_person_pipeline();
+        let complete = |org: &crate::checks::testkit::Org| {
+            let access = crate::analysis::access::AccessModel::new(&org.snapshot, &org.rules);
+            let ctx = CheckContext::new(&org.snapshot, &org.rules, &access);
+            crate::checks::all()
+                .iter()
+                .filter(|c| missing_inputs(c.as_ref(), &ctx).is_empty())
+                .map(|c| c.id())
+                .collect::<Vec<_>>()
+        };
+        org.account().steps.push(CollectionStep {
+            step: "sts:AssumeRole".into(),
+            region: None,
+            status: StepStatus::Ok,
+            items: 1,
+            error: None,
+        });
+        let before = complete(&org);
+        assert!(before.contains(&"gate-coverage"), "{before:?}");
+        org.snapshot.cicd_account = "999999999999".into();
+        let after = complete(&org);
+        for check in crate::checks::all() {
+            let reads_pipelines = check.inputs().iter().any(|k| {
+                matches!(
+                    k,
+                    InputKind::Pipelines | InputKind::ApprovalEvents | InputKind::ApprovalRecords
+                )
+            });
+            assert_eq!(
+                after.contains(&check.id()),
+                !reads_pipelines && before.contains(&check.id()),
+                "{}",
+                check.id()
+            );
+        }
+    }
 
     #[test]
     fn every_collection_step_maps_to_its_kind_and_unknown_steps_to_every_check() {
