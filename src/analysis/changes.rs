@@ -368,6 +368,18 @@ fn change(
             .filter(|g| g.status == "Approved")
             .filter_map(|g| g.person().map(str::to_owned)),
     );
+    // One override by one person is seen twice (the CloudTrail call and the rule executions' updatedBy): one
+    // violation per person, naming every piece of evidence.
+    let mut overrides: Vec<(&str, Vec<&str>)> = Vec::new();
+    for actor in actors.iter().filter(|a| a.act == Act::Overrode) {
+        match overrides
+            .iter_mut()
+            .find(|(key, _)| *key == actor.person.key)
+        {
+            Some((_, details)) => details.push(&actor.evidence.detail),
+            None => overrides.push((&actor.person.key, vec![&actor.evidence.detail])),
+        }
+    }
     for actor in &actors {
         if execution_approvers.contains(&actor.person.key) {
             violations.push((
@@ -380,16 +392,24 @@ fn change(
             ));
         }
         if actor.act == Act::Overrode {
-            violations.push((
-                Violation::ConditionOverridden,
-                format!(
-                    "{} overrode a stage condition ({})",
-                    actor.person.name, actor.evidence.detail
-                ),
-            ));
+            if let Some(at) = overrides
+                .iter()
+                .position(|(key, _)| *key == actor.person.key)
+            {
+                let (_, details) = overrides.remove(at);
+                violations.push((
+                    Violation::ConditionOverridden,
+                    format!(
+                        "{} overrode a stage condition ({})",
+                        actor.person.name,
+                        details.join("; ")
+                    ),
+                ));
+            }
         }
     }
-    violations.dedup_by(|a, b| a.1 == b.1);
+    let mut seen = BTreeSet::new();
+    violations.retain(|(_, message)| seen.insert(message.clone()));
     let started_by = actors
         .iter()
         .find(|a| a.act == Act::Started)

@@ -517,6 +517,43 @@ mod tests {
     }
 
     #[test]
+    fn a_version_whose_gate_lost_an_approval_action_is_critical_not_a_lone_approver() {
+        let mut org = org_deploying(codebuild_into(PROD));
+        assert!(org.rules.approvals.require_two_person_for_prod);
+        let id = org.execution("ex-1");
+        org.approve(
+            &id,
+            "ProdGate",
+            "ApprovalA",
+            crate::checks::testkit::user("alice"),
+            "CHG-1 reviewed",
+        );
+        let pipeline = &mut org.account().pipelines[0];
+        let mut v2 = crate::model::PipelineVersion {
+            version: 2,
+            stages: pipeline.stages.clone(),
+            ..Default::default()
+        };
+        for stage in v2.stages.iter_mut().filter(|s| s.name == "ProdGate") {
+            stage.actions.retain(|a| a.name != "ApprovalB");
+        }
+        pipeline.versions.push(v2);
+        pipeline.version = 3;
+        deployed(&mut org, &id, 2);
+        let findings = org.run(&GateCoverage);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(findings[0].severity, Severity::Critical);
+        assert!(
+            findings[0]
+                .message
+                .contains("is ProdGate with 1 approval action(s); the rule set requires 2")
+                && !findings[0].message.contains("distinct person"),
+            "{}",
+            findings[0].message
+        );
+    }
+
+    #[test]
     fn a_gate_whose_approvals_did_not_run_is_skipped_and_an_unknown_version_unverifiable() {
         let mut org = org_deploying(codebuild_into(PROD));
         let id = org.execution("ex-1");

@@ -65,7 +65,13 @@ fn changes_csv_lists_every_production_execution_with_its_verdict() {
     );
     assert!(clean["approvals"].contains("updatedBy: arn:aws:iam::111111111111:user/alice"));
     assert!(row("self_approved")["why_not"].contains("carol started the execution and approved it"));
-    assert!(row("api_overridden")["why_not"].contains("leo overrode a stage condition"));
+    let overridden = &row("api_overridden")["why_not"];
+    assert_eq!(
+        overridden.matches("leo overrode a stage condition").count(),
+        1,
+        "one override, one violation naming both pieces of evidence: {overridden}"
+    );
+    assert!(overridden.contains("OverrideStageCondition") && overridden.contains("ChangeTicket"));
     assert!(row("api_clean")["why_not"].is_empty());
     // The PDF has the section.
     let text = std::process::Command::new("pdftotext")
