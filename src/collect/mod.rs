@@ -7,6 +7,7 @@ mod cloudtrail;
 mod codepipeline;
 mod iam;
 pub mod limits;
+pub mod operations;
 pub mod records;
 pub mod session;
 pub mod trail_archive;

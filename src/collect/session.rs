@@ -67,9 +67,11 @@ pub struct AccountClients {
     pub session: Option<Arc<RefreshingCredentials>>,
 }
 
+/// Every client: the read-only guard (only listed operations are sent), and for an assumed role the retry of
+/// a call refused because its session expired.
 macro_rules! with_expiry_retry {
     ($builder:expr, $session:expr) => {{
-        let builder = $builder;
+        let builder = $builder.interceptor(super::operations::ReadOnlyGuard);
         match $session {
             Some(_) => builder.retry_classifier(ExpiredSessionClassifier),
             None => builder,
