@@ -874,3 +874,80 @@ fn an_evidence_request_by_environment_selects_where_approvals_deploy_and_refuses
         "refused requests write nothing"
     );
 }
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn no_secret_reaches_a_report_or_the_most_verbose_log() {
+    let demo = demo();
+    let out = tempfile::tempdir().expect("tempdir");
+    let config = demo.config();
+    let mut env = demo.env.clone();
+    env.push(("RUST_LOG".into(), "trace".into()));
+    let output = common::gateaudit_with_env(
+        &[
+            "--log-level",
+            "trace",
+            "audit",
+            "--config",
+            config.to_str().expect("utf-8"),
+            "--out",
+            out.path().to_str().expect("utf-8"),
+        ],
+        &env,
+        demo.dir.path(),
+    );
+    assert!(
+        output.stderr.len() > 100_000,
+        "the SDK's trace logging is on ({} bytes)",
+        output.stderr.len()
+    );
+    let secrets = demo.emulator.secrets();
+    let auditor_secret = demo
+        .env
+        .iter()
+        .find(|(k, _)| k == "AWS_SECRET_ACCESS_KEY")
+        .map(|(_, v)| v.clone())
+        .expect("the auditor's secret");
+    assert!(
+        secrets.contains(&auditor_secret),
+        "the emulator lists the auditor's key"
+    );
+    assert!(
+        secrets.iter().filter(|s| s.starts_with("FQoG")).count() >= 4,
+        "session tokens of the audit's and the seed's sessions are listed: {}",
+        secrets.len()
+    );
+    let mut places: Vec<(String, Vec<u8>)> = vec![
+        ("stderr".into(), output.stderr.clone()),
+        ("stdout".into(), output.stdout.clone()),
+    ];
+    for file in files_under(&run_dir(out.path())) {
+        places.push((
+            file.display().to_string(),
+            std::fs::read(&file).expect("read"),
+        ));
+    }
+    assert!(places.len() > 10, "every report file is scanned");
+    for (place, bytes) in &places {
+        for secret in &secrets {
+            assert!(
+                memchr::memmem::find(bytes, secret.as_bytes()).is_none(),
+                "a secret ({}…) is in {place}",
+                &secret[..8]
+            );
+        }
+    }
+}

@@ -268,7 +268,8 @@ async fn validate(
     Ok(clients)
 }
 
-/// Renders an SDK error with its whole chain of causes (the SDK's own Display says only "service error").
+/// Renders an SDK error with its whole chain of causes (the SDK's own Display says only "service error"), any
+/// credential in it blanked (it goes into the snapshot and every report).
 pub fn error_text<E: std::error::Error>(e: &E) -> String {
-    format!("{}", DisplayErrorContext(e))
+    crate::logging::redact(&format!("{}", DisplayErrorContext(e))).into_owned()
 }

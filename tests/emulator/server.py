@@ -39,6 +39,10 @@ Control endpoints (not AWS APIs; plain HTTP, JSON bodies, no signing):
   GET  /_emulator/faults         -> {"rules": [... "fired": n], "stats": {...}}
                                  (requests, max concurrent overall and per
                                  account, per operation, faults injected)
+  GET  /_emulator/secrets        -> {"secrets": [...]} every secret access key and
+                                 session token the emulator has issued (IAM user
+                                 keys, STS sessions), so tests can check that none
+                                 leaks into gateaudit's output
   GET  /_emulator/health         -> {"ok": true}
 
 Accounts: select one with the ``x-moto-account-id`` header or by signing with
@@ -83,6 +87,8 @@ def control_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
         return reply("400 Bad Request", {"error": "body must be JSON"})
     if path == "/_emulator/health":
         return reply("200 OK", {"ok": True})
+    if path == "/_emulator/secrets":
+        return reply("200 OK", {"secrets": issued_secrets()})
     if path == "/_emulator/faults":
         if method == "POST":
             try:
@@ -106,6 +112,27 @@ def control_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
                 return reply("400 Bad Request", {"error": "give 'now' or 'reset'"})
         return reply("200 OK", {"now": clock.iso_z(clock.now())})
     return reply("404 Not Found", {"error": f"unknown control endpoint {method} {path}"})
+
+
+def issued_secrets() -> list[str]:
+    """Every secret access key and session token moto has issued, in any account."""
+    from moto.iam.models import iam_backends
+    from moto.sts.models import sts_backends
+
+    secrets: set[str] = set()
+    for _account, regions in list(iam_backends.items()):
+        backend = regions.get("aws") if hasattr(regions, "get") else None
+        for key in list(getattr(backend, "access_keys", {}).values()):
+            if getattr(key, "secret_access_key", None):
+                secrets.add(key.secret_access_key)
+    for _account, regions in list(sts_backends.items()):
+        backend = regions.get("aws") if hasattr(regions, "get") else None
+        for role in list(getattr(backend, "assumed_roles", [])):
+            for field in ("secret_access_key", "session_token"):
+                value = getattr(role, field, None)
+                if value:
+                    secrets.add(value)
+    return sorted(secrets)
 
 
 def build_app() -> Callable[..., Any]:
