@@ -77,15 +77,21 @@ fn evidence_counts(snapshot: &serde_json::Value) -> BTreeMap<String, Vec<usize>>
         .collect()
 }
 
+/// Audits the last 25 days (every planted event is inside; fewer archive day folders than the default 90).
 fn audit(demo: &Demo, extra: &[&str]) -> (i32, std::path::PathBuf, String, tempfile::TempDir) {
     let out = tempfile::tempdir().expect("tempdir");
     let config = demo.config();
+    let since = (chrono::Utc::now() - chrono::Duration::days(25))
+        .format("%Y-%m-%d")
+        .to_string();
     let mut args = vec![
         "audit",
         "--config",
         config.to_str().expect("utf-8"),
         "--out",
         out.path().to_str().expect("utf-8"),
+        "--since",
+        &since,
     ];
     args.extend_from_slice(extra);
     let output = demo.gateaudit(&args);
