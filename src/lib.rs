@@ -9,6 +9,7 @@ pub mod checks;
 pub mod collect;
 pub mod config;
 pub mod iam;
+pub mod logging;
 pub mod model;
 pub mod report;
 pub mod rules;

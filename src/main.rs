@@ -209,14 +209,20 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) if is_usage(&e) => {
-            eprintln!("gateaudit: usage: {}", visible(&format!("{e:#}")));
+            eprintln!("gateaudit: usage: {}", shown(&e));
             ExitCode::from(EXIT_USAGE)
         }
         Err(e) => {
-            eprintln!("gateaudit: error: {}", visible(&format!("{e:#}")));
+            eprintln!("gateaudit: error: {}", shown(&e));
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+/// An error as printed: its chain, control characters shown, secrets blanked.
+fn shown(e: &anyhow::Error) -> String {
+    let text = format!("{e:#}");
+    visible(&gateaudit::logging::redact(&text)).into_owned()
 }
 
 fn init_logging(level: &str) {
@@ -224,7 +230,7 @@ fn init_logging(level: &str) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("gateaudit={level},warn")));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(gateaudit::logging::RedactingStderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
 }

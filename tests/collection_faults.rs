@@ -77,15 +77,21 @@ fn evidence_counts(snapshot: &serde_json::Value) -> BTreeMap<String, Vec<usize>>
         .collect()
 }
 
+/// Audits the last 25 days (every planted event is inside; fewer archive day folders than the default 90).
 fn audit(demo: &Demo, extra: &[&str]) -> (i32, std::path::PathBuf, String, tempfile::TempDir) {
     let out = tempfile::tempdir().expect("tempdir");
     let config = demo.config();
+    let since = (chrono::Utc::now() - chrono::Duration::days(25))
+        .format("%Y-%m-%d")
+        .to_string();
     let mut args = vec![
         "audit",
         "--config",
         config.to_str().expect("utf-8"),
         "--out",
         out.path().to_str().expect("utf-8"),
+        "--since",
+        &since,
     ];
     args.extend_from_slice(extra);
     let output = demo.gateaudit(&args);
@@ -220,14 +226,22 @@ fn collection_survives_throttling_resets_slow_responses_5xx_and_expiry_and_names
             "console: {account}\n{output}"
         );
         let mut accounts = csv::Reader::from_path(dir.join("accounts.csv")).expect("accounts.csv");
+        let header = accounts.headers().expect("header").clone();
+        let col = |name: &str| header.iter().position(|h| h == name).expect("column");
+        let (id, complete, failed_step, status) = (
+            col("account_id"),
+            col("complete"),
+            col("step"),
+            col("status"),
+        );
         assert!(
             accounts
                 .records()
                 .filter_map(Result::ok)
-                .any(|r| &r[0] == account
-                    && &r[4] == "false"
-                    && &r[5] == step
-                    && &r[7] == "failed"),
+                .any(|r| &r[id] == account
+                    && &r[complete] == "false"
+                    && &r[failed_step] == step
+                    && &r[status] == "failed"),
             "accounts.csv: {account} {step}"
         );
         let junit = std::fs::read_to_string(dir.join("junit.xml")).expect("junit.xml");

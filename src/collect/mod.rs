@@ -8,6 +8,7 @@ mod codepipeline;
 mod iam;
 mod identity_center;
 pub mod limits;
+pub mod operations;
 mod organizations;
 pub mod records;
 pub mod session;

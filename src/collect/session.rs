@@ -67,9 +67,11 @@ pub struct AccountClients {
     pub session: Option<Arc<RefreshingCredentials>>,
 }
 
+/// Every client: the read-only guard (only listed operations are sent), and for an assumed role the retry of
+/// a call refused because its session expired.
 macro_rules! with_expiry_retry {
     ($builder:expr, $session:expr) => {{
-        let builder = $builder;
+        let builder = $builder.interceptor(super::operations::ReadOnlyGuard);
         match $session {
             Some(_) => builder.retry_classifier(ExpiredSessionClassifier),
             None => builder,
@@ -106,47 +108,43 @@ impl AccountClients {
 
     /// Organizations has one endpoint per partition, in its home region.
     pub fn organizations(&self) -> aws_sdk_organizations::Client {
-        let conf = aws_sdk_organizations::config::Builder::from(&self.config)
+        let builder = aws_sdk_organizations::config::Builder::from(&self.config)
             .region(Region::new("us-east-1"))
             .retry_partition(RetryPartition::new(format!(
                 "organizations-{}",
                 self.account_id
-            )))
-            .build();
-        aws_sdk_organizations::Client::from_conf(conf)
+            )));
+        aws_sdk_organizations::Client::from_conf(with_expiry_retry!(builder, &self.session).build())
     }
 
     pub fn sso_admin(&self, region: &str) -> aws_sdk_ssoadmin::Client {
-        let conf = aws_sdk_ssoadmin::config::Builder::from(&self.config)
+        let builder = aws_sdk_ssoadmin::config::Builder::from(&self.config)
             .region(Region::new(region.to_owned()))
             .retry_partition(RetryPartition::new(format!(
                 "sso-admin-{}-{region}",
                 self.account_id
-            )))
-            .build();
-        aws_sdk_ssoadmin::Client::from_conf(conf)
+            )));
+        aws_sdk_ssoadmin::Client::from_conf(with_expiry_retry!(builder, &self.session).build())
     }
 
     pub fn identity_store(&self, region: &str) -> aws_sdk_identitystore::Client {
-        let conf = aws_sdk_identitystore::config::Builder::from(&self.config)
+        let builder = aws_sdk_identitystore::config::Builder::from(&self.config)
             .region(Region::new(region.to_owned()))
             .retry_partition(RetryPartition::new(format!(
                 "identitystore-{}-{region}",
                 self.account_id
-            )))
-            .build();
-        aws_sdk_identitystore::Client::from_conf(conf)
+            )));
+        aws_sdk_identitystore::Client::from_conf(with_expiry_retry!(builder, &self.session).build())
     }
 
     pub fn kms(&self, region: &str) -> aws_sdk_kms::Client {
-        let conf = aws_sdk_kms::config::Builder::from(&self.config)
+        let builder = aws_sdk_kms::config::Builder::from(&self.config)
             .region(Region::new(region.to_owned()))
             .retry_partition(RetryPartition::new(format!(
                 "kms-{}-{region}",
                 self.account_id
-            )))
-            .build();
-        aws_sdk_kms::Client::from_conf(conf)
+            )));
+        aws_sdk_kms::Client::from_conf(with_expiry_retry!(builder, &self.session).build())
     }
 
     pub fn s3(&self) -> aws_sdk_s3::Client {
@@ -317,7 +315,8 @@ async fn validate(clients: AccountClients, account_id: &str) -> Result<AccountCl
     Ok(clients)
 }
 
-/// Renders an SDK error with its whole chain of causes (the SDK's own Display says only "service error").
+/// Renders an SDK error with its whole chain of causes (the SDK's own Display says only "service error"), any
+/// credential in it blanked (it goes into the snapshot and every report).
 pub fn error_text<E: std::error::Error>(e: &E) -> String {
-    format!("{}", DisplayErrorContext(e))
+    crate::logging::redact(&format!("{}", DisplayErrorContext(e))).into_owned()
 }

@@ -366,7 +366,10 @@ impl Policy {
         let cx = Ctx { id };
         let trimmed = text.trim();
         let decoded;
-        let json_text = if trimmed.len() >= 3 && trimmed[..3].eq_ignore_ascii_case("%7B") {
+        let json_text = if trimmed
+            .get(..3)
+            .is_some_and(|p| p.eq_ignore_ascii_case("%7B"))
+        {
             decoded = percent_encoding::percent_decode_str(trimmed)
                 .decode_utf8()
                 .map_err(|e| cx.err("$", format!("percent-decoded text is not UTF-8: {e}")))?

@@ -167,6 +167,12 @@ impl Snapshot {
             path: shown.clone(),
             source,
         })?;
+        Snapshot::from_bytes(&text, &shown)
+    }
+
+    /// Parses a snapshot read from `shown` (named in errors).
+    pub fn from_bytes(text: &[u8], shown: &str) -> Result<Snapshot, SnapshotError> {
+        let shown = shown.to_owned();
         // The schema version is read first (serde skips the rest), so another version gets a clear error rather
         // than a confusing field error; then the snapshot is parsed straight into its types.
         #[derive(Deserialize)]
@@ -174,11 +180,10 @@ impl Snapshot {
             #[serde(default)]
             schema_version: u32,
         }
-        let probe: Probe =
-            serde_json::from_slice(&text).map_err(|source| SnapshotError::Parse {
-                path: shown.clone(),
-                source,
-            })?;
+        let probe: Probe = serde_json::from_slice(text).map_err(|source| SnapshotError::Parse {
+            path: shown.clone(),
+            source,
+        })?;
         if !(OLDEST_READABLE_SCHEMA..=SCHEMA_VERSION).contains(&probe.schema_version) {
             return Err(SnapshotError::Schema {
                 path: shown,
@@ -186,7 +191,7 @@ impl Snapshot {
                 expected: SCHEMA_VERSION,
             });
         }
-        serde_json::from_slice(&text).map_err(|source| SnapshotError::Parse {
+        serde_json::from_slice(text).map_err(|source| SnapshotError::Parse {
             path: shown,
             source,
         })

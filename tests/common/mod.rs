@@ -65,6 +65,23 @@ impl Emulator {
         self.request("POST", path, body)
     }
 
+    /// Every secret access key and session token the emulator has issued (`GET /_emulator/secrets`).
+    pub fn secrets(&self) -> Vec<String> {
+        let response = self.request("GET", "/_emulator/secrets", "");
+        let json = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b)
+            .unwrap_or_default();
+        let v: serde_json::Value =
+            serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"));
+        v["secrets"]
+            .as_array()
+            .expect("secrets")
+            .iter()
+            .filter_map(|s| s.as_str().map(str::to_owned))
+            .collect()
+    }
+
     /// The fault rules and request statistics (`GET /_emulator/faults`), or sets them (`POST`, with a body).
     pub fn faults(&self, body: Option<&serde_json::Value>) -> serde_json::Value {
         let response = match body {

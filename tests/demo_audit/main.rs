@@ -410,15 +410,8 @@ print(json.dumps(events))
         writes.is_empty(),
         "the auditor called mutating APIs: {writes:?}"
     );
-    // Every call is covered by the auditor's published IAM policy, so the policy users deploy is enough.
-    let policy = read_json(&common::repo().join("policies/auditor-iam-policy.json"));
-    let allowed: BTreeSet<String> = policy["Statement"]
-        .as_array()
-        .expect("statements")
-        .iter()
-        .flat_map(|s| s["Action"].as_array().cloned().unwrap_or_default())
-        .filter_map(|a| a.as_str().map(str::to_lowercase))
-        .collect();
+    // Every call is one of the listed read-only operations (src/collect/operations.rs, which a unit test checks
+    // against the IAM action catalog and policies/auditor-iam-policy.json).
     for e in &by_auditor {
         let service = e["eventSource"]
             .as_str()
@@ -427,17 +420,9 @@ print(json.dumps(events))
             .next()
             .unwrap_or_default();
         let name = e["eventName"].as_str().unwrap_or_default();
-        let operation = format!("{service}:{name}").to_lowercase();
-        // S3 operations whose IAM action has another name (AWS Service Authorization Reference).
-        let action = match operation.as_str() {
-            "s3:getbucketencryption" => "s3:getencryptionconfiguration".to_owned(),
-            "s3:getpublicaccessblock" => "s3:getbucketpublicaccessblock".to_owned(),
-            "s3:getobjectlockconfiguration" => "s3:getbucketobjectlockconfiguration".to_owned(),
-            _ => operation,
-        };
         assert!(
-            allowed.contains(&action),
-            "{action} is not in policies/auditor-iam-policy.json"
+            gateaudit::collect::operations::listed(service, name).is_some(),
+            "{service}:{name} is not in src/collect/operations.rs"
         );
     }
 }
@@ -957,4 +942,81 @@ fn an_evidence_request_by_environment_selects_where_approvals_deploy_and_refuses
         1,
         "refused requests write nothing"
     );
+}
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn no_secret_reaches_a_report_or_the_most_verbose_log() {
+    let demo = demo();
+    let out = tempfile::tempdir().expect("tempdir");
+    let config = demo.config();
+    let mut env = demo.env.clone();
+    env.push(("RUST_LOG".into(), "trace".into()));
+    let output = common::gateaudit_with_env(
+        &[
+            "--log-level",
+            "trace",
+            "audit",
+            "--config",
+            config.to_str().expect("utf-8"),
+            "--out",
+            out.path().to_str().expect("utf-8"),
+        ],
+        &env,
+        demo.dir.path(),
+    );
+    assert!(
+        output.stderr.len() > 100_000,
+        "the SDK's trace logging is on ({} bytes)",
+        output.stderr.len()
+    );
+    let secrets = demo.emulator.secrets();
+    let auditor_secret = demo
+        .env
+        .iter()
+        .find(|(k, _)| k == "AWS_SECRET_ACCESS_KEY")
+        .map(|(_, v)| v.clone())
+        .expect("the auditor's secret");
+    assert!(
+        secrets.contains(&auditor_secret),
+        "the emulator lists the auditor's key"
+    );
+    assert!(
+        secrets.iter().filter(|s| s.starts_with("FQoG")).count() >= 4,
+        "session tokens of the audit's and the seed's sessions are listed: {}",
+        secrets.len()
+    );
+    let mut places: Vec<(String, Vec<u8>)> = vec![
+        ("stderr".into(), output.stderr.clone()),
+        ("stdout".into(), output.stdout.clone()),
+    ];
+    for file in files_under(&run_dir(out.path())) {
+        places.push((
+            file.display().to_string(),
+            std::fs::read(&file).expect("read"),
+        ));
+    }
+    assert!(places.len() > 10, "every report file is scanned");
+    for (place, bytes) in &places {
+        for secret in &secrets {
+            assert!(
+                memchr::memmem::find(bytes, secret.as_bytes()).is_none(),
+                "a secret ({}…) is in {place}",
+                &secret[..8]
+            );
+        }
+    }
 }

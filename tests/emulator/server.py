@@ -66,6 +66,10 @@ Control endpoints (not AWS APIs; plain HTTP, JSON bodies, no signing):
   GET  /_emulator/faults         -> {"rules": [... "fired": n], "stats": {...}}
                                  (requests, max concurrent overall and per
                                  account, per operation, faults injected)
+  GET  /_emulator/secrets        -> {"secrets": [...]} every secret access key and
+                                 session token the emulator has issued (IAM user
+                                 keys, STS sessions), so tests can check that none
+                                 leaks into gateaudit's output
   GET  /_emulator/health         -> {"ok": true}
   POST /_emulator/accounts       {"accountId": "222222222222", "name": "dev",
                                  "email": "dev@example.com"}: what the account
@@ -162,6 +166,8 @@ def control_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
         return reply("400 Bad Request", {"error": "body must be JSON"})
     if path == "/_emulator/health":
         return reply("200 OK", {"ok": True})
+    if path == "/_emulator/secrets":
+        return reply("200 OK", {"secrets": issued_secrets()})
     if path == "/_emulator/faults":
         if method == "POST":
             try:
@@ -218,6 +224,27 @@ def control_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
             status = {400: "400 Bad Request", 403: "403 Forbidden", 404: "404 Not Found"}[err.status]
             return reply(status, {"error": str(err)})
     return reply("404 Not Found", {"error": f"unknown control endpoint {method} {path}"})
+
+
+def issued_secrets() -> list[str]:
+    """Every secret access key and session token moto has issued, in any account."""
+    from moto.iam.models import iam_backends
+    from moto.sts.models import sts_backends
+
+    secrets: set[str] = set()
+    for _account, regions in list(iam_backends.items()):
+        backend = regions.get("aws") if hasattr(regions, "get") else None
+        for key in list(getattr(backend, "access_keys", {}).values()):
+            if getattr(key, "secret_access_key", None):
+                secrets.add(key.secret_access_key)
+    for _account, regions in list(sts_backends.items()):
+        backend = regions.get("aws") if hasattr(regions, "get") else None
+        for role in list(getattr(backend, "assumed_roles", [])):
+            for field in ("secret_access_key", "session_token"):
+                value = getattr(role, field, None)
+                if value:
+                    secrets.add(value)
+    return sorted(secrets)
 
 
 def build_app() -> Callable[..., Any]:
