@@ -291,6 +291,8 @@ mod tests {
             "out-of-band-change",
             "distinct-approvers",
             "approval-evidence",
+            "gate-coverage",
+            "self-approval",
         ] {
             let c = status(&evaluated, id);
             assert_eq!(
@@ -315,7 +317,7 @@ mod tests {
             ],
             "out-of-band-change also looks at the CI/CD account's pipeline infrastructure"
         );
-        for id in ["write-access", "gate-coverage", "cross-account-trust"] {
+        for id in ["write-access", "cross-account-trust", "source-provenance"] {
             assert_ne!(
                 status(&evaluated, id).status,
                 CheckStatus::Incomplete,

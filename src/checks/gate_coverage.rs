@@ -41,7 +41,12 @@ impl Check for GateCoverage {
     }
 
     fn inputs(&self) -> &'static [InputKind] {
-        &[InputKind::Pipelines]
+        // Per execution, the approvals (CloudTrail and updatedBy) are counted as people.
+        &[
+            InputKind::Pipelines,
+            InputKind::ApprovalEvents,
+            InputKind::IdentityCenter,
+        ]
     }
 
     fn run(&self, ctx: &CheckContext) -> Vec<Finding> {

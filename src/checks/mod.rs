@@ -87,60 +87,13 @@ pub trait Check: Sync + Send {
     fn run(&self, ctx: &CheckContext) -> Vec<Finding>;
 }
 
-/// A check with its inputs declared from outside. The approver checks and write-access live in files another
-/// branch edits; their inputs are declared here until those files declare them (then drop the wrapper).
-struct Declared<C> {
-    check: C,
-    inputs: &'static [InputKind],
-}
-
-impl<C: Check> Check for Declared<C> {
-    fn id(&self) -> &'static str {
-        self.check.id()
-    }
-    fn title(&self) -> &'static str {
-        self.check.title()
-    }
-    fn description(&self) -> &'static str {
-        self.check.description()
-    }
-    fn severity(&self) -> Severity {
-        self.check.severity()
-    }
-    fn references(&self) -> &'static [&'static str] {
-        self.check.references()
-    }
-    fn inputs(&self) -> &'static [InputKind] {
-        self.inputs
-    }
-    fn looks_at(&self, account: &AccountSnapshot, snapshot: &Snapshot) -> bool {
-        self.check.looks_at(account, snapshot)
-    }
-    fn run(&self, ctx: &CheckContext) -> Vec<Finding> {
-        self.check.run(ctx)
-    }
-}
-
 /// Every check, in report order.
 pub fn all() -> Vec<Box<dyn Check>> {
-    use InputKind::{ApprovalEvents, Iam, Pipelines};
     vec![
-        Box::new(Declared {
-            check: distinct_approvers::DistinctApprovers,
-            inputs: &[ApprovalEvents, Pipelines],
-        }),
-        Box::new(Declared {
-            check: approver_separation::ApproverSeparation,
-            inputs: &[Iam, Pipelines],
-        }),
-        Box::new(Declared {
-            check: approver_reach::ApproverReach,
-            inputs: &[Iam, Pipelines],
-        }),
-        Box::new(Declared {
-            check: write_access::WriteAccess,
-            inputs: &[Iam],
-        }),
+        Box::new(distinct_approvers::DistinctApprovers),
+        Box::new(approver_separation::ApproverSeparation),
+        Box::new(approver_reach::ApproverReach),
+        Box::new(write_access::WriteAccess),
         Box::new(gate_coverage::GateCoverage),
         Box::new(self_approval::SelfApproval),
         Box::new(gate_bypass::GateBypass),
