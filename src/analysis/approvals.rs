@@ -189,6 +189,20 @@ fn attribute(
     actions: &[&ActionExecution],
     event: &ApprovalEvent,
 ) -> Attribution {
+    // The approval token is the action execution's externalExecutionId: an exact join, and the only one that
+    // holds in PARALLEL mode, where several executions wait at the same approval at once.
+    if let Some(token) = event.token.as_deref().filter(|t| !t.is_empty()) {
+        if let Some(a) = actions
+            .iter()
+            .find(|a| a.external_execution_id.as_deref() == Some(token))
+        {
+            return Attribution::ActionExecution {
+                execution_id: a.pipeline_execution_id.clone(),
+                action_execution_id: a.action_execution_id.clone(),
+            };
+        }
+    }
+    // Without a token that matches (older action history, or an event without one): by updatedBy and time.
     let candidates: Vec<&ActionExecution> = actions
         .iter()
         .copied()
@@ -239,4 +253,54 @@ fn attribute(
         }
     }
     Attribution::Unattributed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::{user, Org};
+
+    /// Two executions wait at ProdGate/ApprovalA at once (PARALLEL mode); alice approves both, the first one's
+    /// action execution is updated later than the second's.
+    fn parallel(with_tokens: bool) -> Org {
+        let mut org = Org::two_person_pipeline();
+        let first = org.execution("ex-1");
+        let second = org.execution("ex-2");
+        org.approve(&first, "ProdGate", "ApprovalA", user("alice"), "first");
+        org.approve(&second, "ProdGate", "ApprovalA", user("alice"), "second");
+        let pipeline = &mut org.snapshot.accounts[0].pipelines[0];
+        let second_update = pipeline.action_executions[1].last_update_time;
+        // The first execution's action shows its completion after the second approval (close to it in time).
+        pipeline.action_executions[0].last_update_time =
+            second_update.map(|t| t + Duration::seconds(5));
+        for (i, a) in pipeline.action_executions.iter_mut().enumerate() {
+            a.start_time = a.start_time.map(|t| t - Duration::hours(2));
+            a.external_execution_id = Some(format!("token-{i}"));
+        }
+        let events = &mut org.snapshot.accounts[0].approval_events;
+        for (i, e) in events.iter_mut().enumerate() {
+            e.token = with_tokens.then(|| format!("token-{i}"));
+        }
+        org
+    }
+
+    fn execution_of(org: &Org, summary: &str) -> Option<String> {
+        let people = crate::analysis::identity::Directory::new(&org.snapshot, &org.rules.identity);
+        let index = index(&org.snapshot, &org.rules, &people);
+        index
+            .approvals
+            .iter()
+            .find(|a| a.event.summary == summary)
+            .and_then(|a| a.attribution.execution_id().map(str::to_owned))
+    }
+
+    #[test]
+    fn the_approval_token_joins_an_approval_to_its_action_execution_exactly() {
+        let org = parallel(true);
+        assert_eq!(execution_of(&org, "first").as_deref(), Some("ex-1"));
+        assert_eq!(execution_of(&org, "second").as_deref(), Some("ex-2"));
+        // Without tokens only updatedBy and time are left, and they claim the wrong execution here.
+        let org = parallel(false);
+        assert_eq!(execution_of(&org, "first").as_deref(), Some("ex-2"));
+    }
 }
