@@ -346,6 +346,18 @@ pub fn listed(service: &str, name: &str) -> Option<&'static Operation> {
         .find(|o| o.service.eq_ignore_ascii_case(service) && o.name == name)
 }
 
+/// The listed operation a CloudTrail record names: `eventSource` (`sso.amazonaws.com`) and `eventName`.
+/// CloudTrail names a service by its IAM prefix, not by the SDK's service name (`SSO Admin`).
+pub fn listed_for_event(event_source: &str, event_name: &str) -> Option<&'static Operation> {
+    let prefix = event_source.split('.').next().unwrap_or_default();
+    OPERATIONS.iter().find(|o| {
+        o.name == event_name
+            && o.iam_action
+                .split_once(':')
+                .is_some_and(|(service, _)| service.eq_ignore_ascii_case(prefix))
+    })
+}
+
 /// Refuses, before anything is sent, every operation that is not in [`OPERATIONS`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ReadOnlyGuard;
@@ -382,6 +394,16 @@ mod tests {
     use super::*;
     use crate::iam::catalog::{AccessLevel, Catalog};
     use std::collections::BTreeSet;
+
+    #[test]
+    fn a_cloudtrail_record_finds_its_operation_by_the_iam_prefix() {
+        let found =
+            listed_for_event("sso.amazonaws.com", "ListAccountAssignments").expect("listed");
+        assert_eq!(found.service, "SSO Admin");
+        assert!(listed_for_event("organizations.amazonaws.com", "ListAccounts").is_some());
+        assert!(listed_for_event("sso.amazonaws.com", "CreateAccountAssignment").is_none());
+        assert!(listed_for_event("iam.amazonaws.com", "ListAccountAssignments").is_none());
+    }
 
     #[test]
     fn every_listed_operation_is_read_only_by_the_iam_catalog() {
