@@ -132,6 +132,32 @@ pub async fn write_events(
         .collect()
 }
 
+/// Mutating calls of the global services (IAM, Organizations, CloudFront, console sign-in), which CloudTrail
+/// records only in the partition's global region: read there even when that region is not configured, keeping
+/// only those services' events (the region's own changes stay outside the configured scope).
+pub async fn global_write_events(
+    clients: &AccountClients,
+    global_region: &str,
+    period: &Period,
+    identity_rules: &IdentityRules,
+    log: &mut StepLog,
+) -> Vec<WriteEvent> {
+    let events = lookup(
+        clients,
+        global_region,
+        period,
+        (LookupAttributeKey::ReadOnly, "false"),
+        "cloudtrail:LookupEvents(ReadOnly=false, global services)",
+        log,
+        |json| write_event_from_cloudtrail(json, identity_rules),
+    )
+    .await;
+    events
+        .into_iter()
+        .filter(|e| crate::model::partition::is_global_event_source(&e.source))
+        .collect()
+}
+
 /// Reads a CloudTrail record of a mutating call; errors name the missing field.
 pub fn write_event_from_cloudtrail(
     record: &serde_json::Value,

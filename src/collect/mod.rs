@@ -135,6 +135,9 @@ pub async fn collect(
     }
     // Events read from the trail archive go to the accounts they belong to, merged with LookupEvents by event id.
     crate::trail::distribute(&mut accounts);
+    for account in &mut accounts {
+        keep_configured_scope(account, &config.regions);
+    }
     let now = Utc::now();
     Snapshot {
         schema_version: SCHEMA_VERSION,
@@ -291,6 +294,22 @@ async fn discover(base: &session::BaseSession, config: &Config) -> Discovery {
     }
 }
 
+/// Writes outside the configured regions are kept only for the global services (read in their global region,
+/// from LookupEvents or the archive alike), so both sources give the same population.
+fn keep_configured_scope(account: &mut AccountSnapshot, regions: &[String]) {
+    account.write_events.retain(|e| {
+        regions.contains(&e.region) || crate::model::partition::is_global_event_source(&e.source)
+    });
+}
+
+/// The regions read from a trail archive: the configured ones and the global regions of their partitions, whose
+/// folders hold the global services' events. (The archive scan keeps only what the audit needs.)
+fn archive_regions(configured: &[String]) -> Vec<String> {
+    let mut regions = configured.to_vec();
+    regions.extend(crate::model::partition::missing_global_regions(configured));
+    regions
+}
+
 fn bucket_ref(b: &crate::config::BucketConfig) -> BucketRef {
     BucketRef {
         account: b.account.clone(),
@@ -356,6 +375,23 @@ async fn collect_account(
             .role_sessions
             .extend(cloudtrail::role_sessions(&clients, region, period, &mut log).await);
     }
+    // IAM and the other global services are recorded only in the partition's global region, and so are
+    // AssumeRole calls made at STS's global endpoint: read them there when it is not a configured region.
+    for global_region in crate::model::partition::missing_global_regions(&config.regions) {
+        snapshot.write_events.extend(
+            cloudtrail::global_write_events(
+                &clients,
+                &global_region,
+                period,
+                identity_rules,
+                &mut log,
+            )
+            .await,
+        );
+        snapshot
+            .role_sessions
+            .extend(cloudtrail::role_sessions(&clients, &global_region, period, &mut log).await);
+    }
     for bucket in config
         .approval_record_buckets
         .iter()
@@ -372,7 +408,7 @@ async fn collect_account(
     {
         let options = trail_archive::ArchiveOptions::for_audit(
             audited.to_vec(),
-            config.regions.clone(),
+            archive_regions(&config.regions),
             identity_rules.clone(),
         );
         snapshot

@@ -9,6 +9,7 @@ mod finding;
 mod iam;
 mod identity_center;
 mod organization;
+pub mod partition;
 mod pipeline;
 mod snapshot;
 mod trail;
