@@ -388,7 +388,7 @@ class CloudTrailAndStsTests(unittest.TestCase):
         client("iam", owner).create_user(UserName="second")
         control("flush-trails", {})
         keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"])
-        digests = [k for k in keys if "/CloudTrail-Digest/" in k]
+        digests = [k for k in keys if "/CloudTrail-Digest/us-east-1/" in k]
         pattern = re.compile(rf"^AWSLogs/{owner}/CloudTrail-Digest/us-east-1/2026/04/03/{owner}_CloudTrail-Digest_"
                              r"us-east-1_validated_us-east-1_20260403T0[89]\d{4}Z\.json\.gz$")
         self.assertEqual(len(digests), 2, keys)
@@ -420,6 +420,57 @@ class CloudTrailAndStsTests(unittest.TestCase):
             self.assertTrue(doc["logFiles"])
             previous_signature, previous_hash = meta["signature"], hashlib.sha256(raw).hexdigest()
         control("clock", {"reset": True})
+
+
+class GlobalServiceEventTests(unittest.TestCase):
+    """IAM and Organizations events are recorded in us-east-1 only, whatever region the caller signed for."""
+
+    def test_iam_calls_are_recorded_in_us_east_1_and_digested_in_every_region_in_use(self):
+        owner = "900000000020"
+        bucket = "global-bucket-900000000020"
+        s3 = client("s3", owner)
+        s3.create_bucket(Bucket=bucket)
+        ct = client("cloudtrail", owner)
+        ct.create_trail(Name="everywhere", S3BucketName=bucket, IsMultiRegionTrail=True,
+                        EnableLogFileValidation=True, IncludeGlobalServiceEvents=True)
+        ct.start_logging(Name="everywhere")
+
+        def in_region(service: str, region: str):
+            c = boto3.session.Session(region_name=region, aws_access_key_id="testing",
+                                      aws_secret_access_key="testing").client(
+                service, endpoint_url=ENDPOINT, config=Config(retries={"max_attempts": 1}))
+            c.meta.events.register(
+                "before-send", lambda request, **_: request.headers.__setitem__("x-moto-account-id", owner))
+            return c
+
+        in_region("iam", "eu-west-1").create_user(UserName="signed-in-eu-west-1")
+        # eu-central-1 in use, with no event (LookupEvents itself is not recorded)
+        in_region("cloudtrail", "eu-central-1").lookup_events(MaxResults=1)
+        in_region("s3", "eu-west-1").create_bucket(
+            Bucket="regional-900000000020", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+
+        def created(region: str, name: str) -> list[dict]:
+            found = in_region("cloudtrail", region).lookup_events(
+                LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": name}])["Events"]
+            return [json.loads(e["CloudTrailEvent"]) for e in found]
+
+        iam_events = created("us-east-1", "CreateUser")
+        self.assertEqual([e["awsRegion"] for e in iam_events], ["us-east-1"])
+        self.assertEqual(iam_events[0]["requestParameters"]["userName"], "signed-in-eu-west-1")
+        self.assertEqual(created("eu-west-1", "CreateUser"), [])
+        # a regional service stays in its region
+        self.assertEqual([e["awsRegion"] for e in created("eu-west-1", "CreateBucket")], ["eu-west-1"])
+        control("flush-trails", {})
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+        logs = [k for k in keys if "/CloudTrail/" in k]
+        self.assertTrue(any(f"/CloudTrail/us-east-1/" in k for k in logs), logs)
+        self.assertFalse(any(k.startswith(f"AWSLogs/{owner}/CloudTrail/eu-central-1/") for k in logs), logs)
+        # the multi-region trail digests eu-central-1 too, with nothing in it
+        empty = [k for k in keys if k.startswith(f"AWSLogs/{owner}/CloudTrail-Digest/eu-central-1/")]
+        self.assertEqual(len(empty), 1, keys)
+        doc = json.loads(gzip.decompress(s3.get_object(Bucket=bucket, Key=empty[0])["Body"].read()))
+        self.assertEqual(doc["logFiles"], [])
+        self.assertEqual(doc["awsAccountId"], owner)
 
 
 def faults(payload: dict | None = None) -> dict:

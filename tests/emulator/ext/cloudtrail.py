@@ -6,7 +6,8 @@ from the PutApprovalResult events), so this module adds:
 
 * ``Recorder``, a WSGI middleware around moto's app.  For every SigV4-signed
   request it records a CloudTrail event (eventVersion 1.08) in the account and
-  region of the request: userIdentity from the access key (identity.py),
+  region of the request (IAM, Organizations, CloudFront and sign-in events in
+  the partition's global region, us-east-1, as CloudTrail records them): userIdentity from the access key (identity.py),
   eventSource ``<service>.amazonaws.com``, eventName, requestParameters (the
   parsed request, structure member names in lowerCamelCase as CloudTrail
   writes them, map keys such as an action's ``configuration`` kept as sent;
@@ -62,7 +63,9 @@ from the PutApprovalResult events), so this module adds:
   started chain with nothing to deliver gets an empty digest (``logFiles:
   []``) at a flush once an hour of emulated time has passed since its last
   one (the emulator does not write one per idle hour: a clock jump of days
-  is covered by one digest).
+  is covered by one digest).  A multi-region trail also starts a chain, with an
+  empty digest, in every other region in use (a region the emulator has served
+  a request in): AWS writes digests in every region such a trail covers.
 """
 
 from __future__ import annotations
@@ -309,6 +312,30 @@ def _resources(service: str, params: Any, account: str) -> list[dict[str, str]]:
 # --------------------------------------------------------------------------
 # recording
 
+# Services CloudTrail records in the partition's global region only, whatever
+# region the request was signed for (IAM, Organizations, CloudFront, console
+# sign-in).  STS is regional: the SDKs call regional endpoints, and the
+# emulator cannot tell a call to the global endpoint from one to us-east-1.
+GLOBAL_SERVICES = {"iam", "organizations", "cloudfront", "signin"}
+
+
+def global_region(region: str) -> str:
+    """The region where CloudTrail records the global services of ``region``'s partition."""
+    if region.startswith("cn-"):
+        return "cn-north-1"
+    if region.startswith("us-gov-"):
+        return "us-gov-west-1"
+    if region.startswith("us-isob-"):
+        return "us-isob-east-1"
+    if region.startswith("us-iso-"):
+        return "us-iso-east-1"
+    return "us-east-1"
+
+
+def event_region(service: str, region: str) -> str:
+    """``awsRegion`` of an event: the global region for global services."""
+    return global_region(region) if service in GLOBAL_SERVICES else region
+
 
 def record_request(environ: dict[str, Any], body: bytes, status: int,
                    response_headers: dict[str, str], response_body: bytes) -> None:
@@ -335,12 +362,14 @@ def _record(environ: dict[str, Any], body: bytes, status: int,
         return  # unsigned: not an SDK call
     access_key, _date, region, service = match.group(1), match.group(2), match.group(3), match.group(4).lower()
     action, params = _operation_and_params(service, environ, body)
+    REGIONS_IN_USE.update((region, event_region(service, region)))
     if not action or (service == "cloudtrail" and action == "LookupEvents"):
         return
     headers = {"x-moto-account-id": environ.get("HTTP_X_MOTO_ACCOUNT_ID")}
     account = identity.account_for_request(headers, access_key)
     caller = identity.resolve(access_key, account)
     when = clock.now()
+    recorded_region = event_region(service, region)
     # every STS call is read-only in CloudTrail (AssumeRole included)
     read_only = bool(_READ_ONLY_RE.match(action)) or service == "sts"
     management = not (service == "s3" and ("Object" in action or action in _S3_DATA_EXTRA))
@@ -391,7 +420,7 @@ def _record(environ: dict[str, Any], body: bytes, status: int,
         "eventTime": clock.iso_z(when),
         "eventSource": f"{service}.amazonaws.com",
         "eventName": action,
-        "awsRegion": region,
+        "awsRegion": recorded_region,
         # a service's own calls with its role come from the service (identity.py, asService sessions)
         "sourceIPAddress": caller.invoked_by or environ.get("REMOTE_ADDR", "127.0.0.1"),
         "userAgent": caller.invoked_by or environ.get("HTTP_USER_AGENT", ""),
@@ -427,12 +456,12 @@ def _record(environ: dict[str, Any], body: bytes, status: int,
                 parsed = None
         copies = sts.shape_assume_role_event(record, params, caller, parsed, when)
     resources = _resources(service, params, account)
-    events = [_Event(account, region, when, record, management, resources, caller.username)]
+    events = [_Event(account, recorded_region, when, record, management, resources, caller.username)]
     for other_account, other in copies:
-        events.append(_Event(other_account, region, when, other, management, resources, ""))
+        events.append(_Event(other_account, recorded_region, when, other, management, resources, ""))
     with LOCK:
         for event in events:
-            EVENTS.setdefault((event.account, region), []).append(event)
+            EVENTS.setdefault((event.account, recorded_region), []).append(event)
             if management:
                 PENDING.append(event)
         _LAST_RECORD[0] = time.monotonic()
@@ -581,6 +610,10 @@ def _destinations(event: _Event) -> list[tuple[str, str, Any]]:
                 continue
             if not (trail.is_multi_region or trail.region_name == event.region):
                 continue
+            # global services reach only trails that include global service events (AWS's default)
+            source = str(event.record.get("eventSource", "")).split(".")[0]
+            if source in GLOBAL_SERVICES and not getattr(trail, "include_global_service_events", True):
+                continue
             prefix = f"{trail.s3_key_prefix.strip('/')}/" if trail.s3_key_prefix else ""
             if trail.account_id == event.account:
                 if trail.is_org_trail:
@@ -696,6 +729,33 @@ def _idle_chains(delivered: set[tuple[str, str, str]]) -> list[tuple[Any, str, s
     return out
 
 
+#: Regions the emulator has served a signed request in (or recorded an event in): the regions in use. AWS
+#: writes a multi-region trail's digests in every enabled region; the emulator does so in the regions in use,
+#: so that a region nobody calls costs nothing while a region in use without events still has its chain.
+REGIONS_IN_USE: set[str] = set()
+
+
+def _unstarted_chains() -> list[tuple[Any, str, str, str, str]]:
+    """(trail, bucket, base, account, region) of a multi-region trail's regions in use that have no chain yet.
+
+    A trail and account are known from a chain already started (the account delivers to the trail); every other
+    region in use that the trail covers starts its chain with an empty digest, as AWS writes digests hourly in
+    every region of a multi-region trail even when nothing happened there."""
+    started: dict[tuple[str, str], tuple[Any, ...]] = {}
+    for (arn, account, _region), chain in list(_DIGEST_CHAINS.items()):
+        started.setdefault((arn, account), chain)
+    out = []
+    for (arn, account), chain in sorted(started.items(), key=lambda kv: kv[0]):
+        bucket, _key, _sha, _sig, _end, base, trail = chain
+        if not (trail.is_multi_region and trail.status.is_logging and getattr(trail, "log_validation", False)):
+            continue
+        partition = global_region(trail.region_name)
+        for region in sorted(REGIONS_IN_USE):
+            if global_region(region) == partition and (arn, account, region) not in _DIGEST_CHAINS:
+                out.append((trail, bucket, base, account, region))
+    return out
+
+
 def list_public_keys(self: CloudTrailResponse) -> str:
     """CloudTrail ListPublicKeys: the emulator's one signing key."""
     _private, der, fingerprint = signing_key()
@@ -773,7 +833,7 @@ def _flush_trails() -> int:
                     import traceback
 
                     traceback.print_exc()
-    for trail, bucket, base, account, region in _idle_chains(digested):
+    for trail, bucket, base, account, region in _idle_chains(digested) + _unstarted_chains():
         try:
             _write_digest(trail, bucket, base, account, region, [])
         except Exception:
