@@ -166,6 +166,77 @@ fn waivers_mark_findings_and_an_expired_waiver_is_reported() {
 }
 
 #[test]
+fn an_iam_change_recorded_only_in_us_east_1_is_found_though_the_audit_lists_other_regions() {
+    // The demo audits eu-west-1 and eu-central-1; CloudTrail records mallory's CreatePolicy (an IAM call) in
+    // us-east-1 only. The collector reads the global services' events there and says so in accounts.csv.
+    let (_, dir, output, _keep) = shared_audit();
+    let findings = read_json(&dir.join("findings.json"));
+    let mallory = findings["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| {
+            f["check_id"] == "out-of-band-change"
+                && f["principal"] == "arn:aws:iam::444444444444:user/mallory"
+        })
+        .expect("mallory's out-of-band change");
+    let details: Vec<&str> = mallory["evidence"]
+        .as_array()
+        .expect("evidence")
+        .iter()
+        .filter_map(|e| e["detail"].as_str())
+        .collect();
+    assert!(
+        details
+            .iter()
+            .any(|d| d.starts_with("iam:CreatePolicy at ")),
+        "the IAM change is evidence: {details:?}\n{output}"
+    );
+    assert!(
+        details.iter().any(|d| d.starts_with("s3:CreateBucket at ")),
+        "the bucket made in eu-west-1 too: {details:?}"
+    );
+    let snapshot = read_json(&dir.join("snapshot.json"));
+    let prod = snapshot["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .find(|a| a["account_id"] == "444444444444")
+        .expect("prod");
+    let iam_event = prod["write_events"]
+        .as_array()
+        .expect("write events")
+        .iter()
+        .find(|e| e["name"] == "CreatePolicy")
+        .expect("CreatePolicy collected");
+    assert_eq!(iam_event["region"], "us-east-1");
+    let mut csv = csv::Reader::from_path(dir.join("accounts.csv")).expect("accounts.csv");
+    let headers = csv.headers().expect("headers").clone();
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("accounts.csv has no {name} column"))
+    };
+    let (account, step, region, status) = (
+        column("account_id"),
+        column("step"),
+        column("region"),
+        column("status"),
+    );
+    let rows: Vec<csv::StringRecord> = csv.records().collect::<Result<_, _>>().expect("rows");
+    for id in ["222222222222", "333333333333", "444444444444"] {
+        assert!(
+            rows.iter().any(|r| &r[account] == id
+                && &r[step] == "cloudtrail:LookupEvents(ReadOnly=false, global services)"
+                && &r[region] == "us-east-1"
+                && &r[status] == "ok"),
+            "accounts.csv names the us-east-1 read of the global services for {id}"
+        );
+    }
+}
+
+#[test]
 fn roles_are_assumed_in_the_three_environment_accounts() {
     let (_, dir, output, _keep) = shared_audit();
     let snapshot = read_json(&dir.join("snapshot.json"));
@@ -350,7 +421,8 @@ import json, sys, boto3
 endpoint = sys.argv[1]
 events = []
 for account in ["100000000000", "111111111111", "222222222222", "333333333333", "444444444444"]:
-    client = boto3.client("cloudtrail", endpoint_url=endpoint, region_name="us-east-1",
+  for region in ["us-east-1", "eu-west-1", "eu-central-1"]:
+    client = boto3.client("cloudtrail", endpoint_url=endpoint, region_name=region,
                           aws_access_key_id="test", aws_secret_access_key="test")
     client.meta.events.register("before-sign.*.*", lambda request, **kw: request.headers.__setitem__("x-moto-account-id", account))
     for page in client.get_paginator("lookup_events").paginate():
@@ -434,7 +506,7 @@ fn who_can_names_the_approvers_of_a_gate_with_their_statements() {
         "--action",
         "codepipeline:PutApprovalResult",
         "--resource",
-        "arn:aws:codepipeline:us-east-1:111111111111:webapp/ProdGate/ApprovalB",
+        "arn:aws:codepipeline:eu-west-1:111111111111:webapp/ProdGate/ApprovalB",
         "--json",
     ]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
@@ -798,7 +870,7 @@ fn a_period_beyond_lookup_events_without_an_archive_is_incomplete_in_every_repor
     let message = error.attribute("message").unwrap_or_default();
     assert!(
         message.contains(
-            "444444444444 (prod): cloudtrail:LookupEvents(ReadOnly=false) us-east-1 partial"
+            "444444444444 (prod): cloudtrail:LookupEvents(ReadOnly=false) eu-west-1 partial"
         ),
         "{message}"
     );

@@ -10,7 +10,8 @@ Everything goes through the emulator's AWS APIs with boto3.  Administrative
 set-up uses the account's root (dummy keys plus the ``x-moto-account-id``
 header); approvals are made with each approver's own credentials (IAM user
 access keys, or STS sessions of the ReleaseManager role), so the emulator
-records who approved.  Region us-east-1.
+records who approved.  Region eu-west-1 (and eu-central-1, empty); IAM events are
+recorded in us-east-1, as CloudTrail records global services.
 
 Accounts: an AWS Organization with management account 100000000000 (Identity
 Center lives there), CI/CD 111111111111 (OU Infrastructure), dev 222222222222
@@ -74,7 +75,12 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-REGION = "us-east-1"
+REGION = "eu-west-1"
+# The audit also reads a second region where nothing is deployed; neither is us-east-1, where CloudTrail records
+# the IAM change planted below (global services are recorded there only).
+SECOND_REGION = "eu-central-1"
+# S3 wants the region of a bucket created outside us-east-1.
+IN_REGION: dict[str, Any] = {"CreateBucketConfiguration": {"LocationConstraint": REGION}}
 CICD, DEV, TEST, PROD, SANDBOX = (
     "111111111111", "222222222222", "333333333333", "444444444444", "555555555555")
 MGMT = "100000000000"     # the organisation's management account (Organizations and Identity Center live here)
@@ -161,7 +167,7 @@ class Seeder:
         # The evidence buckets are write-once (object lock), versioned and private; the approval-record bucket
         # lacks default encryption (evidence-hygiene's planted finding), the trail bucket is the clean counterpart.
         for bucket in (TRAIL_BUCKET, RECORD_BUCKET):
-            s3.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
+            s3.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True, **IN_REGION)
             s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
                 "BlockPublicAcls": True, "IgnorePublicAcls": True,
                 "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
@@ -175,7 +181,7 @@ class Seeder:
                        "BucketKeyEnabled": True}]})
         # The pipelines deploy from private, versioned buckets only they write (source-provenance's clean side).
         for bucket in (SOURCE_BUCKET, API_ARTIFACTS):
-            s3.create_bucket(Bucket=bucket)
+            s3.create_bucket(Bucket=bucket, **IN_REGION)
             s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
             s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
                 "BlockPublicAcls": True, "IgnorePublicAcls": True,
@@ -202,6 +208,14 @@ class Seeder:
                                IsMultiRegionTrail=True, EnableLogFileValidation=True,
                                IncludeGlobalServiceEvents=True)
             trail.start_logging(Name="management-events")
+            # The trail covers the second region too (nothing is deployed there): AWS digests it from now on.
+            regional = boto3.session.Session(region_name=SECOND_REGION, aws_access_key_id="testing",
+                                             aws_secret_access_key="testing").client(
+                "cloudtrail", endpoint_url=self.endpoint, config=self.config)
+            regional.meta.events.register(
+                "before-send", lambda request, account=account, **_: request.headers.__setitem__(
+                    "x-moto-account-id", account))
+            regional.describe_trails()
 
     def seed_organization(self) -> None:
         """The organisation, as AWS Organizations has it: the management account invites the (existing) accounts,
@@ -413,6 +427,8 @@ class Seeder:
             iam.create_login_profile(UserName="mallory", Password="Tr0ub4dor&3-mallory",
                                      PasswordResetRequired=False)
             iam.attach_user_policy(UserName="mallory", PolicyArn=power)
+            iam.put_user_policy(UserName="mallory", PolicyName="HotfixPolicies", PolicyDocument=self.doc({
+                "Effect": "Allow", "Action": "iam:CreatePolicy", "Resource": "*"}))
         return keys
 
     def seed_cicd_iam(self) -> dict[str, dict[str, str]]:
@@ -801,11 +817,17 @@ class Seeder:
         # Changes in prod: mallory creates a bucket by hand (the planted out-of-band change); the pipeline's
         # cross-account role deploys one (a deployment, not a finding).
         self.set_clock(at(10, 17, 45))
-        self.client("s3", creds=env_keys[PROD]).create_bucket(Bucket=f"hotfix-{PROD}")
+        self.client("s3", creds=env_keys[PROD]).create_bucket(
+            Bucket=f"hotfix-{PROD}", **IN_REGION)
+        # ... and an IAM policy, signed for eu-west-1 but recorded in us-east-1 (a region the audit does not list)
+        self.set_clock(at(10, 17, 50))
+        self.client("iam", creds=env_keys[PROD]).create_policy(
+            PolicyName="hotfix-bucket-access", PolicyDocument=self.doc({
+                "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::hotfix-{PROD}/*"}))
         self.set_clock(at(10, 18, 5))
         # The pipeline's deployment, as CodeBuild runs it: the service takes its service role, whose session assumes
         # the cross-account role (AssumeRole recorded in both accounts); the change traces back to the service.
-        self.client("s3", creds=self.as_codebuild(PROD)).create_bucket(Bucket=f"webapp-assets-{PROD}")
+        self.client("s3", creds=self.as_codebuild(PROD)).create_bucket(Bucket=f"webapp-assets-{PROD}", **IN_REGION)
         # leo (Identity Center) enters the same deployment role by hand and changes prod: out-of-band.
         self.set_clock(at(8, 22, 10))
         leo_ops = self.sso_credentials(store, "leo", "ReleaseOps", CICD)
@@ -813,7 +835,7 @@ class Seeder:
             RoleArn=f"arn:aws:iam::{PROD}:role/CICDCrossAccountRole", RoleSessionName="leo")["Credentials"]
         by_hand = {"aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretAccessKey"],
                    "aws_session_token": c["SessionToken"]}
-        self.client("s3", creds=by_hand).create_bucket(Bucket=f"manual-fix-{PROD}")
+        self.client("s3", creds=by_hand).create_bucket(Bucket=f"manual-fix-{PROD}", **IN_REGION)
 
         # execution 7: carol starts an execution and approves its test gate (self-approval)
         self.set_clock(at(4, 9, 0))
@@ -893,7 +915,7 @@ class Seeder:
         lines = [
             'organisation = "Demo Corp (emulated)"',
             f'cicd_account = "{CICD}"',
-            f'regions = ["{REGION}"]',
+            f'regions = ["{REGION}", "{SECOND_REGION}"]',
             'role_name = "CICDCrossAccountRole"',
             'session_name = "gateaudit"',
             f'endpoint_url = "{self.endpoint}"',
