@@ -90,6 +90,12 @@ pub fn aws_service(identity: &UserIdentity) -> Option<String> {
     }
 }
 
+/// Whether a person key is an AWS service's ([`Person::is_service`]): a service is never one of a gate's
+/// distinct approvers.
+pub fn is_service_key(key: &str) -> bool {
+    key.starts_with("service:")
+}
+
 /// The service of a service-linked role ARN (`arn:aws:iam::<acct>:role/aws-service-role/<service>/<name>`).
 pub fn service_linked_role_service(role_arn: &str) -> Option<&str> {
     let (_, path) = role_arn.split_once(":role/aws-service-role/")?;
