@@ -108,7 +108,7 @@ pub async fn role_sessions(
 }
 
 /// Mutating calls (`ReadOnly=false`) of the last 90 days, for the out-of-band-change check. PutApprovalResult is
-/// left to [`approval_events`].
+/// left to [`approval_events`]; data events (which LookupEvents does not return anyway) are not changes.
 pub async fn write_events(
     clients: &AccountClients,
     region: &str,
