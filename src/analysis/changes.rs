@@ -328,7 +328,12 @@ fn change(
                     &rules.approvals.two_person_stages,
                     &format!("{}/{}", pipeline.name, gate.name),
                 );
-            let distinct: BTreeSet<&str> = approved.iter().filter_map(|a| a.person()).collect();
+            // An AWS service that approved is not a person: it never makes a gate two-person.
+            let distinct: BTreeSet<&str> = approved
+                .iter()
+                .filter_map(|a| a.person())
+                .filter(|p| !super::identity::is_service_key(p))
+                .collect();
             if two_person && declared >= required && !approved.is_empty() && distinct.len() < 2 {
                 violations.push((
                     Violation::TooFewApprovers,

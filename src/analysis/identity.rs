@@ -24,6 +24,9 @@ pub struct Person {
     /// Readable name for reports (a user name, a role name).
     pub name: String,
     pub rule: String,
+    /// Set when the actor is an AWS service (its `invokedBy`), not a person: a service event, a service's own
+    /// call, a session of a service-linked role.
+    pub service: Option<String>,
 }
 
 impl Person {
@@ -33,6 +36,7 @@ impl Person {
             name: readable(&key),
             key,
             rule: rule.into(),
+            service: None,
         }
     }
     fn named(key: impl Into<String>, name: impl Into<String>, rule: impl Into<String>) -> Person {
@@ -40,8 +44,63 @@ impl Person {
             key: key.into(),
             name: name.into(),
             rule: rule.into(),
+            service: None,
         }
     }
+    fn service(service: String, rule: impl Into<String>) -> Person {
+        Person {
+            key: format!("service:{service}"),
+            name: service.clone(),
+            rule: rule.into(),
+            service: Some(service),
+        }
+    }
+    pub fn is_service(&self) -> bool {
+        self.service.is_some()
+    }
+}
+
+/// The AWS service behind an identity, when an AWS service acted rather than a person: `AWSService` (a
+/// service's call, or an AWS service event, whose `userIdentity` has only `accountId` and `invokedBy`), or a
+/// session of a service-linked role (`sessionIssuer` under `/aws-service-role/`, a path only AWS can create
+/// roles in, whose trust policy only the service can use). Named by `invokedBy`, else by the role's path.
+/// A person's call that a service forwarded (an `IAMUser` or `AssumedRole` with `invokedBy`, e.g. through
+/// CloudFormation with the caller's credentials) stays the person's.
+pub fn aws_service(identity: &UserIdentity) -> Option<String> {
+    match identity.kind.as_str() {
+        "AWSService" => Some(
+            identity
+                .invoked_by
+                .clone()
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "unknown-service".to_owned()),
+        ),
+        "AssumedRole" => {
+            let issuer = identity.session_issuer.as_ref()?.arn.as_deref()?;
+            let path_service = service_linked_role_service(issuer)?;
+            Some(
+                identity
+                    .invoked_by
+                    .clone()
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| path_service.to_owned()),
+            )
+        }
+        _ => None,
+    }
+}
+
+/// Whether a person key is an AWS service's ([`Person::is_service`]): a service is never one of a gate's
+/// distinct approvers.
+pub fn is_service_key(key: &str) -> bool {
+    key.starts_with("service:")
+}
+
+/// The service of a service-linked role ARN (`arn:aws:iam::<acct>:role/aws-service-role/<service>/<name>`).
+pub fn service_linked_role_service(role_arn: &str) -> Option<&str> {
+    let (_, path) = role_arn.split_once(":role/aws-service-role/")?;
+    let (service, name) = path.split_once('/')?;
+    (!service.is_empty() && !name.is_empty()).then_some(service)
 }
 
 /// A short name for a key: the last path segment of an ARN, the value after a prefix.
@@ -281,6 +340,21 @@ impl<'a> Directory<'a> {
     }
 
     fn base_person(&self, identity: &UserIdentity) -> Person {
+        if let Some(service) = aws_service(identity) {
+            let rule = if identity.kind == "AWSService" {
+                "AWS service (invokedBy)".to_owned()
+            } else {
+                format!(
+                    "AWS service: session of service-linked role {}",
+                    identity
+                        .session_issuer
+                        .as_ref()
+                        .and_then(|i| i.arn.as_deref())
+                        .unwrap_or_default()
+                )
+            };
+            return Person::service(service, rule);
+        }
         let arn = identity.arn.clone().unwrap_or_default();
         match identity.kind.as_str() {
             "IAMUser" => Person::new(arn, "IAM user ARN"),
@@ -322,19 +396,21 @@ impl<'a> Directory<'a> {
                     "federated identity: provider and user name",
                 )
             }
-            "AWSService" => {
-                let service = identity
-                    .invoked_by
-                    .clone()
-                    .unwrap_or_else(|| "unknown-service".to_owned());
-                Person::new(format!("service:{service}"), "AWS service")
-            }
             other => {
                 let key = if arn.is_empty() {
                     identity.principal_id.clone().unwrap_or_default()
                 } else {
                     arn
                 };
+                if key.is_empty() {
+                    // Nothing names the caller: never a person with an empty name.
+                    let account = identity.account_id.as_deref().unwrap_or("unknown-account");
+                    return Person::named(
+                        format!("unidentified:{account}"),
+                        format!("unidentified caller in {account}"),
+                        format!("identity type {other:?} without arn, principalId or invokedBy"),
+                    );
+                }
                 Person::new(key, format!("identity type {other:?} kept as recorded"))
             }
         }

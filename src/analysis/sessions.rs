@@ -63,9 +63,10 @@ impl<'a> SessionIndex<'a> {
         let mut chain: Vec<&'a RoleSession> = Vec::new();
         let mut current = identity.clone();
         for _ in 0..MAX_HOPS {
-            if current.kind == "AWSService"
-                || current.invoked_by.is_some() && current.kind != "AssumedRole"
-            {
+            if let Some(service) = super::identity::aws_service(&current) {
+                return Origin::Service { service, chain };
+            }
+            if current.invoked_by.is_some() && current.kind != "AssumedRole" {
                 return Origin::Service {
                     service: current
                         .invoked_by

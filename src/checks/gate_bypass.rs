@@ -297,7 +297,7 @@ impl GateBypass {
                 .as_ref()
                 .and_then(|i| i.arn.as_deref())
                 .is_some_and(|arn| self.exempt(ctx, arn))
-                || matches!(e.identity.kind.as_str(), "AWSService")
+                || crate::analysis::identity::aws_service(&e.identity).is_some()
         };
         let mut findings = Vec::new();
         // person -> call name -> events (the calls other than a weakening UpdatePipeline)

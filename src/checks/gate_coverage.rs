@@ -604,6 +604,45 @@ mod tests {
     }
 
     #[test]
+    fn an_aws_service_is_not_the_second_person_of_a_two_person_gate() {
+        let mut org = org_deploying(codebuild_into(PROD));
+        let id = org.execution("ex-1");
+        org.approve(
+            &id,
+            "ProdGate",
+            "ApprovalA",
+            crate::checks::testkit::user("alice"),
+            "CHG-1 reviewed",
+        );
+        // A service-linked role's own call (invokedBy), as CloudTrail records it.
+        let slr = serde_json::json!({"type": "AssumedRole", "accountId": "111111111111",
+            "arn": "arn:aws:sts::111111111111:assumed-role/AWSServiceRoleForAutomation/auto",
+            "sessionContext": {"sessionIssuer": {"type": "Role", "accountId": "111111111111",
+                "arn": "arn:aws:iam::111111111111:role/aws-service-role/automation.amazonaws.com/AWSServiceRoleForAutomation"}},
+            "invokedBy": "automation.amazonaws.com"});
+        org.approve(&id, "ProdGate", "ApprovalB", slr, "auto");
+        if let Some(a) = org.account().pipelines[0]
+            .action_executions
+            .iter_mut()
+            .find(|a| a.action == "ApprovalB")
+        {
+            a.updated_by = None;
+        }
+        deployed(&mut org, &id, 1);
+        let access = crate::analysis::access::AccessModel::new(&org.snapshot, &org.rules);
+        let ctx = CheckContext::new(&org.snapshot, &org.rules, &access);
+        assert_eq!(ctx.changes.len(), 1);
+        let violations = &ctx.changes[0].violations;
+        assert!(
+            violations.iter().any(|(v, text)| {
+                *v == crate::analysis::changes::Violation::TooFewApprovers
+                    && text.contains("approved by 1 distinct person(s)")
+            }),
+            "{violations:?}"
+        );
+    }
+
+    #[test]
     fn production_is_what_the_rule_set_says() {
         let mut org = org_deploying(codebuild_into(PROD));
         org.account().pipelines[0]

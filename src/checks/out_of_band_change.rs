@@ -77,7 +77,9 @@ impl Check for OutOfBandChange {
                 {
                     continue;
                 }
-                if event.identity.kind == "AWSService" {
+                // An AWS service acting as itself (a service event, a service-linked role's session) is not a
+                // change made outside the pipeline by someone.
+                if crate::analysis::identity::aws_service(&event.identity).is_some() {
                     continue;
                 }
                 if let Some(infra) = &infrastructure {
@@ -425,6 +427,41 @@ mod tests {
         assert!(
             attempt.message.contains("attempted")
                 && attempt.evidence[0].detail.contains("AccessDenied")
+        );
+    }
+
+    #[test]
+    fn service_events_and_service_linked_role_sessions_are_not_human_changes() {
+        let slr = serde_json::json!({"type": "AssumedRole", "accountId": "444444444444",
+            "principalId": "AROASLR:AutoScaling",
+            "arn": "arn:aws:sts::444444444444:assumed-role/AWSServiceRoleForAutoScaling/AutoScaling",
+            "sessionContext": {"sessionIssuer": {"type": "Role", "accountId": "444444444444",
+                "arn": "arn:aws:iam::444444444444:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling",
+                "userName": "AWSServiceRoleForAutoScaling"}},
+            "invokedBy": "autoscaling.amazonaws.com"});
+        let org = org_with_prod(vec![
+            // AWS's documented AwsServiceEvent identity: accountId and invokedBy, no type.
+            event(
+                "rotate",
+                "kms.amazonaws.com",
+                "RotateKey",
+                serde_json::json!({"accountId": "444444444444", "invokedBy": "AWS Internal"}),
+                None,
+            ),
+            event("slr", "ec2.amazonaws.com", "RunInstances", slr, None),
+            event(
+                "human",
+                "ec2.amazonaws.com",
+                "AuthorizeSecurityGroupIngress",
+                user("mallory"),
+                None,
+            ),
+        ]);
+        let findings = org.run(&OutOfBandChange);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(
+            findings[0].principal.as_deref(),
+            Some("arn:aws:iam::111111111111:user/mallory")
         );
     }
 

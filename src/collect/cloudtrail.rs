@@ -108,7 +108,7 @@ pub async fn role_sessions(
 }
 
 /// Mutating calls (`ReadOnly=false`) of the last 90 days, for the out-of-band-change check. PutApprovalResult is
-/// left to [`approval_events`].
+/// left to [`approval_events`]; data events (which LookupEvents does not return anyway) are not changes.
 pub async fn write_events(
     clients: &AccountClients,
     region: &str,
@@ -128,6 +128,7 @@ pub async fn write_events(
     .await;
     events
         .into_iter()
+        .flatten()
         .filter(|e| e.name != "PutApprovalResult")
         .collect()
 }
@@ -154,15 +155,27 @@ pub async fn global_write_events(
     .await;
     events
         .into_iter()
+        .flatten()
         .filter(|e| crate::model::partition::is_global_event_source(&e.source))
         .collect()
 }
 
-/// Reads a CloudTrail record of a mutating call; errors name the missing field.
+/// Reads a CloudTrail record of a mutating call; errors name the missing field. A data event is Ok(None): not
+/// an infrastructure change.
 pub fn write_event_from_cloudtrail(
     record: &serde_json::Value,
     rules: &IdentityRules,
-) -> Result<WriteEvent, String> {
+) -> Result<Option<WriteEvent>, String> {
+    if crate::model::is_data_event(
+        record
+            .get("managementEvent")
+            .and_then(serde_json::Value::as_bool),
+        record
+            .get("eventCategory")
+            .and_then(serde_json::Value::as_str),
+    ) {
+        return Ok(None);
+    }
     let text = |field: &str| -> Result<String, String> {
         record
             .get(field)
@@ -184,7 +197,7 @@ pub fn write_event_from_cloudtrail(
     let source = text("eventSource").map_err(with_id)?;
     let (resources, request_parameters) =
         crate::model::call_details(&source, record.get("requestParameters"));
-    Ok(WriteEvent {
+    Ok(Some(WriteEvent {
         account_id: text("recipientAccountId").map_err(with_id)?,
         region: text("awsRegion").map_err(with_id)?,
         resources,
@@ -201,7 +214,7 @@ pub fn write_event_from_cloudtrail(
         event_id,
         event_time,
         origin: EventOrigin::LookupEvents,
-    })
+    }))
 }
 
 /// LookupEvents for one attribute over the part of the period LookupEvents can see, paginated. Records that
@@ -298,4 +311,47 @@ async fn lookup<T>(
         log.ok(step, Some(region), events.len());
     }
     events
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(extra: serde_json::Value) -> serde_json::Value {
+        let mut r = serde_json::json!({
+            "eventVersion": "1.08", "eventID": "e1", "eventTime": "2026-11-10T10:00:00Z",
+            "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::444444444444:user/mallory",
+                "accountId": "444444444444", "userName": "mallory"},
+            "eventSource": "s3.amazonaws.com", "eventName": "PutObject", "awsRegion": "us-east-1",
+            "readOnly": false, "eventType": "AwsApiCall", "recipientAccountId": "444444444444",
+            "requestParameters": {"bucketName": "data", "key": "k"}
+        });
+        if let (Some(obj), Some(more)) = (r.as_object_mut(), extra.as_object()) {
+            obj.extend(more.clone());
+        }
+        r
+    }
+
+    #[test]
+    fn data_events_are_not_infrastructure_changes() {
+        let rules = IdentityRules::default();
+        let data = record(serde_json::json!({"managementEvent": false, "eventCategory": "Data"}));
+        assert!(write_event_from_cloudtrail(&data, &rules)
+            .expect("readable")
+            .is_none());
+        let data = record(serde_json::json!({"eventCategory": "Data"}));
+        assert!(write_event_from_cloudtrail(&data, &rules)
+            .expect("readable")
+            .is_none());
+        let mut management =
+            record(serde_json::json!({"managementEvent": true, "eventCategory": "Management"}));
+        management["eventName"] = "PutBucketPolicy".into();
+        assert!(write_event_from_cloudtrail(&management, &rules)
+            .expect("readable")
+            .is_some());
+        // A damaged management record is reported, never dropped.
+        let mut damaged = record(serde_json::json!({"managementEvent": true}));
+        damaged.as_object_mut().map(|o| o.remove("eventTime"));
+        assert!(write_event_from_cloudtrail(&damaged, &rules).is_err());
+    }
 }

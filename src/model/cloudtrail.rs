@@ -36,6 +36,11 @@ pub struct SessionIssuer {
 }
 
 /// CloudTrail's `userIdentity`, with the fields identity normalisation needs. `raw` keeps the original.
+///
+/// `kind` is the record's `type`, except that a `userIdentity` without `type` but with `invokedBy` is
+/// `AWSService`: that is how CloudTrail records AWS service events (`eventType: AwsServiceEvent`, e.g. KMS's
+/// automatic key rotation: `{"accountId": ..., "invokedBy": "AWS Internal"}`), which an AWS service made, not a
+/// person with no name.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UserIdentity {
     pub kind: String,
@@ -67,8 +72,14 @@ impl UserIdentity {
         let source_identity =
             s(ctx.and_then(|c| c.get("sourceIdentity"))).or_else(|| s(raw.get("sourceIdentity")));
         let on_behalf_of = raw.get("onBehalfOf");
+        let invoked_by = s(raw.get("invokedBy"));
+        let kind = match s(raw.get("type")) {
+            Some(kind) => kind,
+            None if invoked_by.is_some() => "AWSService".to_owned(),
+            None => String::new(),
+        };
         UserIdentity {
-            kind: s(raw.get("type")).unwrap_or_default(),
+            kind,
             arn: s(raw.get("arn")),
             account_id: s(raw.get("accountId")),
             principal_id: s(raw.get("principalId")),
@@ -78,7 +89,7 @@ impl UserIdentity {
             source_identity,
             on_behalf_of_user_id: s(on_behalf_of.and_then(|o| o.get("userId"))),
             on_behalf_of_identity_store: s(on_behalf_of.and_then(|o| o.get("identityStoreArn"))),
-            invoked_by: s(raw.get("invokedBy")),
+            invoked_by,
             raw: raw.clone(),
         }
     }
@@ -316,6 +327,22 @@ mod tests {
         assert!(
             err.contains("12345678-123a") && err.contains("stageName"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn a_service_event_without_type_is_an_aws_service() {
+        // AWS's documented AwsServiceEvent (KMS automatic key rotation).
+        let service = UserIdentity::from_cloudtrail(&serde_json::json!({
+            "accountId": "111122223333", "invokedBy": "AWS Internal"
+        }));
+        assert_eq!(service.kind, "AWSService");
+        assert_eq!(service.invoked_by.as_deref(), Some("AWS Internal"));
+        let untyped =
+            UserIdentity::from_cloudtrail(&serde_json::json!({"accountId": "111122223333"}));
+        assert_eq!(
+            untyped.kind, "",
+            "no invokedBy: nothing says it was a service"
         );
     }
 

@@ -40,6 +40,6 @@ pub use snapshot::{
     OLDEST_READABLE_SCHEMA, SCHEMA_VERSION,
 };
 pub use trail::{
-    call_details, DigestChain, IntegrityIssue, IntegrityIssueKind, IntegrityReport, TimeSpan,
-    TrailArchiveScan, TrailPublicKey, UnreadableEvidence, UnreadableKind, WriteEvent,
+    call_details, is_data_event, DigestChain, IntegrityIssue, IntegrityIssueKind, IntegrityReport,
+    TimeSpan, TrailArchiveScan, TrailPublicKey, UnreadableEvidence, UnreadableKind, WriteEvent,
 };

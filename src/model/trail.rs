@@ -38,6 +38,13 @@ pub struct WriteEvent {
     pub request_parameters: Option<serde_json::Value>,
 }
 
+/// Whether a CloudTrail record is a data event (`managementEvent: false`, `eventCategory: Data`): an operation
+/// on the data in a resource (an S3 object written, a function invoked), not a change to the infrastructure.
+/// A record that says neither is a management event (LookupEvents returns only those).
+pub fn is_data_event(management_event: Option<bool>, category: Option<&str>) -> bool {
+    management_event == Some(false) || category.is_some_and(|c| c.eq_ignore_ascii_case("Data"))
+}
+
 /// The resources a mutating call names, and its request parameters when a check needs them whole (CodePipeline
 /// calls). Pure: reads CloudTrail's `requestParameters` only.
 pub fn call_details(

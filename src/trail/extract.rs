@@ -160,6 +160,10 @@ struct Head<'a> {
     account: Option<Cow<'a, str>>,
     #[serde(rename = "readOnly", default)]
     read_only: Option<bool>,
+    #[serde(rename = "managementEvent", default)]
+    management_event: Option<bool>,
+    #[serde(rename = "eventCategory", borrow, default)]
+    event_category: Option<Cow<'a, str>>,
     #[serde(rename = "errorCode", borrow, default)]
     error_code: Option<Cow<'a, str>>,
     #[serde(rename = "userIdentity", borrow, default)]
@@ -307,6 +311,10 @@ fn record(raw: &RawValue, opts: &ExtractOptions<'_>) -> Result<Option<Extracted>
     if is_approval || !opts.selection.writes() || !is_mutating(head.read_only, source, name) {
         return Ok(None);
     }
+    // A data event (an object written, a function invoked) is not a change to the infrastructure.
+    if crate::model::is_data_event(head.management_event, head.event_category.as_deref()) {
+        return Ok(None);
+    }
     let text = |v: &Option<Cow<'_, str>>, field: &str| {
         v.as_deref()
             .map(str::to_owned)
@@ -451,6 +459,44 @@ mod tests {
         assert_eq!(approvals.events.len(), 1);
         let writes = run(records, Selection::Writes);
         assert_eq!(writes.events.len(), 2);
+    }
+
+    #[test]
+    fn data_events_are_not_infrastructure_changes_and_service_events_are_services() {
+        let mut put_object = rec("d1", "PutObject", Some(false));
+        put_object["eventSource"] = "s3.amazonaws.com".into();
+        put_object["managementEvent"] = false.into();
+        put_object["eventCategory"] = "Data".into();
+        let mut invoke = rec("d2", "Invoke", Some(false));
+        invoke["eventSource"] = "lambda.amazonaws.com".into();
+        invoke["eventCategory"] = "Data".into();
+        // AWS's documented AwsServiceEvent (KMS automatic key rotation).
+        let rotate = serde_json::json!({
+            "eventVersion": "1.08",
+            "userIdentity": {"accountId": "111111111111", "invokedBy": "AWS Internal"},
+            "eventTime": "2026-03-04T10:00:00Z", "eventSource": "kms.amazonaws.com", "eventName": "RotateKey",
+            "awsRegion": "us-east-1", "sourceIPAddress": "AWS Internal", "userAgent": "AWS Internal",
+            "requestParameters": null, "responseElements": null, "eventID": "k1", "readOnly": false,
+            "resources": [{"accountId": "111111111111", "type": "AWS::KMS::Key",
+                "ARN": "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"}],
+            "eventType": "AwsServiceEvent", "recipientAccountId": "111111111111",
+            "serviceEventDetails": {"rotationType": "AUTOMATIC", "keyId": "1234abcd-12ab-34cd-56ef-1234567890ab"},
+            "eventCategory": "Management"
+        });
+        let out = run(
+            vec![
+                put_object,
+                invoke,
+                rotate,
+                rec("w1", "CreateUser", Some(false)),
+            ],
+            Selection::Writes,
+        );
+        assert!(out.unreadable.is_empty(), "{:?}", out.unreadable);
+        let ids: Vec<&str> = out.events.iter().map(|e| e.event_id.as_str()).collect();
+        assert_eq!(ids, vec!["k1", "w1"]);
+        assert_eq!(out.events[0].identity.kind, "AWSService");
+        assert_eq!(out.events[0].person, "service:AWS Internal");
     }
 
     #[test]

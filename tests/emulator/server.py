@@ -45,6 +45,8 @@ Extensions (tests/emulator/ext/, loaded before the first request):
                    policies, boundary) into the target accounts; sign-in and
                    the access portal's GetRoleCredentials with its events
   s3fix.py         GetBucketVersioning with AWS's root element
+  kms.py           automatic key rotation by the clock, recorded as the
+                   AwsServiceEvent RotateKey (userIdentity accountId + invokedBy)
   identity.py      access key -> IAM user / assumed-role session / root
   clock.py         settable clock for event/execution times and trail files
   faults.py        injected throttling, 5xx bursts, connection resets, slow
@@ -147,7 +149,7 @@ if HERE not in sys.path:
 
 def control_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
     """The /_emulator/* control endpoints."""
-    from ext import clock, cloudtrail, codepipeline, faults, identity_center, organizations, sts
+    from ext import clock, cloudtrail, codepipeline, faults, identity_center, kms, organizations, sts
 
     path = environ.get("PATH_INFO", "")
     method = environ.get("REQUEST_METHOD", "GET")
@@ -190,6 +192,7 @@ def control_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
             else:
                 return reply("400 Bad Request", {"error": "give 'now' or 'reset'"})
             codepipeline.tick_all()  # approval/rule timeouts and deployment windows follow the clock
+            kms.tick()  # automatic key rotations that came due (AWS service events)
         return reply("200 OK", {"now": clock.iso_z(clock.now())})
     if path == "/_emulator/accounts" and method == "POST":
         try:

@@ -373,3 +373,63 @@ fn arns_recorded_by_codepipeline_are_people_too() {
         "arn:aws:iam::111111111111:role/Deployer"
     );
 }
+
+#[test]
+fn service_events_and_service_linked_role_sessions_are_aws_services_not_people() {
+    let rules = IdentityRules::default();
+    let directory = Directory::rules_only(&rules);
+    // AWS's documented AwsServiceEvent identity (KMS automatic rotation): accountId and invokedBy only.
+    let event = UserIdentity::from_cloudtrail(
+        &serde_json::json!({"accountId": "111111111111", "invokedBy": "AWS Internal"}),
+    );
+    let person = directory.person_of(&event);
+    assert_eq!(person.key, "service:AWS Internal");
+    assert_eq!(person.service.as_deref(), Some("AWS Internal"));
+    // A session of a service-linked role, as the service's own call.
+    let slr = assumed_in(
+        "111111111111",
+        "AWSServiceRoleForAutoScaling",
+        "/aws-service-role/autoscaling.amazonaws.com/",
+        "AutoScaling",
+        serde_json::json!({"invokedBy": "autoscaling.amazonaws.com"}),
+    );
+    let person = directory.person_of(&slr);
+    assert_eq!(person.key, "service:autoscaling.amazonaws.com");
+    assert!(person.is_service());
+    assert_eq!(
+        aws_service(&slr).as_deref(),
+        Some("autoscaling.amazonaws.com")
+    );
+    // Without invokedBy the role's path names the service.
+    let slr = assumed_in(
+        "111111111111",
+        "AWSServiceRoleForECS",
+        "/aws-service-role/ecs.amazonaws.com/",
+        "ecs",
+        serde_json::json!({}),
+    );
+    assert_eq!(directory.person_of(&slr).key, "service:ecs.amazonaws.com");
+    // A role of the same name elsewhere is a customer role, and invokedBy on an ordinary role session (a call a
+    // service forwarded) does not make it a service.
+    let lookalike = assumed(
+        "AWSServiceRoleForAutoScaling",
+        "s",
+        serde_json::json!({"invokedBy": "cloudformation.amazonaws.com"}),
+    );
+    assert!(aws_service(&lookalike).is_none());
+    assert!(!directory.person_of(&lookalike).is_service());
+}
+
+#[test]
+fn an_identity_that_names_nobody_is_never_an_empty_named_person() {
+    let rules = IdentityRules::default();
+    let directory = Directory::rules_only(&rules);
+    let person = directory.person_of(&UserIdentity::from_cloudtrail(
+        &serde_json::json!({"accountId": "111111111111"}),
+    ));
+    assert!(
+        !person.key.is_empty() && !person.name.is_empty(),
+        "{person:?}"
+    );
+    assert!(!person.is_service());
+}

@@ -13,7 +13,7 @@ def install() -> None:
     global _INSTALLED
     if _INSTALLED:
         return
-    from . import cloudtrail, codepipeline, identity_center, organizations, s3fix, sts
+    from . import cloudtrail, codepipeline, identity_center, kms, organizations, s3fix, sts
 
     sts.install()
     codepipeline.install()
@@ -21,4 +21,5 @@ def install() -> None:
     s3fix.install()
     organizations.install()
     identity_center.install()
+    kms.install()
     _INSTALLED = True

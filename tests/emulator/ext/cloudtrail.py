@@ -22,7 +22,14 @@ from the PutApprovalResult events), so this module adds:
   trails (we do not model data-event selectors).  LookupEvents calls
   themselves are not recorded.  It also serves the control endpoints of
   server.py under ``/_emulator/``.
-* STS: every STS event is ``readOnly: true``.  AssumeRole gets CloudTrail's
+* ``readOnly`` comes from the access level of the call's IAM action in the
+  catalog the Rust code embeds (src/iam/catalog-actions.tsv: List/Read are
+  read-only, Write/Permissions management/Tagging are not; S3 operations are
+  looked up under the IAM action that authorises them), with a short list of
+  documented exceptions (STS role assumptions, KMS cryptographic operations:
+  Write in the catalog, ``readOnly: true`` in CloudTrail); an operation the
+  catalog does not know is a write.  ``is_read_only``.
+* STS: AssumeRole gets CloudTrail's
   shape (sts.shape_assume_role_event): responseElements credentials
   {accessKeyId, sessionToken, expiration} / assumedRoleUser /
   sourceIdentity, ``resources`` [the role]; a cross-account AssumeRole is
@@ -76,6 +83,7 @@ import gzip
 import hashlib
 import io
 import json
+import pathlib
 import random
 import re
 import string
@@ -100,7 +108,98 @@ TRAIL_BACKENDS: list[Any] = []
 _SEQ = [0]
 _LAST_RECORD = [0.0]
 
-_READ_ONLY_RE = re.compile(r"^(Get|List|Describe|Lookup|Head|Search|BatchGet|Query|Scan|Select|Check)")
+#: where the Rust code's IAM action catalog lives (``service:Action<TAB>level[...]``, src/iam/catalog.rs)
+_CATALOG_TSV = pathlib.Path(__file__).resolve().parents[3] / "src" / "iam" / "catalog-actions.tsv"
+_CATALOG: dict[str, str] = {}
+#: SigV4 signing names whose IAM action prefix differs
+_IAM_PREFIX_OF_SIGNING_NAME = {"monitoring": "cloudwatch"}
+#: S3 API operations authorised by an IAM action of another name (AWS's "Required permissions for Amazon S3
+#: API operations"); every other S3 operation has the IAM action of its own name
+_S3_ACTION_OF_OPERATION = {
+    "ListBuckets": "ListAllMyBuckets", "ListDirectoryBuckets": "ListAllMyDirectoryBuckets",
+    "HeadBucket": "ListBucket", "ListObjects": "ListBucket", "ListObjectsV2": "ListBucket",
+    "ListObjectVersions": "ListBucketVersions", "ListMultipartUploads": "ListBucketMultipartUploads",
+    "ListParts": "ListMultipartUploadParts", "HeadObject": "GetObject", "SelectObjectContent": "GetObject",
+    "CopyObject": "PutObject", "CreateMultipartUpload": "PutObject", "UploadPart": "PutObject",
+    "UploadPartCopy": "PutObject", "CompleteMultipartUpload": "PutObject", "DeleteObjects": "DeleteObject",
+    "GetBucketAccelerateConfiguration": "GetAccelerateConfiguration",
+    "PutBucketAccelerateConfiguration": "PutAccelerateConfiguration",
+    "GetBucketAnalyticsConfiguration": "GetAnalyticsConfiguration",
+    "ListBucketAnalyticsConfigurations": "GetAnalyticsConfiguration",
+    "PutBucketAnalyticsConfiguration": "PutAnalyticsConfiguration",
+    "DeleteBucketAnalyticsConfiguration": "PutAnalyticsConfiguration",
+    "GetBucketEncryption": "GetEncryptionConfiguration", "PutBucketEncryption": "PutEncryptionConfiguration",
+    "DeleteBucketEncryption": "PutEncryptionConfiguration",
+    "GetBucketIntelligentTieringConfiguration": "GetIntelligentTieringConfiguration",
+    "ListBucketIntelligentTieringConfigurations": "GetIntelligentTieringConfiguration",
+    "PutBucketIntelligentTieringConfiguration": "PutIntelligentTieringConfiguration",
+    "DeleteBucketIntelligentTieringConfiguration": "PutIntelligentTieringConfiguration",
+    "GetBucketInventoryConfiguration": "GetInventoryConfiguration",
+    "ListBucketInventoryConfigurations": "GetInventoryConfiguration",
+    "PutBucketInventoryConfiguration": "PutInventoryConfiguration",
+    "DeleteBucketInventoryConfiguration": "PutInventoryConfiguration",
+    "GetBucketLifecycle": "GetLifecycleConfiguration", "GetBucketLifecycleConfiguration": "GetLifecycleConfiguration",
+    "PutBucketLifecycle": "PutLifecycleConfiguration", "PutBucketLifecycleConfiguration": "PutLifecycleConfiguration",
+    "DeleteBucketLifecycle": "PutLifecycleConfiguration",
+    "GetBucketMetricsConfiguration": "GetMetricsConfiguration",
+    "ListBucketMetricsConfigurations": "GetMetricsConfiguration",
+    "PutBucketMetricsConfiguration": "PutMetricsConfiguration",
+    "DeleteBucketMetricsConfiguration": "PutMetricsConfiguration",
+    "GetBucketNotificationConfiguration": "GetBucketNotification",
+    "PutBucketNotificationConfiguration": "PutBucketNotification",
+    "GetBucketReplication": "GetReplicationConfiguration", "PutBucketReplication": "PutReplicationConfiguration",
+    "DeleteBucketReplication": "PutReplicationConfiguration",
+    "GetObjectLockConfiguration": "GetBucketObjectLockConfiguration",
+    "PutObjectLockConfiguration": "PutBucketObjectLockConfiguration",
+    "GetPublicAccessBlock": "GetBucketPublicAccessBlock", "PutPublicAccessBlock": "PutBucketPublicAccessBlock",
+    "DeletePublicAccessBlock": "PutBucketPublicAccessBlock",
+    "DeleteBucketCors": "PutBucketCORS", "DeleteBucketOwnershipControls": "PutBucketOwnershipControls",
+    "DeleteBucketTagging": "PutBucketTagging",
+}
+#: where CloudTrail's readOnly differs from the catalog's access level: STS's role assumptions and KMS's
+#: cryptographic operations are Write in the catalog, but CloudTrail records them ``readOnly: true`` (the IAM
+#: user guide's AssumeRole / AssumeRoleWithSAML / AssumeRoleWithWebIdentity samples, the KMS developer guide's
+#: Encrypt, Decrypt, GenerateDataKey, Sign, GenerateMac ... samples); KMS's ReEncrypt is authorised by
+#: kms:ReEncryptFrom/To
+_READ_ONLY_ALTHOUGH_WRITE = {
+    "sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity",
+    "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:GenerateDataKeyPair", "kms:GenerateDataKeyPairWithoutPlaintext", "kms:GenerateRandom", "kms:GenerateMac",
+    "kms:VerifyMac", "kms:Sign", "kms:Verify",
+}
+
+
+def _catalog() -> dict[str, str]:
+    if not _CATALOG:
+        with open(_CATALOG_TSV, encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("#") or not line.strip():
+                    continue
+                fields = line.rstrip("\n").split("\t")
+                _CATALOG[fields[0].lower()] = fields[1]
+    return _CATALOG
+
+
+def iam_action_of(service: str, operation: str) -> str:
+    """The IAM action an API operation of a SigV4 signing name is authorised by."""
+    prefix = _IAM_PREFIX_OF_SIGNING_NAME.get(service, service)
+    if prefix == "s3":
+        operation = _S3_ACTION_OF_OPERATION.get(operation, operation)
+    return f"{prefix}:{operation}"
+
+
+def is_read_only(service: str, operation: str) -> bool:
+    """CloudTrail's ``readOnly`` of an operation, from the IAM catalog's access level.
+
+    List and Read are read-only; Write, Permissions management and Tagging are not
+    (so a Check*/Validate* call the catalog classes as Write is a write, as
+    CloudTrail records it).  ``_READ_ONLY_ALTHOUGH_WRITE`` lists where CloudTrail
+    differs from the access level.  An operation the catalog does not know
+    (newer than it) is taken as a write: never hide a change."""
+    if f"{service}:{operation}" in _READ_ONLY_ALTHOUGH_WRITE:
+        return True
+    level = _catalog().get(iam_action_of(service, operation).lower())
+    return level in ("L", "R")
 _S3_DATA_EXTRA = {
     "ListObjects", "ListObjectsV2", "ListObjectVersions", "CreateMultipartUpload",
     "UploadPart", "UploadPartCopy", "CompleteMultipartUpload", "AbortMultipartUpload",
@@ -370,8 +469,7 @@ def _record(environ: dict[str, Any], body: bytes, status: int,
     caller = identity.resolve(access_key, account)
     when = clock.now()
     recorded_region = event_region(service, region)
-    # every STS call is read-only in CloudTrail (AssumeRole included)
-    read_only = bool(_READ_ONLY_RE.match(action)) or service == "sts"
+    read_only = is_read_only(service, action)
     management = not (service == "s3" and ("Object" in action or action in _S3_DATA_EXTRA))
     error_code, error_message = _error_of(status, response_body)
 

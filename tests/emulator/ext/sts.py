@@ -20,7 +20,10 @@ It also adds the ``SourceIdentity`` parameter: it requires
 ``sts:SetSourceIdentity`` in the trust policy (as AWS does), is returned in the
 response, is stored with the session (identity.SESSIONS) and reported as
 ``sessionContext.sourceIdentity`` in later CloudTrail events.  A session that
-was itself created with a source identity passes it on (role chaining).
+was itself created with a source identity passes it on (role chaining): as on
+AWS, the target role's trust policy must then allow ``sts:SetSourceIdentity``
+too, whether or not the caller passes ``SourceIdentity`` again, otherwise the
+AssumeRole is AccessDenied.
 The caller's own identity policies are not evaluated.
 
 CloudTrail: ``shape_assume_role_event`` gives the recorder's AssumeRole event
@@ -267,7 +270,9 @@ def assume_role(self: TokenResponse) -> Any:
     context = {"sts:externalid": external_id, "sts:sourceidentity": effective_source}
     if not trust_allows(role.assume_role_policy_document, caller, "sts:AssumeRole", context):
         return _access_denied(self, denied)
-    if source_identity and not trust_allows(
+    # A session that carries a source identity passes it on to the role it assumes (role chaining), so the
+    # target's trust policy must allow sts:SetSourceIdentity even when the caller does not name it again.
+    if effective_source and not trust_allows(
         role.assume_role_policy_document, caller, "sts:SetSourceIdentity", context
     ):
         return _access_denied(
