@@ -14,6 +14,7 @@
 //! - [`declarations`]: pipeline declarations compared (what an update took away);
 //! - [`evidence`]: the ledger cut to an auditor's scope;
 //! - [`evidence_reach`]: who can destroy the evidence (buckets across accounts, KMS keys);
+//! - [`trail_selectors`]: which management events a trail's event selectors record;
 //! - [`trust`]: whether a role's trust policy admits a principal.
 //!
 //! Pure: no I/O, no AWS SDK types, and nothing from `report` or `checks` (the arrows point from them to here).
@@ -33,4 +34,5 @@ pub mod ledger;
 pub mod org_limits;
 pub mod reach;
 pub mod sessions;
+pub mod trail_selectors;
 pub mod trust;

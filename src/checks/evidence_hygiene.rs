@@ -1,5 +1,6 @@
-//! evidence-hygiene: the evidence itself must be trustworthy. Every CloudTrail trail of every account is
-//! multi-region, logging, and has log-file validation on; every configured evidence bucket (the trail archive and
+//! evidence-hygiene: the evidence itself must be trustworthy. Every CloudTrail trail of every account (its own
+//! and the organisation trail it sees) is multi-region, logging, has log-file validation on, and records every
+//! read and write management event (event selectors: a finding names what they leave out); every configured evidence bucket (the trail archive and
 //! the approval-record buckets, `Snapshot.trail_buckets` / `Snapshot.approval_record_buckets`) has versioning,
 //! default encryption, the whole public access block, and no bucket policy statement letting anyone but the
 //! deployment roles and AWS services delete objects or replace the policy. Object lock is preferred: its absence is
@@ -13,13 +14,14 @@ use wildmatch::WildMatch;
 
 use super::{Check, CheckContext, InputKind, ISO_CHANGE, NIST_CM3, PCI_CHANGE, SOC2_CHANGE};
 use crate::analysis::evidence_reach;
+use crate::analysis::trail_selectors;
 use crate::analysis::trust::statement_ref;
 use crate::iam::matching::action_matches;
 use crate::iam::policy::{ActionSpec, Effect, PrincipalSpec};
 use crate::iam::{Policy, Statement};
 use crate::model::{
-    AccountSnapshot, BucketRef, BucketSettings, Evidence, Finding, Setting, Severity, StepStatus,
-    Trail,
+    AccountSnapshot, BucketRef, BucketSettings, EventSelectors, Evidence, Finding, Setting,
+    Severity, StepStatus, Trail,
 };
 
 pub struct EvidenceHygiene;
@@ -39,7 +41,8 @@ impl Check for EvidenceHygiene {
         "Audit evidence is complete, tamper-evident and protected"
     }
     fn description(&self) -> &'static str {
-        "Every CloudTrail trail is multi-region, logging and validates its log files. The trail archive and the \
+        "Every CloudTrail trail is multi-region, logging, validates its log files and records all read and write \
+         management events (its event selectors exclude none). The trail archive and the \
          approval-record buckets have versioning, default encryption and the full public access block, and no \
          bucket policy lets anyone other than deployment roles and AWS services delete objects or replace the \
          policy. Object lock (write once, read many) is preferred and reported as information when absent."
@@ -286,8 +289,58 @@ impl EvidenceHygiene {
                     evidence(),
                 )),
             }
+            findings.extend(self.selector_finding(id, trail));
         }
         findings
+    }
+
+    /// The trail must record every read and write management event: what its event selectors leave out is
+    /// missing from the archive, and checks relying on the archive would pass over nothing.
+    fn selector_finding(&self, account: &str, trail: &Trail) -> Option<Finding> {
+        let Some(selectors) = &trail.event_selectors else {
+            return Some(self.finding(
+                Severity::Medium,
+                account,
+                &trail.arn,
+                None,
+                format!(
+                    "the event selectors of trail {} could not be read (GetEventSelectors), so it cannot be shown to \
+                     record every management event",
+                    trail.name
+                ),
+                vec![trail_evidence(trail)],
+            ));
+        };
+        let excluded = trail_selectors::exclusions(selectors);
+        if excluded.is_empty() {
+            return None;
+        }
+        let severity = if excluded.iter().any(|e| !e.read_only) {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
+        let what: Vec<String> = excluded.iter().map(|e| e.describe()).collect();
+        Some(self.finding(
+            severity,
+            account,
+            &trail.arn,
+            None,
+            format!(
+                "trail {} does not record every management event (read/write All): it leaves out {}, so its log \
+                 files hold no evidence of them",
+                trail.name,
+                what.join(", ")
+            ),
+            vec![
+                trail_evidence(trail),
+                Evidence::new(
+                    "event-selectors",
+                    format!("cloudtrail:GetEventSelectors({})", trail.arn),
+                    selectors_text(selectors),
+                ),
+            ],
+        ))
     }
 
     fn not_collected(&self, bucket: &BucketRef, role: &str) -> Finding {
@@ -462,6 +515,59 @@ fn trail_evidence(trail: &Trail) -> Evidence {
     )
 }
 
+/// The selectors in brief, e.g. `basic: ReadWriteType=WriteOnly IncludeManagementEvents=true`.
+fn selectors_text(selectors: &EventSelectors) -> String {
+    let basic = selectors.basic.iter().map(|s| {
+        let mut text = format!(
+            "basic: ReadWriteType={} IncludeManagementEvents={}",
+            s.read_write_type, s.include_management_events
+        );
+        if !s.exclude_management_event_sources.is_empty() {
+            text.push_str(&format!(
+                " ExcludeManagementEventSources={}",
+                s.exclude_management_event_sources.join(",")
+            ));
+        }
+        text
+    });
+    let advanced = selectors.advanced.iter().map(|s| {
+        let fields: Vec<String> = s
+            .field_selectors
+            .iter()
+            .map(|f| {
+                let ops = [
+                    ("Equals", &f.equals),
+                    ("StartsWith", &f.starts_with),
+                    ("EndsWith", &f.ends_with),
+                    ("NotEquals", &f.not_equals),
+                    ("NotStartsWith", &f.not_starts_with),
+                    ("NotEndsWith", &f.not_ends_with),
+                ];
+                let parts: Vec<String> = ops
+                    .iter()
+                    .filter(|(_, v)| !v.is_empty())
+                    .map(|(op, v)| format!("{} {op} {}", f.field, v.join("|")))
+                    .collect();
+                parts.join(" and ")
+            })
+            .collect();
+        format!(
+            "advanced{}: {}",
+            s.name
+                .as_deref()
+                .map(|n| format!(" {n:?}"))
+                .unwrap_or_default(),
+            fields.join(" and ")
+        )
+    });
+    let all: Vec<String> = basic.chain(advanced).collect();
+    if all.is_empty() {
+        "no selectors".to_owned()
+    } else {
+        all.join("; ")
+    }
+}
+
 /// `Allow` statements granting a destructive action, with each principal that is neither an AWS service nor a
 /// deployment role.
 fn destructive_grants<'p>(
@@ -565,6 +671,7 @@ mod tests {
             is_multi_region: true,
             log_file_validation: true,
             is_logging: Some(true),
+            event_selectors: Some(EventSelectors::all_management_events()),
             ..Trail::default()
         }
     }
@@ -643,6 +750,80 @@ mod tests {
         org.account().trails[0].is_logging = Some(false);
         let findings = org.run(&EvidenceHygiene);
         assert_eq!(findings.len(), 2, "{findings:#?}");
+    }
+
+    #[test]
+    fn a_trail_whose_selectors_leave_out_management_events_is_named_with_what_it_excludes() {
+        use crate::model::{AdvancedEventSelector, BasicEventSelector, FieldSelector};
+        let mut org = hygienic_org();
+        org.account().trails[0].event_selectors = Some(EventSelectors {
+            basic: vec![BasicEventSelector {
+                read_write_type: "ReadOnly".into(),
+                include_management_events: true,
+                exclude_management_event_sources: vec![],
+                data_resources: 0,
+            }],
+            advanced: vec![],
+        });
+        let findings = org.run(&EvidenceHygiene);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(findings[0].severity, Severity::High);
+        assert_eq!(findings[0].subject, good_trail().arn);
+        assert!(
+            findings[0]
+                .message
+                .contains("trail management-events does not record every management event")
+                && findings[0]
+                    .message
+                    .contains("leaves out write management events"),
+            "{}",
+            findings[0].message
+        );
+        assert!(findings[0].evidence[1]
+            .detail
+            .contains("ReadWriteType=ReadOnly"));
+
+        // Advanced selectors that drop KMS writes and every read.
+        org.account().trails[0].event_selectors = Some(EventSelectors {
+            basic: vec![],
+            advanced: vec![AdvancedEventSelector {
+                name: Some("writes without KMS".into()),
+                field_selectors: vec![
+                    FieldSelector {
+                        field: "eventCategory".into(),
+                        equals: vec!["Management".into()],
+                        ..FieldSelector::default()
+                    },
+                    FieldSelector {
+                        field: "readOnly".into(),
+                        equals: vec!["false".into()],
+                        ..FieldSelector::default()
+                    },
+                    FieldSelector {
+                        field: "eventSource".into(),
+                        not_equals: vec!["kms.amazonaws.com".into()],
+                        ..FieldSelector::default()
+                    },
+                ],
+            }],
+        });
+        let findings = org.run(&EvidenceHygiene);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert!(
+            findings[0].message.contains(
+                "leaves out write management events from kms.amazonaws.com, read management events"
+            ),
+            "{}",
+            findings[0].message
+        );
+
+        // Selectors that could not be read are said, never taken as "records everything".
+        org.account().trails[0].event_selectors = None;
+        let findings = org.run(&EvidenceHygiene);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert!(findings[0]
+            .message
+            .contains("could not be read (GetEventSelectors)"));
     }
 
     #[test]

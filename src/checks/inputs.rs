@@ -31,7 +31,7 @@ pub enum InputKind {
     Pipelines,
     /// The approval-record bucket's objects.
     ApprovalRecords,
-    /// Trail settings (`cloudtrail:DescribeTrails`, `GetTrailStatus`).
+    /// Trail settings (`cloudtrail:DescribeTrails`, `GetTrailStatus`, `GetEventSelectors`).
     Trails,
     /// The CloudTrail log archive: log files, digests, public keys.
     TrailArchive,
@@ -96,7 +96,9 @@ pub fn step_input_kind(step: &str) -> InputKind {
         "cloudtrail" if operation == "LookupEvents(AssumeRole)" => InputKind::RoleSessions,
         "cloudtrail" if name == "LookupEvents" => InputKind::WriteEvents,
         "cloudtrail"
-            if name.starts_with("DescribeTrails") || name.starts_with("GetTrailStatus") =>
+            if name.starts_with("DescribeTrails")
+                || name.starts_with("GetTrailStatus")
+                || name.starts_with("GetEventSelectors") =>
         {
             InputKind::Trails
         }
@@ -249,10 +251,15 @@ pub fn missing_inputs(check: &dyn Check, ctx: &CheckContext) -> Vec<MissingInput
             if kind != InputKind::AccountAccess && !reads.contains(&kind) {
                 continue;
             }
-            if covered_elsewhere(snapshot, account, step, kind) {
-                continue;
+            match covered_elsewhere(snapshot, account, step, kind) {
+                Cover::Covered => continue,
+                Cover::NotCovered => out.push(missing(account, kind, step)),
+                Cover::Excluded(why) => {
+                    let mut gap = missing(account, kind, step);
+                    gap.detail = format!("{}; {why}", gap.detail);
+                    out.push(gap);
+                }
             }
-            out.push(missing(account, kind, step));
         }
         if reads.contains(&InputKind::OrganizationPolicies) {
             for (gap_account, why) in ctx.access.org_policy_gaps() {
@@ -298,48 +305,147 @@ pub fn missing_inputs(check: &dyn Check, ctx: &CheckContext) -> Vec<MissingInput
     out
 }
 
-/// Whether what a partial step could not read was read another way: LookupEvents sees only 90 days, and a trail
-/// archive that was read completely (no unreadable file, no integrity issue) and whose valid digests cover every
-/// hour of the period for that account and region holds the rest of its events.
+/// Whether what a partial step could not read was read another way.
+enum Cover {
+    Covered,
+    NotCovered,
+    /// The archive covers the period in time, but the trails delivering it do not record these events (or
+    /// cannot be shown to): why.
+    Excluded(String),
+}
+
+/// The management events a kind of input is made of: (event source, None for every source; read-only).
+fn events_of(kind: InputKind) -> Option<(Option<&'static str>, bool)> {
+    match kind {
+        InputKind::ApprovalEvents => Some((Some("codepipeline.amazonaws.com"), false)),
+        InputKind::WriteEvents => Some((None, false)),
+        InputKind::RoleSessions => Some((Some("sts.amazonaws.com"), true)),
+        _ => None,
+    }
+}
+
+/// Why the trails that wrote `chain` into `bucket` do not (provably) record the events, or None when they do.
+/// A trail is known by its name (the digest files name it) and bucket; one not among the collected trails, or
+/// whose selectors were not read, cannot be shown to record anything.
+fn not_recorded_by(
+    snapshot: &Snapshot,
+    bucket: &str,
+    chain: &crate::model::DigestChain,
+    (source, read_only): (Option<&str>, bool),
+) -> Option<String> {
+    use crate::analysis::trail_selectors::{records, Recorded};
+    let mut trails: Vec<&crate::model::Trail> = snapshot
+        .accounts
+        .iter()
+        .flat_map(|a| &a.trails)
+        .filter(|t| t.name == chain.trail && t.s3_bucket.as_deref() == Some(bucket))
+        .collect();
+    trails.sort_by(|a, b| a.arn.cmp(&b.arn));
+    trails.dedup_by(|a, b| a.arn == b.arn);
+    let what = format!(
+        "{} management events{}",
+        if read_only { "read" } else { "write" },
+        source.map(|s| format!(" from {s}")).unwrap_or_default()
+    );
+    if trails.is_empty() {
+        return Some(format!(
+            "trail {} delivering to {bucket} is not among the collected trails, so it cannot be shown to record \
+             {what}",
+            chain.trail
+        ));
+    }
+    let reasons: Vec<String> = trails
+        .iter()
+        .filter_map(|t| match &t.event_selectors {
+            None => Some(format!(
+                "the event selectors of trail {} were not read, so it cannot be shown to record {what}",
+                t.arn
+            )),
+            Some(selectors) => match records(selectors, source, read_only) {
+                Recorded::Yes => None,
+                Recorded::No => Some(format!(
+                    "trail {}'s event selectors exclude {what}",
+                    t.arn
+                )),
+                Recorded::CannotTell => Some(format!(
+                    "trail {}'s event selectors cannot be shown to record {what}",
+                    t.arn
+                )),
+            },
+        })
+        .collect();
+    (!reasons.is_empty()).then(|| reasons.join("; "))
+}
+
+/// LookupEvents sees only 90 days; a trail archive that was read completely (no unreadable file, no integrity
+/// issue) and whose valid digests cover every hour of the period for that account and region holds the rest of
+/// its events, provided the trails that delivered those digests record these events (their event selectors).
 fn covered_elsewhere(
     snapshot: &Snapshot,
     account: &AccountSnapshot,
     step: &CollectionStep,
     kind: InputKind,
-) -> bool {
-    if step.status != StepStatus::Partial
-        || !matches!(
-            kind,
-            InputKind::ApprovalEvents | InputKind::WriteEvents | InputKind::RoleSessions
-        )
-    {
-        return false;
+) -> Cover {
+    if step.status != StepStatus::Partial {
+        return Cover::NotCovered;
     }
+    let Some(events) = events_of(kind) else {
+        return Cover::NotCovered;
+    };
     let Some(region) = &step.region else {
-        return false;
+        return Cover::NotCovered;
     };
     let wanted: std::collections::BTreeSet<(String, String)> =
         [(account.account_id.clone(), region.clone())].into();
-    snapshot.accounts.iter().any(|owner| {
-        owner.trail_archives.iter().any(|scan| {
+    let mut excluded = Vec::new();
+    for owner in &snapshot.accounts {
+        for scan in &owner.trail_archives {
             let bucket = super::trail_integrity::scan_bucket(scan);
             let read_ok = owner.steps.iter().any(|s| {
                 s.step == format!("s3:trail-archive({bucket})") && s.status == StepStatus::Ok
             });
-            read_ok
-                && scan.unreadable.is_empty()
-                && scan.integrity.as_ref().is_some_and(|report| {
-                    report.is_clean()
-                        && crate::trail::integrity::coverage_gaps(
-                            &report.chains,
-                            &wanted,
-                            &snapshot.period,
-                            snapshot.collected_at,
-                        )
-                        .is_empty()
-                })
-        })
-    })
+            let Some(report) = scan.integrity.as_ref() else {
+                continue;
+            };
+            if !read_ok || !scan.unreadable.is_empty() || !report.is_clean() {
+                continue;
+            }
+            let gaps = |chains: &[crate::model::DigestChain]| {
+                crate::trail::integrity::coverage_gaps(
+                    chains,
+                    &wanted,
+                    &snapshot.period,
+                    snapshot.collected_at,
+                )
+            };
+            if !gaps(&report.chains).is_empty() {
+                continue;
+            }
+            let mut recording = Vec::new();
+            for chain in &report.chains {
+                if chain.account_id != account.account_id || chain.region != *region {
+                    continue;
+                }
+                match not_recorded_by(snapshot, bucket, chain, events) {
+                    None => recording.push(chain.clone()),
+                    Some(why) => excluded.push(format!("archive {bucket}: {why}")),
+                }
+            }
+            if gaps(&recording).is_empty() {
+                return Cover::Covered;
+            }
+        }
+    }
+    if excluded.is_empty() {
+        Cover::NotCovered
+    } else {
+        excluded.sort();
+        excluded.dedup();
+        Cover::Excluded(format!(
+            "the trail archive does not hold them: {}",
+            excluded.join("; ")
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -385,6 +491,145 @@ mod tests {
         }
     }
 
+    /// An account whose LookupEvents reads were partial (the period is older than 90 days) and whose trail `t`
+    /// delivers a clean archive covering the whole period, with `selectors` as the trail's event selectors.
+    fn archived(selectors: Option<crate::model::EventSelectors>) -> crate::checks::testkit::Org {
+        use crate::checks::testkit::ACCOUNT;
+        use crate::model::{DigestChain, IntegrityReport, TimeSpan, Trail, TrailArchiveScan};
+        use chrono::TimeZone;
+        let at = |d: u32| {
+            chrono::Utc
+                .with_ymd_and_hms(2026, 3, d, 0, 0, 0)
+                .single()
+                .expect("time")
+        };
+        let mut org = crate::checks::testkit::Org::two_person_pipeline();
+        org.snapshot.period = crate::model::Period {
+            since: at(1),
+            until: at(3),
+        };
+        org.snapshot.collected_at = at(5);
+        let account = org.account();
+        account.trails.push(Trail {
+            name: "t".into(),
+            arn: format!("arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/t"),
+            home_region: "us-east-1".into(),
+            s3_bucket: Some("archive".into()),
+            is_multi_region: true,
+            log_file_validation: true,
+            is_logging: Some(true),
+            event_selectors: selectors,
+            ..Trail::default()
+        });
+        for (step, status) in [
+            ("sts:AssumeRole", StepStatus::Ok),
+            ("s3:trail-archive(archive)", StepStatus::Ok),
+            (
+                "cloudtrail:LookupEvents(ReadOnly=false)",
+                StepStatus::Partial,
+            ),
+            (
+                "cloudtrail:LookupEvents(PutApprovalResult)",
+                StepStatus::Partial,
+            ),
+            ("cloudtrail:LookupEvents(AssumeRole)", StepStatus::Partial),
+        ] {
+            account.steps.push(CollectionStep {
+                step: step.into(),
+                region: step
+                    .contains("LookupEvents")
+                    .then(|| "us-east-1".to_owned()),
+                status,
+                items: 0,
+                error: (status == StepStatus::Partial)
+                    .then(|| "LookupEvents covers only the last 90 days".to_owned()),
+            });
+        }
+        account.trail_archives.push(TrailArchiveScan {
+            source: "s3://archive/".into(),
+            integrity: Some(IntegrityReport {
+                chains: vec![DigestChain {
+                    root: format!("AWSLogs/{ACCOUNT}/"),
+                    account_id: ACCOUNT.into(),
+                    region: "us-east-1".into(),
+                    trail: "t".into(),
+                    digests: 48,
+                    spans: vec![TimeSpan {
+                        from: at(1) - chrono::Duration::hours(1),
+                        until: at(4),
+                    }],
+                }],
+                ..IntegrityReport::default()
+            }),
+            ..TrailArchiveScan::default()
+        });
+        org
+    }
+
+    /// The kinds of event input (approval, write, role-session events) missing for the testkit's account.
+    fn missing_event_kinds(org: &crate::checks::testkit::Org) -> Vec<(InputKind, String)> {
+        let access = crate::analysis::access::AccessModel::new(&org.snapshot, &org.rules);
+        let ctx = CheckContext::new(&org.snapshot, &org.rules, &access);
+        let mut out: Vec<(InputKind, String)> = crate::checks::all()
+            .iter()
+            .flat_map(|c| missing_inputs(c.as_ref(), &ctx))
+            .filter(|m| {
+                matches!(
+                    m.kind,
+                    InputKind::ApprovalEvents | InputKind::WriteEvents | InputKind::RoleSessions
+                )
+            })
+            .map(|m| (m.kind, m.detail))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    #[test]
+    fn an_archive_covers_lookup_events_only_for_the_events_its_trail_records() {
+        use crate::model::{BasicEventSelector, EventSelectors};
+        let all = archived(Some(EventSelectors::all_management_events()));
+        assert_eq!(missing_event_kinds(&all), vec![]);
+
+        let selector = |rw: &str, include: bool| EventSelectors {
+            basic: vec![BasicEventSelector {
+                read_write_type: rw.into(),
+                include_management_events: include,
+                exclude_management_event_sources: vec![],
+                data_resources: 0,
+            }],
+            advanced: vec![],
+        };
+        // WriteOnly: approvals and writes are in the archive, AssumeRole (a read event) is not.
+        let writes = missing_event_kinds(&archived(Some(selector("WriteOnly", true))));
+        assert_eq!(writes.len(), 1, "{writes:?}");
+        assert_eq!(writes[0].0, InputKind::RoleSessions);
+        assert!(
+            writes[0].1.contains(
+                "trail/t's event selectors exclude read management events from sts.amazonaws.com"
+            ),
+            "{writes:?}"
+        );
+        // ReadOnly: the writes and approvals are missing.
+        let reads = missing_event_kinds(&archived(Some(selector("ReadOnly", true))));
+        let kinds: Vec<InputKind> = reads.iter().map(|(k, _)| *k).collect();
+        assert_eq!(
+            kinds,
+            vec![InputKind::ApprovalEvents, InputKind::WriteEvents],
+            "{reads:?}"
+        );
+        assert!(reads[0].1.contains("from codepipeline.amazonaws.com"));
+        // No management events at all, or selectors that were not read: nothing is covered.
+        assert_eq!(
+            missing_event_kinds(&archived(Some(selector("All", false)))).len(),
+            3
+        );
+        let unread = missing_event_kinds(&archived(None));
+        assert_eq!(unread.len(), 3, "{unread:?}");
+        assert!(unread[0].1.contains("were not read"), "{unread:?}");
+    }
+
     #[test]
     fn every_collection_step_maps_to_its_kind_and_unknown_steps_to_every_check() {
         for (step, kind) in [
@@ -402,6 +647,7 @@ mod tests {
                 InputKind::WriteEvents,
             ),
             ("cloudtrail:DescribeTrails", InputKind::Trails),
+            ("cloudtrail:GetEventSelectors", InputKind::Trails),
             (
                 "cloudtrail:DescribeTrails+GetTrailStatus",
                 InputKind::Trails,

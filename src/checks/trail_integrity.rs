@@ -357,6 +357,7 @@ mod tests {
             is_organization: false,
             log_file_validation: true,
             is_logging: Some(true),
+            event_selectors: Some(crate::model::EventSelectors::all_management_events()),
         });
         account.steps.push(CollectionStep {
             step: format!("s3:trail-archive({BUCKET})"),

@@ -1,4 +1,5 @@
-//! CloudTrail collection: the trails of each region and the `PutApprovalResult` events of the audit period via
+//! CloudTrail collection: the trails of each region (shadow and organisation trails included, with their status
+//! and event selectors) and the `PutApprovalResult` events of the audit period via
 //! `LookupEvents` (paginated, filtered by event name).
 //!
 //! Read-only calls only. LookupEvents reaches back 90 days; older periods are marked partial, pointing at the
@@ -10,18 +11,28 @@ use chrono::Utc;
 use super::session::{error_text, AccountClients};
 use super::{to_smithy, StepLog};
 use crate::model::{
-    ApprovalEvent, EventOrigin, Period, RoleSession, Trail, UserIdentity, WriteEvent,
+    AdvancedEventSelector, ApprovalEvent, BasicEventSelector, EventOrigin, EventSelectors,
+    FieldSelector, Period, RoleSession, Trail, UserIdentity, WriteEvent,
 };
 use crate::rules::IdentityRules;
 
 /// How far back LookupEvents can see.
 pub const LOOKUP_EVENTS_DAYS: i64 = 90;
 
-pub async fn trails(clients: &AccountClients, region: &str, log: &mut StepLog) -> Vec<Trail> {
+/// The trails that record this account's events in `region`: its own, its multi-region trails of other regions
+/// and its organisation's trail (shadow trails: a member account sees the organisation trail only that way),
+/// with their status and event selectors read by full ARN (which works for another region's or the management
+/// account's trail). Trails in `known` (read in an earlier region) are not read again.
+pub async fn trails(
+    clients: &AccountClients,
+    region: &str,
+    known: &[String],
+    log: &mut StepLog,
+) -> Vec<Trail> {
     let client = clients.cloudtrail(region);
     let described = match client
         .describe_trails()
-        .include_shadow_trails(false)
+        .include_shadow_trails(true)
         .send()
         .await
     {
@@ -33,12 +44,29 @@ pub async fn trails(clients: &AccountClients, region: &str, log: &mut StepLog) -
     };
     let mut trails = Vec::new();
     let mut errors = Vec::new();
+    let mut selector_errors = Vec::new();
     for t in described.trail_list() {
-        let arn = t.trail_arn().unwrap_or_default().to_owned();
+        let Some(arn) = t.trail_arn().filter(|a| !a.is_empty()).map(str::to_owned) else {
+            errors.push(format!(
+                "trail {} has no TrailARN",
+                t.name().unwrap_or("(no name)")
+            ));
+            continue;
+        };
+        if known.contains(&arn) || trails.iter().any(|k: &Trail| k.arn == arn) {
+            continue;
+        }
         let is_logging = match client.get_trail_status().name(&arn).send().await {
             Ok(status) => status.is_logging(),
             Err(e) => {
                 errors.push(format!("GetTrailStatus {arn}: {}", error_text(&e)));
+                None
+            }
+        };
+        let event_selectors = match client.get_event_selectors().trail_name(&arn).send().await {
+            Ok(out) => Some(event_selectors(&out)),
+            Err(e) => {
+                selector_errors.push(format!("{arn}: {}", error_text(&e)));
                 None
             }
         };
@@ -52,6 +80,7 @@ pub async fn trails(clients: &AccountClients, region: &str, log: &mut StepLog) -
             is_organization: t.is_organization_trail().unwrap_or(false),
             log_file_validation: t.log_file_validation_enabled().unwrap_or(false),
             is_logging,
+            event_selectors,
         });
     }
     if errors.is_empty() {
@@ -67,7 +96,60 @@ pub async fn trails(clients: &AccountClients, region: &str, log: &mut StepLog) -
             errors.join("; "),
         );
     }
+    // A trail whose selectors could not be read is a failed step, never "records everything".
+    if selector_errors.is_empty() {
+        log.ok("cloudtrail:GetEventSelectors", Some(region), trails.len());
+    } else {
+        log.failed(
+            "cloudtrail:GetEventSelectors",
+            Some(region),
+            selector_errors.join("; "),
+        );
+    }
     trails
+}
+
+/// The snapshot's form of a GetEventSelectors answer. Absent fields take AWS's defaults (`ReadWriteType` All,
+/// `IncludeManagementEvents` true).
+fn event_selectors(
+    out: &aws_sdk_cloudtrail::operation::get_event_selectors::GetEventSelectorsOutput,
+) -> EventSelectors {
+    let list = |v: &[String]| v.to_vec();
+    EventSelectors {
+        basic: out
+            .event_selectors()
+            .iter()
+            .map(|s| BasicEventSelector {
+                read_write_type: s
+                    .read_write_type()
+                    .map(|t| t.as_str().to_owned())
+                    .unwrap_or_else(|| "All".to_owned()),
+                include_management_events: s.include_management_events().unwrap_or(true),
+                exclude_management_event_sources: list(s.exclude_management_event_sources()),
+                data_resources: s.data_resources().len(),
+            })
+            .collect(),
+        advanced: out
+            .advanced_event_selectors()
+            .iter()
+            .map(|s| AdvancedEventSelector {
+                name: s.name().filter(|n| !n.is_empty()).map(str::to_owned),
+                field_selectors: s
+                    .field_selectors()
+                    .iter()
+                    .map(|f| FieldSelector {
+                        field: f.field().to_owned(),
+                        equals: list(f.equals()),
+                        starts_with: list(f.starts_with()),
+                        ends_with: list(f.ends_with()),
+                        not_equals: list(f.not_equals()),
+                        not_starts_with: list(f.not_starts_with()),
+                        not_ends_with: list(f.not_ends_with()),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
 }
 
 pub async fn approval_events(

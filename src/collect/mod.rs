@@ -356,7 +356,8 @@ async fn collect_account(
     tracing::info!(account = %account.id, name = %account.name, "collecting");
     snapshot.iam = iam::collect(&clients, &mut log).await;
     for region in &config.regions {
-        let trails = cloudtrail::trails(&clients, region, &mut log).await;
+        let known: Vec<String> = snapshot.trails.iter().map(|t| t.arn.clone()).collect();
+        let trails = cloudtrail::trails(&clients, region, &known, &mut log).await;
         for t in trails {
             if !snapshot.trails.iter().any(|known| known.arn == t.arn) {
                 snapshot.trails.push(t);

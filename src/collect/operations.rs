@@ -112,6 +112,12 @@ pub const OPERATIONS: &[Operation] = &[
     ),
     op(
         "CloudTrail",
+        "GetEventSelectors",
+        "cloudtrail:GetEventSelectors",
+        "which management events each trail records",
+    ),
+    op(
+        "CloudTrail",
         "LookupEvents",
         "cloudtrail:LookupEvents",
         "approvals, mutating events and AssumeRole calls of 90 days",

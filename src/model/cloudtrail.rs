@@ -14,6 +14,73 @@ pub struct Trail {
     pub is_organization: bool,
     pub log_file_validation: bool,
     pub is_logging: Option<bool>,
+    /// What the trail records (`GetEventSelectors`); None when the selectors were not read (a failed step, or
+    /// a snapshot from before they were collected): then nothing may be assumed about what the trail holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_selectors: Option<EventSelectors>,
+}
+
+/// A trail's event selectors as `GetEventSelectors` returns them: basic or advanced (a trail has one kind).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventSelectors {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub basic: Vec<BasicEventSelector>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub advanced: Vec<AdvancedEventSelector>,
+}
+
+impl EventSelectors {
+    /// What AWS gives a trail created without selectors: every read and write management event.
+    pub fn all_management_events() -> EventSelectors {
+        EventSelectors {
+            basic: vec![BasicEventSelector {
+                read_write_type: "All".to_owned(),
+                include_management_events: true,
+                exclude_management_event_sources: Vec::new(),
+                data_resources: 0,
+            }],
+            advanced: Vec::new(),
+        }
+    }
+}
+
+/// A basic event selector. Data resources are counted only: they select data events, which no check reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BasicEventSelector {
+    /// `All`, `ReadOnly` or `WriteOnly` (as AWS spells it; an unknown value is kept and judged "cannot tell").
+    pub read_write_type: String,
+    pub include_management_events: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude_management_event_sources: Vec<String>,
+    #[serde(default)]
+    pub data_resources: usize,
+}
+
+/// An advanced event selector: an event matches when every field selector matches it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdvancedEventSelector {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub field_selectors: Vec<FieldSelector>,
+}
+
+/// One field condition of an advanced selector (values within an operator are alternatives; operators are all
+/// required).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldSelector {
+    pub field: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub equals: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub starts_with: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ends_with: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_equals: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_starts_with: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_ends_with: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -17,7 +17,10 @@ mod trail;
 pub use bucket::{
     BucketSettings, EncryptionRule, KmsKey, ObjectLock, PublicAccessBlock, Setting, Versioning,
 };
-pub use cloudtrail::{ApprovalEvent, EventOrigin, RoleSession, SessionIssuer, Trail, UserIdentity};
+pub use cloudtrail::{
+    AdvancedEventSelector, ApprovalEvent, BasicEventSelector, EventOrigin, EventSelectors,
+    FieldSelector, RoleSession, SessionIssuer, Trail, UserIdentity,
+};
 pub use finding::{Evidence, Finding, Severity, WaiverNote};
 pub use iam::{
     AccessKey, IamGroup, IamRole, IamSnapshot, IamUser, IdentityProvider, InlinePolicy,

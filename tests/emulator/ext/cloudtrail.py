@@ -50,6 +50,22 @@ from the PutApprovalResult events), so this module adds:
   through moto's S3 backend (the bucket may belong to another account).
   Organisation trails of a management account also deliver the events of the
   organisation's member accounts under ``AWSLogs/<org-id>/<account>/``.
+  Delivery honours the trail's event selectors as CloudTrail does (LookupEvents
+  does not): a new trail logs every read and write management event; basic
+  selectors (ReadWriteType, IncludeManagementEvents,
+  ExcludeManagementEventSources) and advanced selectors (eventCategory,
+  readOnly, eventSource NotEquals for management events) narrow that.
+* Event selectors: PutEventSelectors validates as CloudTrail does
+  (InvalidEventSelectorsException for values or fields a trail's management
+  selectors do not allow; InvalidParameterCombinationException for basic and
+  advanced together; only kms/rdsdata can be excluded) and replaces the
+  selectors; GetEventSelectors answers the default selector for a new trail.
+* Shadow trails: DescribeTrails returns the caller's trails of the region and,
+  with includeShadowTrails (default true), its multi-region trails of other
+  regions and the organisation trails of its organisation (with the
+  management account's ARN).  GetTrailStatus and GetEventSelectors take a
+  name (the caller's trail in this region) or the ARN of any trail the caller
+  can see, an organisation trail from a member account included.
   Delivery happens when the emulator has been idle for ~2 s, on
   ``POST /_emulator/flush-trails`` and before the clock is changed.
 * Log-file validation: for every trail with ``EnableLogFileValidation``,
@@ -94,6 +110,7 @@ from typing import Any, Callable, Iterable
 
 from moto.cloudtrail import models as ct_models
 from moto.cloudtrail.responses import CloudTrailResponse
+from moto.cloudtrail.exceptions import TrailNotFoundException
 from moto.core.exceptions import JsonRESTError
 
 from . import clock, identity
@@ -712,6 +729,8 @@ def _destinations(event: _Event) -> list[tuple[str, str, Any]]:
             source = str(event.record.get("eventSource", "")).split(".")[0]
             if source in GLOBAL_SERVICES and not getattr(trail, "include_global_service_events", True):
                 continue
+            if not trail_takes(trail, event.record, event.management):
+                continue
             prefix = f"{trail.s3_key_prefix.strip('/')}/" if trail.s3_key_prefix else ""
             if trail.account_id == event.account:
                 if trail.is_org_trail:
@@ -725,6 +744,251 @@ def _destinations(event: _Event) -> list[tuple[str, str, Any]]:
                 if org_id and event.account in members:
                     out.append((trail.bucket_name, f"{prefix}AWSLogs/{org_id}/{event.account}", trail))
     return out
+
+
+# --------------------------------------------------------------------------
+# event selectors, shadow trails, organisation trails seen from members
+
+
+#: what AWS gives a trail created without selectors: every read and write management event, no data events
+_DEFAULT_SELECTORS = [{"ReadWriteType": "All", "IncludeManagementEvents": True,
+                       "DataResources": [], "ExcludeManagementEventSources": []}]
+#: the only sources a trail's management events can exclude (basic ExcludeManagementEventSources and the
+#: advanced eventSource NotEquals), per the CloudTrail API reference
+_EXCLUDABLE_SOURCES = {"kms.amazonaws.com", "rdsdata.amazonaws.com"}
+_OPERATORS = ("Equals", "StartsWith", "EndsWith", "NotEquals", "NotStartsWith", "NotEndsWith")
+_TRAIL_ARN_RE = re.compile(r"^arn:(aws[a-z-]*):cloudtrail:([a-z0-9-]+):(\d{12}):trail/(.+)$")
+
+
+def _invalid_selectors(message: str) -> _Error:
+    return _Error("InvalidEventSelectorsException", message)
+
+
+def _basic_selectors(selectors: Any) -> list[dict[str, Any]]:
+    """Validates and completes basic event selectors as CloudTrail stores them."""
+    if not isinstance(selectors, list) or not 1 <= len(selectors) <= 5:
+        raise _invalid_selectors("You can specify up to 5 event selectors for a trail.")
+    out = []
+    for selector in selectors:
+        rw = selector.get("ReadWriteType", "All")
+        if rw not in ("All", "ReadOnly", "WriteOnly"):
+            raise _invalid_selectors(f"Invalid ReadWriteType: {rw}")
+        include = selector.get("IncludeManagementEvents", True)
+        excluded = list(selector.get("ExcludeManagementEventSources") or [])
+        bad = [s for s in excluded if s not in _EXCLUDABLE_SOURCES]
+        if bad:
+            raise _invalid_selectors(
+                f"Invalid ExcludeManagementEventSources value(s): {', '.join(bad)}. Only "
+                f"{' and '.join(sorted(_EXCLUDABLE_SOURCES))} can be excluded.")
+        if excluded and not include:
+            raise _invalid_selectors(
+                "ExcludeManagementEventSources requires IncludeManagementEvents to be true.")
+        out.append({"ReadWriteType": rw, "IncludeManagementEvents": bool(include),
+                    "DataResources": list(selector.get("DataResources") or []),
+                    "ExcludeManagementEventSources": excluded})
+    return out
+
+
+def _advanced_selectors(selectors: Any) -> list[dict[str, Any]]:
+    """Validates advanced event selectors for the fields CloudTrail allows on a trail's management events.
+
+    Management selectors: eventCategory Equals Management (required), readOnly Equals true|false, eventSource
+    NotEquals kms.amazonaws.com / rdsdata.amazonaws.com; anything else is CloudTrail's
+    InvalidEventSelectorsException.  Data selectors (eventCategory Equals Data, resources.type required) are
+    stored; the emulator delivers no data events (see the module doc)."""
+    if not isinstance(selectors, list) or not selectors:
+        raise _invalid_selectors("AdvancedEventSelectors must not be empty.")
+    for selector in selectors:
+        fields = selector.get("FieldSelectors")
+        if not isinstance(fields, list) or not fields:
+            raise _invalid_selectors("Each advanced event selector needs at least one field selector.")
+        by_field: dict[str, dict[str, Any]] = {}
+        for field in fields:
+            name = field.get("Field")
+            if name in by_field:
+                raise _invalid_selectors(f"Field {name} appears more than once in one selector.")
+            if not any(field.get(op) for op in _OPERATORS):
+                raise _invalid_selectors(f"Field selector {name} has no operator.")
+            by_field[name] = field
+        category = by_field.get("eventCategory")
+        if category is None or set(k for k in category if k in _OPERATORS and category[k]) != {"Equals"} \
+                or len(category["Equals"]) != 1:
+            raise _invalid_selectors("eventCategory is required and must use Equals with one value.")
+        kind = category["Equals"][0]
+        if kind == "Management":
+            for name, field in by_field.items():
+                ops = {k for k in field if k in _OPERATORS and field[k]}
+                if name == "eventCategory":
+                    continue
+                if name == "readOnly":
+                    if ops != {"Equals"} or len(field["Equals"]) != 1 or field["Equals"][0] not in ("true", "false"):
+                        raise _invalid_selectors("readOnly can only use Equals with the value true or false.")
+                elif name == "eventSource":
+                    values = field.get("NotEquals") or []
+                    if ops != {"NotEquals"} or any(v not in _EXCLUDABLE_SOURCES for v in values):
+                        raise _invalid_selectors(
+                            "For management events eventSource can only use NotEquals with "
+                            f"{' or '.join(sorted(_EXCLUDABLE_SOURCES))}.")
+                else:
+                    raise _invalid_selectors(f"Field {name} is not supported for management events on a trail.")
+        elif kind == "Data":
+            if "resources.type" not in by_field:
+                raise _invalid_selectors("resources.type is required for data event selectors.")
+        else:
+            raise _invalid_selectors(f"Invalid eventCategory value: {kind} (the emulator supports Management and Data).")
+    return [{"Name": s.get("Name", ""), "FieldSelectors": s["FieldSelectors"]} for s in selectors]
+
+
+def _field_matches(field: dict[str, Any], value: str) -> bool:
+    checks = [
+        not field.get("Equals") or value in field["Equals"],
+        not field.get("StartsWith") or any(value.startswith(v) for v in field["StartsWith"]),
+        not field.get("EndsWith") or any(value.endswith(v) for v in field["EndsWith"]),
+        value not in (field.get("NotEquals") or []),
+        not any(value.startswith(v) for v in field.get("NotStartsWith") or []),
+        not any(value.endswith(v) for v in field.get("NotEndsWith") or []),
+    ]
+    return all(checks)
+
+
+def trail_takes(trail: Any, record: dict[str, Any], management: bool) -> bool:
+    """Whether the trail's event selectors select this event, as CloudTrail evaluates them: an event is logged
+    when it matches any selector.  Data events are never delivered (not modelled)."""
+    if not management:
+        return False
+    source = record.get("eventSource", "")
+    read_only = bool(record.get("readOnly"))
+    advanced = getattr(trail, "advanced_event_selectors", None) or []
+    if advanced:
+        values = {"eventCategory": "Management", "eventSource": source,
+                  "readOnly": "true" if read_only else "false"}
+        return any(
+            all(_field_matches(f, values.get(f.get("Field"), "")) for f in s.get("FieldSelectors", []))
+            for s in advanced
+        )
+    basic = getattr(trail, "event_selectors", None) or _DEFAULT_SELECTORS
+    for selector in basic:
+        if not selector.get("IncludeManagementEvents", True):
+            continue
+        rw = selector.get("ReadWriteType", "All")
+        if rw == "ReadOnly" and not read_only or rw == "WriteOnly" and read_only:
+            continue
+        if source in (selector.get("ExcludeManagementEventSources") or []):
+            continue
+        return True
+    return False
+
+
+def _members_of(management: str) -> set[str]:
+    _org, members = _org_of(management)
+    return members
+
+
+def _visible_to(trail: Any, account: str) -> bool:
+    """A trail is visible to its own account, and an organisation trail to the organisation's members."""
+    return trail.account_id == account or (trail.is_org_trail and account in _members_of(trail.account_id))
+
+
+def _all_trails() -> list[Any]:
+    with LOCK:
+        backends = list(TRAIL_BACKENDS)
+    return [t for b in backends for t in list(b.trails.values())]
+
+
+def _trail_not_found(account: str, name: str) -> Exception:
+    return TrailNotFoundException(account_id=account, name=name)
+
+
+def resolve_trail(account: str, region: str, name_or_arn: str) -> Any:
+    """The trail a name (the caller's, in this region) or an ARN (any region; another account's organisation
+    trail when the caller is a member) names, as CloudTrail resolves TrailName."""
+    match = _TRAIL_ARN_RE.match(name_or_arn or "")
+    for trail in _all_trails():
+        if match:
+            if trail.arn == name_or_arn and _visible_to(trail, account):
+                return trail
+        elif trail.trail_name == name_or_arn and trail.account_id == account and trail.region_name == region:
+            return trail
+    if match:
+        raise _trail_not_found(account, name_or_arn)
+    raise _trail_not_found(account, f"arn:aws:cloudtrail:{region}:{account}:trail/{name_or_arn}")
+
+
+def _describe(trail: Any) -> dict[str, Any]:
+    desc = trail.description(include_region=True)
+    desc["HasCustomEventSelectors"] = bool(getattr(trail, "custom_selectors", False))
+    return desc
+
+
+def describe_trails(self: CloudTrailResponse) -> str:
+    """DescribeTrails as AWS answers it: the caller's trails of this region, plus (includeShadowTrails, default
+    true) the shadow trails: its multi-region trails of other regions, and the organisation trails of its
+    organisation's management account that cover this region.  A trailNameList names the caller's trails of this
+    region by name, or any visible trail by ARN."""
+    params = json.loads(self.body or "{}")
+    include_shadow = params.get("includeShadowTrails", True)
+    names = params.get("trailNameList") or []
+    account, region = self.current_account, self.region
+    out = []
+    for trail in _all_trails():
+        if not _visible_to(trail, account):
+            continue
+        home = trail.account_id == account and trail.region_name == region
+        shadow = not home and (trail.is_multi_region or trail.region_name == region)
+        if names:
+            if not (trail.arn in names or (home and trail.trail_name in names)):
+                continue
+        elif not (home or (include_shadow and shadow)):
+            continue
+        out.append(_describe(trail))
+    return json.dumps({"trailList": out})
+
+
+def get_trail_status(self: CloudTrailResponse) -> str:
+    params = json.loads(self.body or "{}")
+    trail = resolve_trail(self.current_account, self.region, params.get("Name", ""))
+    return json.dumps(trail.status.description())
+
+
+def get_event_selectors(self: CloudTrailResponse) -> str:
+    params = json.loads(self.body or "{}")
+    trail = resolve_trail(self.current_account, self.region, params.get("TrailName", ""))
+    out: dict[str, Any] = {"TrailARN": trail.arn}
+    if getattr(trail, "advanced_event_selectors", None):
+        out["AdvancedEventSelectors"] = trail.advanced_event_selectors
+    else:
+        out["EventSelectors"] = trail.event_selectors or _DEFAULT_SELECTORS
+    return json.dumps(out)
+
+
+def put_event_selectors(self: CloudTrailResponse) -> str:
+    """PutEventSelectors: basic or advanced selectors (not both), validated as CloudTrail does; they replace the
+    trail's selectors.  Only the trail's own account, in its home region, can change them."""
+    params = json.loads(self.body or "{}")
+    basic, advanced = params.get("EventSelectors"), params.get("AdvancedEventSelectors")
+    if basic is not None and advanced is not None:
+        raise _Error("InvalidParameterCombinationException",
+                     "You cannot specify both EventSelectors and AdvancedEventSelectors.")
+    if basic is None and advanced is None:
+        raise _invalid_selectors("Specify EventSelectors or AdvancedEventSelectors.")
+    trail = resolve_trail(self.current_account, self.region, params.get("TrailName", ""))
+    if trail.account_id != self.current_account:
+        raise _Error("NotOrganizationMasterAccountException",
+                     "This operation must be called from the organization's management account.")
+    if trail.region_name != self.region:
+        raise _Error("InvalidHomeRegionException",
+                     f"This operation must be called from the trail's home region {trail.region_name}.")
+    out: dict[str, Any] = {"TrailARN": trail.arn}
+    if basic is not None:
+        trail.event_selectors = _basic_selectors(basic)
+        trail.advanced_event_selectors = []
+        out["EventSelectors"] = trail.event_selectors
+    else:
+        trail.advanced_event_selectors = _advanced_selectors(advanced)
+        trail.event_selectors = []
+        out["AdvancedEventSelectors"] = trail.advanced_event_selectors
+    trail.custom_selectors = True
+    return json.dumps(out)
 
 
 # --------------------------------------------------------------------------
@@ -955,6 +1219,7 @@ _original_create_trail = ct_models.CloudTrailBackend.create_trail
 
 def create_trail(self: Any, *args: Any, **kwargs: Any) -> Any:
     trail = _original_create_trail(self, *args, **kwargs)
+    trail.event_selectors = json.loads(json.dumps(_DEFAULT_SELECTORS))
     with LOCK:
         if self not in TRAIL_BACKENDS:
             TRAIL_BACKENDS.append(self)
@@ -965,6 +1230,10 @@ def install() -> None:
     ct_models.CloudTrailBackend.create_trail = create_trail
     CloudTrailResponse.lookup_events = lookup_events
     CloudTrailResponse.list_public_keys = list_public_keys
+    CloudTrailResponse.describe_trails = describe_trails
+    CloudTrailResponse.get_trail_status = get_trail_status
+    CloudTrailResponse.get_event_selectors = get_event_selectors
+    CloudTrailResponse.put_event_selectors = put_event_selectors
     threading.Thread(target=_idle_flusher, name="trail-flusher", daemon=True).start()
 
 
