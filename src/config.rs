@@ -241,6 +241,22 @@ impl Config {
                 return Err(invalid(format!("regions[{i}]"), &not_a_region(region)));
             }
         }
+        let partition = self.partition();
+        if let Some((i, other)) = self
+            .regions
+            .iter()
+            .enumerate()
+            .find(|(_, r)| crate::model::partition::partition_of(r).name != partition)
+        {
+            return Err(invalid(
+                format!("regions[{i}]"),
+                &format!(
+                    "{other} is in partition {}, the first region in {partition}: one audit covers one partition \
+                     (its credentials and ARNs differ)",
+                    crate::model::partition::partition_of(other).name
+                ),
+            ));
+        }
         check_role_name(&self.role_name).map_err(|m| invalid("role_name".into(), &m))?;
         check_session_name(&self.session_name).map_err(|m| invalid("session_name".into(), &m))?;
         if let Some(id) = &self.external_id {
@@ -354,12 +370,25 @@ impl Config {
         Ok(())
     }
 
+    /// The partition of the audited regions (`aws`, `aws-cn`, `aws-us-gov`): the ARN prefix of the roles to assume.
+    pub fn partition(&self) -> &'static str {
+        crate::model::partition::partition_of(
+            self.regions.first().map_or("us-east-1", String::as_str),
+        )
+        .name
+    }
+
     pub fn role_arn(&self, account: &AccountConfig) -> Option<String> {
         if account.use_base_credentials {
             return None;
         }
         let role = account.role_name.as_deref().unwrap_or(&self.role_name);
-        Some(format!("arn:aws:iam::{}:role/{}", account.id, role))
+        Some(format!(
+            "arn:{}:iam::{}:role/{}",
+            self.partition(),
+            account.id,
+            role
+        ))
     }
 
     /// The role to assume in the organisation's management (or delegated administrator) account.
@@ -369,7 +398,12 @@ impl Config {
             return None;
         }
         let role = org.role_name.as_deref().unwrap_or(&self.role_name);
-        Some(format!("arn:aws:iam::{}:role/{}", org.account, role))
+        Some(format!(
+            "arn:{}:iam::{}:role/{}",
+            self.partition(),
+            org.account,
+            role
+        ))
     }
 
     /// The environment of a discovered account: an explicit `[[accounts]]` entry wins, then the first matching
@@ -581,6 +615,35 @@ bucket = "records"
             .expect_err("invalid")
             .to_string();
         assert!(err.contains("approval_record_buckets[0].account"), "{err}");
+    }
+
+    #[test]
+    fn roles_are_assumed_in_the_partition_of_the_regions_and_partitions_do_not_mix() {
+        let gov = GOOD.replace(
+            r#"regions = ["us-east-1"]"#,
+            r#"regions = ["us-gov-west-1"]"#,
+        );
+        let config = Config::parse(&gov, "t.toml").expect("valid");
+        assert_eq!(config.partition(), "aws-us-gov");
+        let dev = config
+            .accounts
+            .iter()
+            .find(|a| !a.use_base_credentials)
+            .expect("an account entered by role");
+        assert!(config
+            .role_arn(dev)
+            .is_some_and(|arn| arn.starts_with("arn:aws-us-gov:iam::")));
+        let mixed = GOOD.replace(
+            r#"regions = ["us-east-1"]"#,
+            r#"regions = ["us-east-1", "cn-north-1"]"#,
+        );
+        let err = Config::parse(&mixed, "t.toml")
+            .expect_err("two partitions")
+            .to_string();
+        assert!(
+            err.contains("regions[1]") && err.contains("aws-cn"),
+            "{err}"
+        );
     }
 
     const ORG: &str = r#"

@@ -110,6 +110,20 @@ mod tests {
     }
 
     #[test]
+    fn a_pipeline_arn_carries_its_region_partition() {
+        let pipeline = crate::model::Pipeline {
+            name: "app".into(),
+            account_id: "111111111111".into(),
+            region: "cn-northwest-1".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            pipeline.action_arn("Gate", "Check"),
+            "arn:aws-cn:codepipeline:cn-northwest-1:111111111111:app/Gate/Check"
+        );
+    }
+
+    #[test]
     fn iam_and_organizations_are_global_codepipeline_is_not() {
         assert!(is_global_event_source("iam.amazonaws.com"));
         assert!(is_global_event_source("organizations.amazonaws.com"));

@@ -88,20 +88,21 @@ impl Pipeline {
             .map(|v| v.stages.as_slice())
     }
 
-    /// `arn:aws:codepipeline:<region>:<account>:<pipeline>`.
+    /// `arn:<partition>:codepipeline:<region>:<account>:<pipeline>`, the partition taken from the region.
     pub fn arn(&self) -> String {
         format!(
-            "arn:aws:codepipeline:{}:{}:{}",
-            self.region, self.account_id, self.name
+            "arn:{}:codepipeline:{}:{}:{}",
+            super::partition::partition_of(&self.region).name,
+            self.region,
+            self.account_id,
+            self.name
         )
     }
 
-    /// `arn:aws:codepipeline:<region>:<account>:<pipeline>/<stage>/<action>`: the resource of PutApprovalResult.
+    /// `arn:<partition>:codepipeline:<region>:<account>:<pipeline>/<stage>/<action>`: the resource of
+    /// PutApprovalResult.
     pub fn action_arn(&self, stage: &str, action: &str) -> String {
-        format!(
-            "arn:aws:codepipeline:{}:{}:{}/{}/{}",
-            self.region, self.account_id, self.name, stage, action
-        )
+        format!("{}/{stage}/{action}", self.arn())
     }
 }
 
