@@ -17,7 +17,7 @@ const DEPLOY_TOPICS: &str = r#"
 import sys, boto3, urllib.request, json
 endpoint = sys.argv[1]
 def client(service, **creds):
-    c = boto3.client(service, endpoint_url=endpoint, region_name="us-east-1",
+    c = boto3.client(service, endpoint_url=endpoint, region_name="eu-west-1",
                      **(creds or {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}))
     if not creds:
         c.meta.events.register("before-send.*.*", lambda request, **kw: request.headers.__setitem__("x-moto-account-id", "111111111111"))
