@@ -45,14 +45,14 @@ pub fn bucket_destroyers<'a>(
     rules: &RuleSet,
     settings: &BucketSettings,
 ) -> Option<Vec<Destroyer<'a>>> {
+    let bucket = settings.arn(access.snapshot.partition());
     let policy = match &settings.policy {
         Setting::Present(document) => {
-            Some(Policy::parse(&format!("{} bucket policy", settings.arn()), document).ok()?)
+            Some(Policy::parse(&format!("{bucket} bucket policy"), document).ok()?)
         }
         Setting::Absent => None,
         Setting::Unknown(_) => return None,
     };
-    let bucket = settings.arn();
     let object = format!("{bucket}/*");
     Some(destroyers(access, rules, |p| {
         if p.account_id == settings.account_id {

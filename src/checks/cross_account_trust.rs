@@ -318,8 +318,16 @@ pub(super) fn principal_account(entry: &str) -> Option<&str> {
 /// caller to CI/CD roles (`aws:PrincipalArn`) or to CodeBuild/CodePipeline (`aws:PrincipalServiceName`,
 /// `aws:CalledVia`).
 fn limited_to_pipeline_roles(statement: &Statement, cicd_entries: &[&str], cicd: &str) -> bool {
-    let role_prefix = format!("arn:aws:iam::{cicd}:role/");
-    if cicd_entries.iter().all(|e| e.starts_with(&role_prefix)) {
+    // A role of the CI/CD account in whatever partition the ARN names.
+    let is_cicd_role = |arn: &str| {
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        parts.len() == 6
+            && parts[0] == "arn"
+            && parts[2] == "iam"
+            && parts[4] == cicd
+            && parts[5].starts_with("role/")
+    };
+    if cicd_entries.iter().all(|e| is_cicd_role(e)) {
         return true;
     }
     statement.conditions.iter().any(|c| {
@@ -327,7 +335,7 @@ fn limited_to_pipeline_roles(statement: &Statement, cicd_entries: &[&str], cicd:
         !c.operator.base.is_negated()
             && !c.values.is_empty()
             && match key.as_str() {
-                "aws:principalarn" => c.values.iter().all(|v| v.starts_with(&role_prefix)),
+                "aws:principalarn" => c.values.iter().all(|v| is_cicd_role(v)),
                 "aws:principalservicename"
                 | "aws:calledvia"
                 | "aws:calledviafirst"

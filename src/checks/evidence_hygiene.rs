@@ -81,6 +81,7 @@ impl Check for EvidenceHygiene {
                     .iter()
                     .map(|b| (b, "approval-record")),
             );
+        let partition = ctx.snapshot.partition();
         for (bucket, role) in configured {
             if !seen.insert((bucket.account.as_str(), bucket.bucket.as_str())) {
                 continue;
@@ -91,10 +92,15 @@ impl Check for EvidenceHygiene {
                 .and_then(|a| a.buckets.iter().find(|s| s.bucket == bucket.bucket));
             match settings {
                 Some(settings) => {
-                    findings.extend(self.bucket_findings(settings, role, &deployment_roles));
+                    findings.extend(self.bucket_findings(
+                        settings,
+                        role,
+                        &deployment_roles,
+                        partition,
+                    ));
                     findings.extend(self.destroyer_findings(ctx, settings, role));
                 }
-                None => findings.push(self.not_collected(bucket, role)),
+                None => findings.push(self.not_collected(bucket, role, partition)),
             }
         }
         findings
@@ -124,7 +130,7 @@ impl EvidenceHygiene {
                 })
                 .collect()
         };
-        let bucket = settings.arn();
+        let bucket = settings.arn(ctx.snapshot.partition());
         if let Some(list) = evidence_reach::bucket_destroyers(ctx.access, ctx.rules, settings) {
             for d in list {
                 let mut evidence = people(d.principal);
@@ -343,11 +349,11 @@ impl EvidenceHygiene {
         ))
     }
 
-    fn not_collected(&self, bucket: &BucketRef, role: &str) -> Finding {
+    fn not_collected(&self, bucket: &BucketRef, role: &str, partition: &str) -> Finding {
         self.finding(
             Severity::Medium,
             &bucket.account,
-            &format!("arn:aws:s3:::{}", bucket.bucket),
+            &format!("arn:{partition}:s3:::{}", bucket.bucket),
             None,
             format!(
                 "the protection settings of {role} bucket {} were not collected (is its account {} configured and \
@@ -363,9 +369,10 @@ impl EvidenceHygiene {
         settings: &BucketSettings,
         role: &str,
         deployment_roles: &[String],
+        partition: &str,
     ) -> Vec<Finding> {
         let account = settings.account_id.as_str();
-        let subject = settings.arn();
+        let subject = settings.arn(partition);
         let name = &settings.bucket;
         let mut findings = Vec::new();
         let mut push = |severity: Severity,

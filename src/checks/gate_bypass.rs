@@ -159,6 +159,7 @@ impl GateBypass {
     /// (a) who may make a gate-weakening call on this pipeline.
     fn capabilities(&self, ctx: &CheckContext, pipeline: &Pipeline) -> Vec<Finding> {
         let pipeline_arn = pipeline.arn();
+        let partition = crate::model::partition::partition_of(&pipeline.region).name;
         let mut resources: Vec<(String, String, &str, Severity)> = Vec::new();
         for (action, effect, weight) in CALLS {
             let resource = match *action {
@@ -174,7 +175,7 @@ impl GateBypass {
         for store in &pipeline.artifact_stores {
             resources.push((
                 "s3:PutObject".to_owned(),
-                format!("arn:aws:s3:::{}/*", store.location),
+                format!("arn:{partition}:s3:::{}/*", store.location),
                 "replace build artifacts in the artifact store",
                 Severity::High,
             ));
@@ -191,7 +192,7 @@ impl GateBypass {
             ) {
                 resources.push((
                     "s3:PutObject".to_owned(),
-                    format!("arn:aws:s3:::{bucket}/{key}"),
+                    format!("arn:{partition}:s3:::{bucket}/{key}"),
                     "replace the source the pipeline deploys",
                     Severity::High,
                 ));

@@ -194,7 +194,7 @@ impl SourceProvenance {
         bucket: &str,
         role: &str,
     ) -> Vec<Finding> {
-        let subject = format!("arn:aws:s3:::{bucket}");
+        let subject = format!("arn:{}:s3:::{bucket}", ctx.snapshot.partition());
         let settings = ctx
             .snapshot
             .accounts
@@ -237,7 +237,7 @@ impl SourceProvenance {
         for grant in ctx.access.who_can(
             &settings.account_id,
             "s3:PutObject",
-            &format!("arn:aws:s3:::{bucket}/*"),
+            &format!("arn:{}:s3:::{bucket}/*", ctx.snapshot.partition()),
         ) {
             if ctx.access.is_deployment_role(grant.principal)
                 || matches_any(&ctx.rules.write_access.break_glass, &grant.principal.arn)

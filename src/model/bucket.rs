@@ -132,9 +132,9 @@ impl KmsKey {
 }
 
 impl BucketSettings {
-    /// `arn:aws:s3:::<bucket>`: how findings name the bucket.
-    pub fn arn(&self) -> String {
-        format!("arn:aws:s3:::{}", self.bucket)
+    /// `arn:<partition>:s3:::<bucket>`: how findings name the bucket (the partition is the snapshot's).
+    pub fn arn(&self, partition: &str) -> String {
+        format!("arn:{partition}:s3:::{}", self.bucket)
     }
 }
 

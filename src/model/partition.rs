@@ -124,6 +124,15 @@ mod tests {
     }
 
     #[test]
+    fn a_govcloud_snapshot_builds_aws_us_gov_arns() {
+        let mut org = crate::checks::testkit::Org::two_person_pipeline();
+        org.snapshot.regions = vec!["us-gov-west-1".into()];
+        assert_eq!(org.snapshot.partition(), "aws-us-gov");
+        org.snapshot.regions = vec!["eu-west-1".into()];
+        assert_eq!(org.snapshot.partition(), "aws");
+    }
+
+    #[test]
     fn iam_and_organizations_are_global_codepipeline_is_not() {
         assert!(is_global_event_source("iam.amazonaws.com"));
         assert!(is_global_event_source("organizations.amazonaws.com"));

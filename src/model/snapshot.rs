@@ -94,6 +94,12 @@ pub struct BucketRef {
 }
 
 impl Snapshot {
+    /// The partition of the audited regions (`aws`, `aws-cn`, `aws-us-gov`): the prefix of the ARNs checks build.
+    pub fn partition(&self) -> &'static str {
+        super::partition::partition_of(self.regions.first().map_or("us-east-1", String::as_str))
+            .name
+    }
+
     pub fn account(&self, id: &str) -> Option<&AccountSnapshot> {
         self.accounts.iter().find(|a| a.account_id == id)
     }
