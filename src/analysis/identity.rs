@@ -256,8 +256,13 @@ impl<'a> Directory<'a> {
         for account in &snapshot.accounts {
             for role in account.iam.iter().flat_map(|iam| iam.roles.iter()) {
                 let trust = RoleTrust::of(&role.arn, &role.trust_policy);
+                // The role's ARN without its path, as session issuers and assumed-role ARNs name it.
+                let partition = role.arn.split(':').nth(1).unwrap_or("aws");
                 directory.roles.insert(
-                    format!("arn:aws:iam::{}:role/{}", account.account_id, role.name),
+                    format!(
+                        "arn:{partition}:iam::{}:role/{}",
+                        account.account_id, role.name
+                    ),
                     trust.clone(),
                 );
                 directory.roles.insert(role.arn.clone(), trust);
@@ -359,8 +364,16 @@ impl<'a> Directory<'a> {
         match identity.kind.as_str() {
             "IAMUser" => Person::new(arn, "IAM user ARN"),
             "Root" => {
-                let account = identity.account_id.clone().unwrap_or_default();
-                Person::new(format!("arn:aws:iam::{account}:root"), "account root")
+                // CloudTrail's own ARN carries the partition; without one, the commercial partition's form.
+                let key = identity
+                    .arn
+                    .clone()
+                    .filter(|a| a.ends_with(":root"))
+                    .unwrap_or_else(|| {
+                        let account = identity.account_id.clone().unwrap_or_default();
+                        format!("arn:aws:iam::{account}:root")
+                    });
+                Person::new(key, "account root")
             }
             "AssumedRole" => self.assumed_role_person(identity, &arn),
             "IdentityCenterUser" => match &identity.on_behalf_of_user_id {
@@ -441,7 +454,9 @@ impl<'a> Directory<'a> {
             .as_ref()
             .and_then(|i| i.arn.clone())
             .or_else(|| {
-                parsed.map(|(account, role, _)| format!("arn:aws:iam::{account}:role/{role}"))
+                let partition = arn.split(':').nth(1).unwrap_or("aws");
+                parsed
+                    .map(|(account, role, _)| format!("arn:{partition}:iam::{account}:role/{role}"))
             })
             .unwrap_or_else(|| arn.to_owned());
         let role_name = parsed

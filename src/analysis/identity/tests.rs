@@ -335,6 +335,29 @@ fn root_is_the_account_root() {
 }
 
 #[test]
+fn govcloud_people_keep_their_partition() {
+    let root = UserIdentity::from_cloudtrail(
+        &serde_json::json!({"type": "Root", "accountId": "111111111111",
+        "arn": "arn:aws-us-gov:iam::111111111111:root"}),
+    );
+    assert_eq!(
+        person_of(&root, &IdentityRules::default()).key,
+        "arn:aws-us-gov:iam::111111111111:root"
+    );
+    let session = UserIdentity::from_cloudtrail(&serde_json::json!({"type": "AssumedRole",
+        "accountId": "111111111111",
+        "arn": "arn:aws-us-gov:sts::111111111111:assumed-role/Approver/alice"}));
+    let person = person_of(&session, &IdentityRules::default());
+    assert!(
+        person
+            .key
+            .starts_with("arn:aws-us-gov:iam::111111111111:role/Approver"),
+        "{}",
+        person.key
+    );
+}
+
+#[test]
 fn permission_sets_are_read_from_role_names() {
     assert_eq!(
         permission_set_of_role("AWSReservedSSO_ProdApproverA_0123456789abcdef"),
