@@ -198,19 +198,10 @@ pub async fn write_events(
     identity_rules: &IdentityRules,
     log: &mut StepLog,
 ) -> Vec<WriteEvent> {
-    let events = lookup(
-        clients,
-        region,
-        period,
-        (LookupAttributeKey::ReadOnly, "false"),
-        "cloudtrail:LookupEvents(ReadOnly=false)",
-        log,
-        |json| write_event_from_cloudtrail(json, identity_rules),
-    )
-    .await;
+    let step = "cloudtrail:LookupEvents(ReadOnly=false)";
+    let events = mutating_calls(clients, region, period, identity_rules, step, log).await;
     events
         .into_iter()
-        .flatten()
         .filter(|e| e.name != "PutApprovalResult")
         .collect()
 }
@@ -225,21 +216,34 @@ pub async fn global_write_events(
     identity_rules: &IdentityRules,
     log: &mut StepLog,
 ) -> Vec<WriteEvent> {
+    let step = "cloudtrail:LookupEvents(ReadOnly=false, global services)";
+    let events = mutating_calls(clients, global_region, period, identity_rules, step, log).await;
+    events
+        .into_iter()
+        .filter(|e| crate::model::partition::is_global_event_source(&e.source))
+        .collect()
+}
+
+/// Every `ReadOnly=false` management event of the region LookupEvents returns for the period.
+async fn mutating_calls(
+    clients: &AccountClients,
+    region: &str,
+    period: &Period,
+    identity_rules: &IdentityRules,
+    step: &str,
+    log: &mut StepLog,
+) -> Vec<WriteEvent> {
     let events = lookup(
         clients,
-        global_region,
+        region,
         period,
         (LookupAttributeKey::ReadOnly, "false"),
-        "cloudtrail:LookupEvents(ReadOnly=false, global services)",
+        step,
         log,
         |json| write_event_from_cloudtrail(json, identity_rules),
     )
     .await;
-    events
-        .into_iter()
-        .flatten()
-        .filter(|e| crate::model::partition::is_global_event_source(&e.source))
-        .collect()
+    events.into_iter().flatten().collect()
 }
 
 /// Reads a CloudTrail record of a mutating call; errors name the missing field. A data event is Ok(None): not
