@@ -106,15 +106,7 @@ fn injected(stats: &serde_json::Value, mode: &str) -> u64 {
 #[test]
 fn collection_survives_throttling_resets_slow_responses_5xx_and_expiry_and_names_what_it_cannot() {
     let demo = Demo::seed(false);
-    let out = std::process::Command::new(common::python())
-        .args(["-c", DEPLOY_TOPICS, &demo.emulator.endpoint])
-        .output()
-        .expect("python");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::run_python(DEPLOY_TOPICS, &[&demo.emulator.endpoint]);
 
     // Baseline: no faults.
     let (clean_code, clean_dir, clean_out, _k1) = audit(&demo, &[]);

@@ -40,13 +40,8 @@ print(json.dumps({"first": first, "second": second, "auditor": auditor}))
 #[test]
 fn parallel_executions_waiting_at_one_gate_get_their_own_approvals() {
     let emulator = Emulator::start();
-    let seeded = std::process::Command::new(common::python())
-        .args(["-c", SEED, &emulator.endpoint, ACCOUNT])
-        .current_dir(common::repo())
-        .output()
-        .expect("run the seed");
-    assert!(seeded.status.success(), "seed: {}", text(&seeded));
-    let seeded: serde_json::Value = serde_json::from_slice(&seeded.stdout).expect("seed output");
+    let seeded = common::run_python(SEED, &[&emulator.endpoint, ACCOUNT]);
+    let seeded: serde_json::Value = serde_json::from_slice(&seeded).expect("seed output");
     let dir = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("gateaudit.toml");
     std::fs::write(

@@ -59,15 +59,12 @@ print(json.dumps(out))
 fn a_full_audit_succeeds_with_exactly_the_published_policy_under_enforced_iam() {
     let demo = Demo::seed(false);
     let policy = common::repo().join("policies/auditor-iam-policy.json");
-    let setup = std::process::Command::new(common::python())
-        .args(["-c", EXACT_POLICY, &demo.emulator.endpoint])
-        .arg(&policy)
-        .output()
-        .expect("python");
-    assert!(
-        setup.status.success(),
-        "{}",
-        String::from_utf8_lossy(&setup.stderr)
+    common::run_python(
+        EXACT_POLICY,
+        &[
+            &demo.emulator.endpoint,
+            policy.to_str().expect("utf-8 path"),
+        ],
     );
 
     let out = tempfile::tempdir().expect("tempdir");

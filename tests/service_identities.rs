@@ -42,15 +42,7 @@ print(key)
 #[test]
 fn service_events_and_service_linked_role_writes_are_not_human_out_of_band_changes() {
     let demo = Demo::seed(false);
-    let out = std::process::Command::new(common::python())
-        .args(["-c", PLANT, &demo.emulator.endpoint])
-        .output()
-        .expect("python");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::run_python(PLANT, &[&demo.emulator.endpoint]);
     let out_dir = tempfile::tempdir().expect("tempdir");
     let since = (chrono::Utc::now() - chrono::Duration::days(25))
         .format("%Y-%m-%d")

@@ -13,6 +13,24 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Runs a Python snippet (`python -c SCRIPT ARGS...`) with the test virtualenv; fails the test with its stderr
+/// when it fails; returns its standard output.
+pub fn run_python(script: &str, args: &[&str]) -> Vec<u8> {
+    let out = Command::new(python())
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "python snippet failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 pub fn python() -> PathBuf {
     if let Ok(p) = std::env::var("GATEAUDIT_PYTHON") {
         return PathBuf::from(p);

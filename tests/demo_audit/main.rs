@@ -430,17 +430,8 @@ for account in ["100000000000", "111111111111", "222222222222", "333333333333", 
             events.append(json.loads(e["CloudTrailEvent"]))
 print(json.dumps(events))
 "#;
-    let python = common::repo().join(".venv/bin/python");
-    let out = std::process::Command::new(python)
-        .args(["-c", script, &demo.emulator.endpoint])
-        .output()
-        .expect("python");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let events: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("events json");
+    let out = common::run_python(script, &[&demo.emulator.endpoint]);
+    let events: Vec<serde_json::Value> = serde_json::from_slice(&out).expect("events json");
     let by_auditor: Vec<&serde_json::Value> = events
         .iter()
         .filter(|e| {
