@@ -21,6 +21,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+import harness
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 _server: subprocess.Popen | None = None
 ENDPOINT = ""
@@ -28,25 +30,11 @@ ENDPOINT = ""
 
 def setUpModule() -> None:
     global _server, ENDPOINT
-    os.environ["AWS_CONFIG_FILE"] = os.devnull
-    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
-    _server = subprocess.Popen(
-        [sys.executable, os.path.join(HERE, "server.py"), "--port", "0"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    line = _server.stdout.readline().strip()
-    assert line.startswith("READY http://127.0.0.1:"), line
-    ENDPOINT = line.split()[1]
+    _server, ENDPOINT = harness.start_server()
 
 
 def tearDownModule() -> None:
-    if _server is not None:
-        _server.stdin.close()
-        try:
-            _server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            _server.kill()
-            _server.wait()
-        _server.stdout.close()
+    harness.stop_server(_server)
 
 
 def client(service: str, account: str, region: str = "us-east-1"):
