@@ -45,22 +45,7 @@ impl Org {
             "seeding failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let env = std::fs::read_to_string(dir.path().join("credentials.env"))
-            .expect("credentials.env")
-            .lines()
-            .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
-            .collect();
-        let config = dir.path().join("gateaudit.toml");
-        let text = std::fs::read_to_string(&config).expect("gateaudit.toml");
-        let policy = repo().join("policies/default.toml");
-        std::fs::write(
-            &config,
-            text.replace(
-                "\"policies/default.toml\"",
-                &format!("{:?}", policy.display().to_string()),
-            ),
-        )
-        .expect("rewrite gateaudit.toml");
+        let env = common::seeded_credentials(dir.path());
         let expected = read_json(&dir.path().join("expected.json"));
         Org {
             _emulator: emulator,

@@ -31,6 +31,29 @@ pub fn run_python(script: &str, args: &[&str]) -> Vec<u8> {
     out.stdout
 }
 
+/// What a seeder wrote into `dir`: the auditor's credentials (`credentials.env`) as environment pairs. The
+/// seeded `gateaudit.toml` names the rule set relative to the repository; it is rewritten to the absolute path so
+/// that gateaudit can run from `dir`.
+pub fn seeded_credentials(dir: &Path) -> Vec<(String, String)> {
+    let env = std::fs::read_to_string(dir.join("credentials.env"))
+        .expect("credentials.env")
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+        .collect();
+    let config = dir.join("gateaudit.toml");
+    let text = std::fs::read_to_string(&config).expect("gateaudit.toml");
+    let policy = repo().join("policies/default.toml");
+    std::fs::write(
+        &config,
+        text.replace(
+            "\"policies/default.toml\"",
+            &format!("{:?}", policy.display().to_string()),
+        ),
+    )
+    .expect("rewrite gateaudit.toml");
+    env
+}
+
 pub fn python() -> PathBuf {
     if let Ok(p) = std::env::var("GATEAUDIT_PYTHON") {
         return PathBuf::from(p);
@@ -160,27 +183,11 @@ impl Demo {
             "seeding failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let env = std::fs::read_to_string(dir.path().join("credentials.env"))
-            .expect("credentials.env")
-            .lines()
-            .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
-            .collect();
+        let env = seeded_credentials(dir.path());
         let expected: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(dir.path().join("expected.json")).expect("expected.json"),
         )
         .expect("expected.json parses");
-        // The configuration names the rule set relative to the repository.
-        let config = dir.path().join("gateaudit.toml");
-        let text = std::fs::read_to_string(&config).expect("gateaudit.toml");
-        let policy = repo().join("policies/default.toml");
-        std::fs::write(
-            &config,
-            text.replace(
-                "\"policies/default.toml\"",
-                &format!("{:?}", policy.display().to_string()),
-            ),
-        )
-        .expect("rewrite gateaudit.toml");
         Demo {
             emulator,
             dir,
