@@ -453,6 +453,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_failed_read_of_the_global_services_events_counts_as_missing_write_events() {
+        assert_eq!(
+            step_input_kind("cloudtrail:LookupEvents(ReadOnly=false, global services)"),
+            InputKind::WriteEvents
+        );
+        assert_eq!(
+            step_input_kind("cloudtrail:LookupEvents(AssumeRole)"),
+            InputKind::RoleSessions
+        );
+        assert_eq!(
+            step_input_kind("cloudtrail:GetEventSelectors"),
+            InputKind::Trails
+        );
+    }
+
+    #[test]
     fn a_snapshot_without_the_cicd_account_leaves_every_pipeline_check_incomplete() {
         let mut org = crate::checks::testkit::Org::two_person_pipeline();
         let complete = |org: &crate::checks::testkit::Org| {
