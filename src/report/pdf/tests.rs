@@ -1,0 +1,515 @@
+use super::*;
+use crate::model::{
+    AccountSnapshot, CollectionStep, Evidence, Finding, Period, Severity, Snapshot, StepStatus,
+    WaiverNote, SCHEMA_VERSION,
+};
+use crate::report::{CheckStatus, CheckSummary, LedgerRow, ReportInput};
+use chrono::TimeZone;
+use chrono::{DateTime, Utc};
+use std::process::Command;
+
+const SHA: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+fn t(h: u32, m: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2024, 5, 14, h, m, 7)
+        .single()
+        .unwrap_or_default()
+}
+
+fn step(
+    step: &str,
+    region: Option<&str>,
+    status: StepStatus,
+    items: usize,
+    error: Option<&str>,
+) -> CollectionStep {
+    CollectionStep {
+        step: step.into(),
+        region: region.map(str::to_owned),
+        status,
+        items,
+        error: error.map(str::to_owned),
+    }
+}
+
+fn snapshot() -> Snapshot {
+    let prod = AccountSnapshot {
+        account_id: "111122223333".into(),
+        name: "prod-payments".into(),
+        environment: "production".into(),
+        role_arn: Some("arn:aws:iam::111122223333:role/gateaudit-reader".into()),
+        steps: vec![
+            step(
+                "iam:GetAccountAuthorizationDetails",
+                None,
+                StepStatus::Ok,
+                42,
+                None,
+            ),
+            step(
+                "codepipeline:ListPipelines",
+                Some("eu-west-1"),
+                StepStatus::Ok,
+                3,
+                None,
+            ),
+            step(
+                "cloudtrail:LookupEvents",
+                Some("eu-west-1"),
+                StepStatus::Partial,
+                17,
+                Some("LookupEvents reaches back only 90 days; the period starts 120 days ago"),
+            ),
+        ],
+        ..AccountSnapshot::default()
+    };
+    let staging = AccountSnapshot {
+        account_id: "444455556666".into(),
+        name: "staging-Ångström".into(),
+        environment: "staging".into(),
+        role_arn: None,
+        steps: vec![
+            step("iam:GetAccountAuthorizationDetails", None, StepStatus::Ok, 12, None),
+            step(
+                "s3:ListObjectsV2 approval-records",
+                Some("eu-west-1"),
+                StepStatus::Failed,
+                0,
+                Some(
+                    "AccessDenied: User: arn:aws:sts::444455556666:assumed-role/gateaudit-reader/gateaudit-run \
+                     is not authorized to perform: s3:ListBucket on resource: \
+                     arn:aws:s3:::org-approval-records-444455556666-eu-west-1 because no identity-based policy \
+                     allows the s3:ListBucket action (Service: S3, Status Code: 403, Request ID: 8XQ2Y7ZV)",
+                ),
+            ),
+        ],
+        ..AccountSnapshot::default()
+    };
+    Snapshot {
+        schema_version: SCHEMA_VERSION,
+        tool_version: "0.1.0".into(),
+        run_id: "20240514T120000Z-k3x9".into(),
+        organisation: "Zoë Ångström Payments GmbH".into(),
+        collected_at: t(12, 0),
+        period: Period {
+            since: Utc
+                .with_ymd_and_hms(2024, 1, 1, 0, 0, 0)
+                .single()
+                .unwrap_or_default(),
+            until: Utc
+                .with_ymd_and_hms(2024, 4, 1, 0, 0, 0)
+                .single()
+                .unwrap_or_default(),
+        },
+        cicd_account: "999988887777".into(),
+        regions: vec!["eu-west-1".into(), "us-east-1".into()],
+        rule_set: "soc2-default".into(),
+        rule_set_source: String::new(),
+        declared_deployment_roles: Vec::new(),
+        approval_record_buckets: Vec::new(),
+        trail_buckets: Vec::new(),
+        organization: None,
+        identity_center: None,
+        accounts: vec![prod, staging],
+    }
+}
+
+fn checks() -> Vec<CheckSummary> {
+    vec![
+        CheckSummary {
+            id: "approver-separation".into(),
+            title: "Approvers are not the authors of the change".into(),
+            description: "Every production approval was given by a person other than the one who started the \
+                          pipeline execution or committed the change."
+                .into(),
+            severity: Severity::High,
+            references: vec!["SOC 2 CC8.1".into(), "ISO 27001 A.8.32".into()],
+            findings: 2,
+            waived: 1,
+            status: CheckStatus::Failed,
+            incomplete: vec![],
+        },
+        CheckSummary {
+            id: "distinct-approvers".into(),
+            title: "Two distinct approvers per production deployment".into(),
+            description: "Production gates are approved by at least two different people.".into(),
+            severity: Severity::Medium,
+            references: vec!["SOC 2 CC8.1".into()],
+            findings: 0,
+            waived: 0,
+            status: CheckStatus::Passed,
+            incomplete: vec![],
+        },
+    ]
+}
+
+fn findings() -> Vec<Finding> {
+    vec![
+        Finding {
+            check_id: "approver-separation".into(),
+            severity: Severity::High,
+            account_id: "111122223333".into(),
+            subject: "payments-api execution 3f2a9c1e-7b4d-4e8a-9c0f-1d2e3f4a5b6c".into(),
+            principal: Some("arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Deployer_0123456789abcdef/李雷".into()),
+            message: "The execution was started and approved by the same person (李雷).".into(),
+            evidence: vec![
+                Evidence::new(
+                    "cloudtrail-event",
+                    "5e3c1a2b-0000-4bbb-8ccc-123456789012",
+                    "StartPipelineExecution by arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Deployer_0123456789abcdef/li.lei@example.com",
+                ),
+                Evidence::new("action-execution", "arn:aws:codepipeline:eu-west-1:111122223333:payments-api/Approve/ProdGate", ""),
+            ],
+            waiver: None,
+        },
+        Finding {
+            check_id: "approver-separation".into(),
+            severity: Severity::High,
+            account_id: "111122223333".into(),
+            subject: "ledger-batch execution 0a1b2c3d".into(),
+            principal: Some("zoe.angstrom".into()),
+            message: "Self-approval by Zoë Ångström during the incident of 2024-02-03.".into(),
+            evidence: vec![Evidence::new("cloudtrail-event", "ab12cd34-5678-90ef-1234-567890abcdef", "")],
+            waiver: Some(WaiverNote {
+                reason: "Emergency change INC-4711, reviewed after the fact by the CAB.".into(),
+                approver: "ciso@example.com".into(),
+                expires: "2024-12-31".into(),
+            }),
+        },
+    ]
+}
+
+fn ledger_rows(n: usize) -> Vec<LedgerRow> {
+    (0..n)
+        .map(|i| {
+            let person = match i % 4 {
+                0 => "Zoë Ångström",
+                1 => "李雷",
+                2 => "jürgen.müller@example.com",
+                _ => "release-bot",
+            };
+            LedgerRow {
+                account_id: "111122223333".into(),
+                account_name: "prod-payments".into(),
+                environment: "production".into(),
+                region: "eu-west-1".into(),
+                pipeline: if i % 3 == 0 { "payments-api".into() } else { "ledger-batch-nightly-reconciliation".into() },
+                execution_id: if i % 7 == 6 { None } else { Some(format!("3f2a9c1e-7b4d-4e8a-9c0f-{i:012}")) },
+                stage: "Approve".into(),
+                action: "ProdGate".into(),
+                approver_recorded: format!(
+                    "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Deployer_0123456789abcdef/user{i}@example.com"
+                ),
+                person: person.into(),
+                person_name: person.into(),
+                normalisation: "role ARN: session names ignored".into(),
+                time: t(8 + (i % 10) as u32, (i % 60) as u32),
+                status: match i % 5 {
+                    0 => "Rejected".into(),
+                    4 => "AccessDenied".into(),
+                    _ => "Approved".into(),
+                },
+                summary: if i % 2 == 0 {
+                    "LGTM".into()
+                } else {
+                    "Reviewed the change set, the migration plan and the rollback runbook; approved for the \
+                     09:00 window."
+                        .into()
+                },
+                event_id: format!("evt-{i}"),
+                record_key: None,
+            }
+        })
+        .collect()
+}
+
+/// Writes the report and returns its path (inside `dir`).
+fn write(dir: &Path, name: &str, ledger: &[LedgerRow]) -> PathBuf {
+    let snapshot = snapshot();
+    let checks = checks();
+    let findings = findings();
+    let input = ReportInput {
+        snapshot: &snapshot,
+        findings: &findings,
+        checks: &checks,
+        ledger,
+        approvers: &[],
+        write_grants: &[],
+        fail_on: crate::model::Severity::High,
+        snapshot_sha256: SHA.into(),
+        rule_set: "soc2-default".into(),
+        notes: &["AWS Organizations was not read: SCPs and RCPs are not applied.".to_owned()],
+        changes: &[],
+    };
+    let path = dir.join(name);
+    let written = write_pdf(&input, &path).expect("the report is written");
+    assert_eq!(written, path);
+    written
+}
+
+/// Page objects (`/Type /Page`, not `/Pages`), however lopdf spaced them.
+fn page_objects(bytes: &[u8]) -> usize {
+    let text = String::from_utf8_lossy(bytes);
+    let mut n = 0;
+    let mut rest: &str = &text;
+    while let Some(i) = rest.find("/Type") {
+        rest = &rest[i + 5..];
+        let after = rest.trim_start();
+        if let Some(tail) = after.strip_prefix("/Page") {
+            if !tail.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+/// Text of each page per `pdftotext -layout`. Fails the test when poppler-utils is missing: a PDF test that
+/// cannot read the PDF proves nothing (ci/test installs poppler-utils).
+pub(crate) fn pdftotext_pages(path: &Path) -> Vec<String> {
+    pages_with("pdftotext", path)
+}
+
+fn pages_with(program: &str, path: &Path) -> Vec<String> {
+    let out = Command::new(program)
+        .arg("-layout")
+        .arg(path)
+        .arg("-")
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("pdftotext (poppler-utils) is needed to read the PDF back: {e}; install poppler-utils")
+        });
+    assert!(
+        out.status.success(),
+        "pdftotext failed on {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut pages: Vec<String> = text.split('\u{c}').map(str::to_owned).collect();
+    if pages.last().is_some_and(|p| p.trim().is_empty()) {
+        pages.pop();
+    }
+    pages
+}
+
+#[test]
+#[should_panic(expected = "install poppler-utils")]
+fn a_missing_pdftotext_fails_instead_of_skipping() {
+    pages_with("pdftotext-not-installed", Path::new("report.pdf"));
+}
+
+#[test]
+fn wrapping_breaks_words_and_long_arns_and_shortens_visibly() {
+    let arn = "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Deployer_0123456789abcdef/someone@example.com";
+    let lines = wrap(arn, CELL_STYLE, 80.0, 3);
+    assert_eq!(lines.len(), 3);
+    assert!(
+        lines
+            .iter()
+            .all(|l| metrics(false).width(l, SMALL) <= 80.0 + 0.01),
+        "{lines:?}"
+    );
+    assert!(lines[2].ends_with(ELLIPSIS), "{lines:?}");
+    let short = wrap("two words", CELL_STYLE, 200.0, 2);
+    assert_eq!(short, vec!["two words".to_owned()]);
+    let words = wrap("alpha beta gamma delta", BODY_STYLE, 60.0, 5);
+    assert!(
+        words.len() >= 2 && words.iter().all(|l| !l.ends_with(ELLIPSIS)),
+        "{words:?}"
+    );
+    assert_eq!(wrap("", CELL_STYLE, 50.0, 2), vec![String::new()]);
+    assert_eq!(shorten("3f2a9c1e-7b4d-4e8a", 8), "3f2a9c1e…");
+    let kept = wrap_keep_end(arn, CELL_STYLE, 80.0, 3);
+    assert_eq!(kept.len(), 3);
+    assert!(
+        kept[2].starts_with(ELLIPSIS) && kept[2].ends_with("example.com"),
+        "{kept:?}"
+    );
+    assert!(
+        kept.iter()
+            .all(|l| metrics(false).width(l, SMALL) <= 80.0 + 0.01),
+        "{kept:?}"
+    );
+    // Characters the font lacks are spelled out rather than drawn as empty boxes.
+    assert_eq!(printable("李雷 (Zoë)"), "[U+674E U+96F7] (Zoë)");
+    assert_eq!(shorten("abc", 8), "abc");
+    // Non-ASCII is measured with real glyph widths; characters outside the font still take room.
+    assert!(metrics(false).width("Zoë Ångström", BODY) > 40.0);
+    assert!(metrics(false).width("李雷", BODY) > 5.0);
+}
+
+#[test]
+fn demo_report_has_cover_summary_footer_and_non_ascii_names() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = write(dir.path(), "report.pdf", &ledger_rows(12));
+    let bytes = std::fs::read(&path).expect("read back");
+    assert!(bytes.starts_with(b"%PDF-"));
+    let pages = page_objects(&bytes);
+    // Cover, executive summary, checks, ledger, production changes, appendix A, appendices B and C.
+    assert_eq!(pages, 7, "got {pages} pages");
+    let text = pdftotext_pages(&path);
+    assert_eq!(text.len(), pages);
+    let all = text.join("\n");
+    for needle in [
+        "Change-management evidence report",
+        "Zoë Ångström Payments GmbH",
+        "111122223333",
+        "prod-payments",
+        "production",
+        "2024-01-01T00:00:00Z",
+        "2024-04-01T00:00:00Z",
+        "soc2-default",
+        "gateaudit 0.1.0",
+        "20240514T120000Z-k3x9",
+        "2024-05-14T12:00:07Z",
+        "approver-separation",
+        "No findings.",
+        "INCOMPLETE",
+        "jürgen.müller",
+        "staging-Ångström",
+        "Emergency change INC-4711",
+    ] {
+        assert!(all.contains(needle), "missing {needle:?}");
+    }
+    assert!(
+        text[0].contains(&format!("page 1 of {pages}")),
+        "{}",
+        text[0]
+    );
+    for (i, page) in text.iter().enumerate() {
+        assert!(
+            page.contains(&format!("page {} of {pages}", i + 1)),
+            "page {}",
+            i + 1
+        );
+        assert!(
+            page.contains(&format!("snapshot sha256 {SHA}")),
+            "page {}",
+            i + 1
+        );
+        assert!(page.contains("20240514T120000Z-k3x9"), "page {}", i + 1);
+    }
+}
+
+#[test]
+fn long_ledger_breaks_across_pages_with_the_header_repeated() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rows = ledger_rows(3_000);
+    let path = write(dir.path(), "ledger.pdf", &rows);
+    let bytes = std::fs::read(&path).expect("read back");
+    assert!(bytes.starts_with(b"%PDF-"));
+    let pages = page_objects(&bytes);
+    assert!(pages > 60, "3,000 ledger rows on {pages} pages");
+    let text = pdftotext_pages(&path);
+    assert_eq!(text.len(), pages);
+    let ledger_pages: Vec<usize> = (0..text.len())
+        .filter(|&i| text[i].contains("approver as recorded"))
+        .collect();
+    assert!(
+        ledger_pages.len() > 50,
+        "ledger on {} pages",
+        ledger_pages.len()
+    );
+    let (first, last) = (ledger_pages[0], ledger_pages[ledger_pages.len() - 1]);
+    assert_eq!(
+        ledger_pages.len(),
+        last - first + 1,
+        "the header is repeated on every ledger page"
+    );
+    for &i in &ledger_pages {
+        for header in [
+            "time (UTC)",
+            "pipeline",
+            "execution",
+            "stage / action",
+            "person",
+            "status",
+            "summary",
+        ] {
+            assert!(
+                text[i].contains(header),
+                "page {} lacks header {header:?}",
+                i + 1
+            );
+        }
+    }
+    assert!(text[last].contains(&format!("page {} of {pages}", last + 1)));
+}
+
+#[test]
+fn hostile_names_cannot_forge_lines_or_hide_in_the_pdf() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut rows = ledger_rows(2);
+    rows[0].person = "a\nFORGED".into();
+    rows[0].summary = "ok\r\n2024-05-14 10:00:00Z FORGED Approved".into();
+    let snapshot = snapshot();
+    let checks = checks();
+    let mut findings = findings();
+    findings[0].subject = "mallory\n2024-05-14T10:00:00Z-forged-finding".into();
+    findings[0].message = "tab\there and a\u{202E}override and bell\u{7}".into();
+    findings[0].principal = Some("x\u{202E}txt.exe\0\t\u{1}\u{9b}".into());
+    let input = ReportInput {
+        snapshot: &snapshot,
+        findings: &findings,
+        checks: &checks,
+        ledger: &rows,
+        approvers: &[],
+        write_grants: &[],
+        fail_on: Severity::High,
+        snapshot_sha256: SHA.into(),
+        rule_set: "soc2-default".into(),
+        notes: &[],
+        changes: &[],
+    };
+    let path = dir.path().join("hostile.pdf");
+    write_pdf(&input, &path).expect("written");
+    let all = pdftotext_pages(&path).join("\n");
+    for line in all.lines() {
+        let t = line.trim_start();
+        assert!(
+            !t.starts_with("FORGED") && !t.starts_with("2024-05-14 10:00:00Z FORGED"),
+            "a name started a line of its own: {line:?}"
+        );
+    }
+    for shown in [
+        "a\\nFORGED",
+        "ok\\r\\n2024-05-",
+        "mallory\\n2024-05-14T10:00:00Z",
+        "\\u{202E}txt.exe\\0\\t\\u{0001}\\u{009B}",
+        "tab\\there",
+        "a\\u{202E}override",
+        "bell\\u{0007}",
+    ] {
+        assert!(all.contains(shown), "{shown:?} not shown in:\n{all}");
+    }
+    for raw in ['\u{202E}', '\u{0}', '\u{1}', '\u{7}', '\u{9b}', '\t'] {
+        assert!(!all.contains(raw), "raw {raw:?} reached the PDF text");
+    }
+}
+
+/// Ad-hoc: `GATEAUDIT_PDF_OUT=/tmp/x GATEAUDIT_PDF_ROWS=100000 cargo test --release --lib render_for_inspection
+/// -- --ignored --nocapture` writes a report there and prints how long it took.
+#[test]
+#[ignore = "writes files for a human to look at; run on demand"]
+fn render_for_inspection() {
+    let Some(out) = std::env::var_os("GATEAUDIT_PDF_OUT") else {
+        return;
+    };
+    let out = PathBuf::from(out);
+    std::fs::create_dir_all(&out).expect("output dir");
+    let n: usize = std::env::var("GATEAUDIT_PDF_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(12);
+    let rows = ledger_rows(n);
+    let started = std::time::Instant::now();
+    let path = write(&out, &format!("report-{n}.pdf"), &rows);
+    let bytes = std::fs::read(&path).expect("read back");
+    eprintln!(
+        "{n} ledger rows: {} pages, {} bytes, {:.2?}",
+        page_objects(&bytes),
+        bytes.len(),
+        started.elapsed()
+    );
+}
