@@ -112,7 +112,7 @@ pub fn evaluate(snapshot: &Snapshot, rules: &RuleSet, waivers: &Waivers) -> Eval
     }
     Evaluated {
         checks,
-        ledger: crate::analysis::ledger::rows(&ctx.approvals),
+        ledger: crate::analysis::ledger::rows(&ctx.approvals, &ctx.changes),
         approvers: crate::analysis::exposure::approvers(ctx.access, &ctx.reach),
         notes: crate::analysis::coverage::notes(snapshot, ctx.access, &ctx.reach),
         changes: ctx.changes.clone(),
@@ -243,6 +243,7 @@ mod tests {
             region: Some("us-east-1".into()),
             status,
             items: 1,
+            note: None,
             error: (status != StepStatus::Ok).then(|| {
                 "LookupEvents covers only the last 90 days; configure trail_buckets".to_owned()
             }),

@@ -481,9 +481,9 @@ fn evidence(
     let rules = snapshot_rules(&snapshot, policy)?;
     let people = gateaudit::analysis::identity::Directory::new(&snapshot, &rules.identity);
     let index = gateaudit::analysis::approvals::index(&snapshot, &rules, &people);
-    let ledger = gateaudit::analysis::ledger::rows(&index);
-    let (rows, completeness) = gateaudit::analysis::evidence::select(&snapshot, &ledger, &scope)?;
     let all_changes = gateaudit::analysis::changes::changes(&snapshot, &rules, &people, &index);
+    let ledger = gateaudit::analysis::ledger::rows(&index, &all_changes);
+    let (rows, completeness) = gateaudit::analysis::evidence::select(&snapshot, &ledger, &scope)?;
     let changes = gateaudit::analysis::evidence::select_changes(&snapshot, &all_changes, &scope);
     let staged = gateaudit::report::staging::StagedDir::create(&out.join(format!(
         "evidence-{}-{}",

@@ -340,6 +340,7 @@ mod tests {
             summary: "why".into(),
             event_id: format!("ev{day}"),
             record_key: None,
+            execution_verdict: "compliant".into(),
         }
     }
 

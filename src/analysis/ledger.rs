@@ -1,10 +1,11 @@
 //! The approval ledger: one row per PutApprovalResult (approved, rejected or failed), with the identity as
-//! recorded and as normalised, the execution and the S3 record. Pure.
+//! recorded and as normalised, the execution and its verdict, and the S3 record. Pure.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::approvals::ApprovalIndex;
+use super::changes::Change;
 
 /// One row of the approval ledger: who approved (or rejected) what, when, and why.
 #[derive(Debug, Clone, Serialize)]
@@ -33,9 +34,14 @@ pub struct LedgerRow {
     pub event_id: String,
     /// The approval record found in S3 for this approval, if any.
     pub record_key: Option<String>,
+    /// The verdict on the execution the approval belongs to, as the production-changes table gives it:
+    /// "compliant", "not compliant: <why>", "not a production deployment" or "not tied to an execution".
+    pub execution_verdict: String,
 }
 
-pub fn rows(index: &ApprovalIndex) -> Vec<LedgerRow> {
+/// One row per approval action, each with the verdict on its execution from `changes` (the production changes
+/// of the period).
+pub fn rows(index: &ApprovalIndex, changes: &[Change]) -> Vec<LedgerRow> {
     index
         .approvals
         .iter()
@@ -67,7 +73,39 @@ pub fn rows(index: &ApprovalIndex) -> Vec<LedgerRow> {
                 summary: event.summary.clone(),
                 event_id: event.event_id.clone(),
                 record_key: a.record.map(|r| format!("s3://{}/{}", r.bucket, r.key)),
+                execution_verdict: execution_verdict(
+                    changes,
+                    &a.account.account_id,
+                    &event.pipeline,
+                    a.attribution.execution_id(),
+                ),
             }
         })
         .collect()
+}
+
+/// What the production-changes table says of the execution `execution_id` of `pipeline` in `account_id`.
+fn execution_verdict(
+    changes: &[Change],
+    account_id: &str,
+    pipeline: &str,
+    execution_id: Option<&str>,
+) -> String {
+    let Some(execution_id) = execution_id else {
+        return "not tied to an execution".to_owned();
+    };
+    match changes.iter().find(|c| {
+        c.execution_id == execution_id && c.account_id == account_id && c.pipeline == pipeline
+    }) {
+        None => "not a production deployment".to_owned(),
+        Some(c) if c.compliant() => "compliant".to_owned(),
+        Some(c) => format!(
+            "not compliant: {}",
+            c.violations
+                .iter()
+                .map(|(_, why)| why.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    }
 }

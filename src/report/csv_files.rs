@@ -40,6 +40,7 @@ pub const LEDGER_COLUMNS: &[&str] = &[
     "summary",
     "event_id",
     "record",
+    "execution_verdict",
 ];
 pub const ACCOUNTS_COLUMNS: &[&str] = &[
     "account_id",
@@ -171,6 +172,7 @@ pub fn write_ledger(ledger: &[LedgerRow], path: &Path) -> Result<PathBuf, Report
             r.summary.clone(),
             r.event_id.clone(),
             r.record_key.clone().unwrap_or_default(),
+            r.execution_verdict.clone(),
         ]
     });
     write_rows(path, LEDGER_COLUMNS, rows)
@@ -448,6 +450,7 @@ mod tests {
             summary: "=cmd|' /C calc'!A0, and \"quotes\"\nnew line".into(),
             event_id: "ev-1".into(),
             record_key: None,
+            execution_verdict: "compliant".into(),
         };
         write_ledger(&[row], &path).expect("written");
         let mut reader = csv::Reader::from_path(&path).expect("readable");

@@ -7,16 +7,19 @@ use crate::model::{AccountSnapshot, Finding, StepStatus};
 
 pub(super) fn appendices(l: &mut Layout, ctx: &Context) {
     let s = ctx.input.snapshot;
-    l.new_page();
+    l.new_page_in(Orientation::Portrait);
     l.bookmark("Appendix A: accounts and collection");
     l.heading1("Appendix A. Accounts and what was collected");
-    let step_cols = Table::new(&[
-        ("step", 2.0, 2),
-        ("region", 1.0, 1),
-        ("status", 0.8, 1),
-        ("items", 0.7, 1),
-        ("error", 4.5, 4),
-    ]);
+    let step_cols = Table::new(
+        Orientation::Portrait,
+        &[
+            ("step", 2.4),
+            ("region", 0.9),
+            ("status", 0.7),
+            ("items", 0.6),
+            ("error or note", 4.2),
+        ],
+    );
     for a in &s.accounts {
         let colour = if a.is_complete() { ACCENT } else { RED };
         let title = format!(
@@ -51,10 +54,11 @@ pub(super) fn appendices(l: &mut Layout, ctx: &Context) {
                     Cell::plain(st.region.clone().unwrap_or_else(|| "—".into())),
                     Cell::styled(step_status_str(st.status), CELL_STYLE.bold().colour(c)),
                     Cell::plain(st.items.to_string()),
-                    Cell::styled(
-                        st.error.clone().unwrap_or_default(),
-                        CELL_STYLE.colour(if st.error.is_some() { c } else { BLACK }),
-                    ),
+                    match (&st.error, &st.note) {
+                        (Some(error), _) => Cell::styled(error.clone(), CELL_STYLE.colour(c)),
+                        (None, Some(note)) => Cell::styled(note.clone(), CELL_STYLE.colour(AMBER)),
+                        (None, None) => Cell::plain(""),
+                    },
                 ],
                 i,
             );
@@ -86,13 +90,16 @@ pub(super) fn appendices(l: &mut Layout, ctx: &Context) {
             BODY_STYLE.colour(GREY),
         );
         l.gap(3.0);
-        let cols = Table::new(&[
-            ("account", 1.8, 2),
-            ("step", 1.6, 2),
-            ("region", 0.9, 1),
-            ("status", 0.7, 1),
-            ("error", 4.0, 5),
-        ]);
+        let cols = Table::new(
+            Orientation::Portrait,
+            &[
+                ("account", 1.8),
+                ("step", 1.6),
+                ("region", 0.9),
+                ("status", 0.7),
+                ("error", 4.0),
+            ],
+        );
         l.table_start(&cols);
         for (i, (a, st)) in unreadable.iter().enumerate() {
             let c = CELL_STYLE.colour(step_status_colour(st.status));
@@ -124,14 +131,17 @@ pub(super) fn appendices(l: &mut Layout, ctx: &Context) {
         l.paragraph("No findings were waived.", BODY_STYLE);
         return;
     }
-    let cols = Table::new(&[
-        ("check", 1.5, 2),
-        ("account", 1.4, 2),
-        ("subject", 1.8, 3),
-        ("reason", 2.4, 4),
-        ("approved by", 1.2, 2),
-        ("expires", 0.9, 1),
-    ]);
+    let cols = Table::new(
+        Orientation::Portrait,
+        &[
+            ("check", 1.5),
+            ("account", 1.4),
+            ("subject", 1.8),
+            ("reason", 2.4),
+            ("approved by", 1.2),
+            ("expires", 0.9),
+        ],
+    );
     l.table_start(&cols);
     for (i, f) in waived.iter().enumerate() {
         let Some(w) = &f.waiver else { continue };

@@ -78,7 +78,7 @@ pub fn write_evidence_pdf(
             ),
             ("Snapshot sha256", evidence.snapshot_sha256.to_owned()),
         ],
-        120.0,
+        140.0,
         BODY_STYLE,
     );
     l.gap(10.0);
@@ -92,7 +92,7 @@ pub fn write_evidence_pdf(
         "Approval evidence · {} · run {}",
         snapshot.organisation, snapshot.run_id
     );
-    ledger(&mut l, evidence.rows);
+    ledger(&mut l, evidence.rows, "evidence.csv");
     changes(&mut l, evidence.changes);
     let (pages, bookmarks) = l.finish(&snapshot.run_id, evidence.snapshot_sha256);
     for (name, page) in bookmarks {

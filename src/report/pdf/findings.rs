@@ -113,59 +113,36 @@ pub(super) fn finding_block(l: &mut Layout, ctx: &Context, f: &Finding) {
         head.push_str("  · WAIVED");
     }
     let head_x = 62.0;
-    let lines = wrap(&head, BODY_STYLE.bold(), CONTENT_W - head_x, 2);
-    let lh = BODY_STYLE.line_height();
-    for (i, line) in lines.iter().enumerate() {
-        l.text_at(
-            MARGIN_X + head_x,
-            y + i as f32 * lh,
-            line,
-            BODY_STYLE.bold(),
-        );
-    }
-    l.y += lines.len() as f32 * lh + 1.0;
+    let lines = wrap(&head, BODY_STYLE.bold(), CONTENT_W - head_x);
+    l.lines_at(MARGIN_X + head_x, &lines, BODY_STYLE.bold());
+    l.y += 1.0;
     let mut rows = vec![("Subject", f.subject.clone())];
     if let Some(p) = &f.principal {
         rows.push(("Principal", p.clone()));
     }
     rows.push(("Message", f.message.clone()));
-    if let Some(w) = &f.waiver {
-        rows.push((
-            "Waiver",
-            format!(
-                "{} (approved by {}, expires {})",
-                w.reason, w.approver, w.expires
-            ),
-        ));
-    }
     let style = Style::new(8.5);
     let kv_indent = head_x;
-    for (label, value) in rows {
-        let lines = wrap(&value, style, CONTENT_W - kv_indent - 62.0, 8);
-        let lh = style.line_height();
-        l.ensure(lh * lines.len() as f32);
-        let y = l.y;
-        l.text_at(MARGIN_X + kv_indent, y, label, style.colour(GREY));
-        let c = if label == "Waiver" { AMBER } else { BLACK };
-        for (i, line) in lines.iter().enumerate() {
-            l.text_at(
-                MARGIN_X + kv_indent + 62.0,
-                y + i as f32 * lh,
-                line,
-                style.colour(c),
-            );
-        }
-        l.y += lh * lines.len() as f32 + 1.0;
+    l.key_values_indented(&rows, kv_indent, 62.0, style.colour(GREY), style);
+    if let Some(w) = &f.waiver {
+        let waiver = format!(
+            "{} (approved by {}, expires {})",
+            w.reason, w.approver, w.expires
+        );
+        l.key_values_indented(
+            &[("Waiver", waiver)],
+            kv_indent,
+            62.0,
+            style.colour(GREY),
+            style.colour(AMBER),
+        );
     }
     if !f.evidence.is_empty() {
         l.gap(2.0);
         let cols = Table::indented(
+            Orientation::Portrait,
             kv_indent,
-            &[
-                ("evidence kind", 1.2, 2),
-                ("reference", 3.0, 3),
-                ("detail", 3.0, 4),
-            ],
+            &[("evidence kind", 1.2), ("reference", 3.0), ("detail", 3.0)],
         );
         l.table_start(&cols);
         for (i, e) in f.evidence.iter().enumerate() {
@@ -173,7 +150,7 @@ pub(super) fn finding_block(l: &mut Layout, ctx: &Context, f: &Finding) {
                 &cols,
                 &[
                     Cell::plain(e.kind.clone()),
-                    Cell::keep_end(e.reference.clone()),
+                    Cell::plain(e.reference.clone()),
                     Cell::plain(e.detail.clone()),
                 ],
                 i,
@@ -185,7 +162,6 @@ pub(super) fn finding_block(l: &mut Layout, ctx: &Context, f: &Finding) {
             "No evidence references recorded.",
             style.colour(GREY),
             kv_indent,
-            1,
         );
     }
     l.gap(5.0);

@@ -1,31 +1,27 @@
-//! Page layout for the PDF reports, by hand on top of printpdf's page operations: A4 geometry, colours, the
-//! embedded DejaVu Sans faces and their glyph widths, measuring, wrapping and visible shortening of text, pages
-//! with running header and "page X of Y" footer, and tables that break across pages with repeated headers.
+//! Page layout for the PDF reports, by hand on top of printpdf's page operations: A4 geometry (portrait, and
+//! landscape for wide tables), colours, pages with running header and "page X of Y" footer, flowing text, and
+//! tables whose rows grow to hold every line of every cell and break across pages with the header repeated.
+//! Nothing in a table or paragraph is ever cut (see `wrap`).
 //!
 //! Knows nothing of snapshots or findings; renders only, never calls AWS.
 
-use std::sync::OnceLock;
-
 use chrono::{DateTime, Utc};
 use printpdf::{
-    Color, FontId, Mm, Op, PaintMode, ParsedFont, PdfFontHandle, PdfPage, Pt, Rect, Rgb, TextItem,
-    TextMatrix,
+    Color, FontId, Mm, Op, PaintMode, PdfFontHandle, PdfPage, Pt, Rect, Rgb, TextItem, TextMatrix,
 };
 
 use super::super::CheckStatus;
+pub(super) use super::fonts::*;
+pub(super) use super::wrap::{fit_line, wrap};
 use crate::model::{Severity, StepStatus};
 
-const REGULAR_TTF: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
-const BOLD_TTF: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans-Bold.ttf");
-
-// A4 portrait, in points.
+// A4, in points (portrait; landscape pages swap the two).
 pub(super) const PAGE_W: f32 = 595.28;
 pub(super) const PAGE_H: f32 = 841.89;
 pub(super) const MARGIN_X: f32 = 45.0;
 pub(super) const MARGIN_TOP: f32 = 50.0;
-/// Content stops here (measured from the top); the footer lives below.
-pub(super) const CONTENT_BOTTOM: f32 = PAGE_H - 58.0;
-pub(super) const CONTENT_W: f32 = PAGE_W - 2.0 * MARGIN_X;
+/// Height of the footer area below the content.
+const FOOTER_H: f32 = 58.0;
 
 pub(super) const BODY: f32 = 9.0;
 pub(super) const SMALL: f32 = 7.5;
@@ -37,7 +33,7 @@ pub(super) const LEADING: f32 = 1.25;
 pub(super) const PAD: f32 = 2.5;
 
 pub(super) const ELLIPSIS: char = '…';
-/// Horizontal scaling of condensed table text (the ledger has nine columns on a portrait page).
+/// Horizontal scaling of condensed table text (wide tables such as the ledger).
 pub(super) const CONDENSED: f32 = 0.86;
 
 // ---------------------------------------------------------------------------------------------------------
@@ -99,345 +95,6 @@ pub(super) fn colour(c: Rgb3) -> Color {
     })
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// Fonts and measuring
-
-/// Advance widths of one face, indexed by BMP code point (characters the font lacks get the .notdef width).
-pub(super) struct Metrics {
-    pub(super) widths: Vec<u16>,
-    /// Whether the font has a glyph for the code point.
-    pub(super) present: Vec<bool>,
-    pub(super) notdef: u16,
-    pub(super) units_per_em: f32,
-}
-
-impl Metrics {
-    pub(super) fn of(font: &ParsedFont) -> Metrics {
-        let notdef = font.get_glyph_width(0).unwrap_or(0);
-        let mut widths = vec![notdef; 0x1_0000];
-        let mut present = vec![false; 0x1_0000];
-        for (&cp, &gid) in &font.codepoint_to_glyph {
-            if let Some(slot) = widths.get_mut(cp as usize) {
-                *slot = font.get_glyph_width(gid).unwrap_or(notdef);
-                present[cp as usize] = gid != 0;
-            }
-        }
-        Metrics {
-            widths,
-            present,
-            notdef,
-            units_per_em: f32::from(font.units_per_em.max(1)),
-        }
-    }
-
-    /// Width of `c` at 1 pt.
-    pub(super) fn char_em(&self, c: char) -> f32 {
-        let w = self.widths.get(c as usize).copied().unwrap_or(self.notdef);
-        f32::from(w) / self.units_per_em
-    }
-
-    pub(super) fn has(&self, c: char) -> bool {
-        self.present.get(c as usize).copied().unwrap_or(false)
-    }
-
-    pub(super) fn width(&self, s: &str, size: f32) -> f32 {
-        s.chars().map(|c| self.char_em(c)).sum::<f32>() * size
-    }
-}
-
-pub(super) struct Face {
-    pub(super) font: ParsedFont,
-    pub(super) metrics: Metrics,
-}
-
-pub(super) struct Faces {
-    pub(super) regular: Face,
-    pub(super) bold: Face,
-}
-
-/// The shipped fonts, parsed once per process.
-pub(super) fn faces() -> &'static Faces {
-    static FACES: OnceLock<Faces> = OnceLock::new();
-    FACES.get_or_init(|| {
-        let parse = |bytes: &[u8], name: &str| {
-            let font = ParsedFont::from_bytes(bytes, 0, &mut Vec::new())
-                .unwrap_or_else(|| panic!("the shipped font {name} (assets/fonts) must parse"));
-            let metrics = Metrics::of(&font);
-            Face { font, metrics }
-        };
-        Faces {
-            regular: parse(REGULAR_TTF, "DejaVuSans.ttf"),
-            bold: parse(BOLD_TTF, "DejaVuSans-Bold.ttf"),
-        }
-    })
-}
-
-#[derive(Clone, Copy)]
-pub(super) struct Style {
-    pub(super) size: f32,
-    pub(super) bold: bool,
-    pub(super) colour: Rgb3,
-    /// Horizontal scaling of the glyphs (1.0 = as designed); dense tables are set slightly condensed.
-    pub(super) stretch: f32,
-}
-
-impl Style {
-    pub(super) const fn new(size: f32) -> Style {
-        Style {
-            size,
-            bold: false,
-            colour: BLACK,
-            stretch: 1.0,
-        }
-    }
-    pub(super) const fn condensed(self) -> Style {
-        Style {
-            stretch: CONDENSED,
-            ..self
-        }
-    }
-    pub(super) const fn bold(self) -> Style {
-        Style { bold: true, ..self }
-    }
-    pub(super) const fn colour(self, colour: Rgb3) -> Style {
-        Style { colour, ..self }
-    }
-    pub(super) fn line_height(self) -> f32 {
-        self.size * LEADING
-    }
-}
-
-pub(super) const BODY_STYLE: Style = Style::new(BODY);
-pub(super) const CELL_STYLE: Style = Style::new(SMALL);
-
-pub(super) fn metrics(bold: bool) -> &'static Metrics {
-    let f = faces();
-    if bold {
-        &f.bold.metrics
-    } else {
-        &f.regular.metrics
-    }
-}
-
-/// `text` as it may be drawn: control and invisible format characters (newlines included) written as visible
-/// escapes first (`report::text::visible`: text from the audited accounts must never start a line of its own or
-/// reorder what is read), then every character the embedded font cannot draw (CJK, emoji...) spelled as
-/// `[U+XXXX]`, so that it stays visible and identifiable instead of printing as an empty box.
-pub(super) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    let text = crate::report::text::visible(text);
-    let (regular, bold) = (metrics(false), metrics(true));
-    let m = Both(regular, bold);
-    if text.chars().all(|c| m.has(c) || c == ' ') {
-        return text;
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut in_run = false;
-    for c in text.chars() {
-        if c.is_whitespace() && !m.has(c) {
-            if in_run {
-                out.push(']');
-                in_run = false;
-            }
-            out.push(' ');
-        } else if m.has(c) {
-            if in_run {
-                out.push(']');
-                in_run = false;
-            }
-            out.push(c);
-        } else {
-            out.push_str(if in_run { " " } else { "[" });
-            out.push_str(&format!("U+{:04X}", c as u32));
-            in_run = true;
-        }
-    }
-    if in_run {
-        out.push(']');
-    }
-    std::borrow::Cow::Owned(out)
-}
-
-/// Glyph coverage of both faces: a character is printable when regular and bold both have it.
-pub(super) struct Both(&'static Metrics, &'static Metrics);
-
-impl Both {
-    pub(super) fn has(&self, c: char) -> bool {
-        self.0.has(c) && self.1.has(c)
-    }
-}
-
-/// Characters after which a word too wide for its column is preferably broken (ARNs, paths, e-mail).
-pub(super) fn is_break_after(c: char) -> bool {
-    matches!(
-        c,
-        '/' | ':' | '-' | '_' | '.' | '@' | ',' | ';' | '=' | '&' | '?'
-    )
-}
-
-/// Wraps `text` to `width` points: at spaces where possible; a word wider than the line (an ARN) is broken
-/// after `/`, `:`, `-`... when that leaves a reasonably full line, otherwise anywhere. A newline in `text` is data
-/// and is shown as `\n` (see [`printable`]); lines the report itself wants are separate parts of a cell
-/// ([`Cell::lines`]). More than `max_lines` lines are cut and the last one ends with "…".
-pub(super) fn wrap(text: &str, style: Style, width: f32, max_lines: usize) -> Vec<String> {
-    let text = printable(text);
-    let m = metrics(style.bold);
-    let scale = style.size * style.stretch;
-    let em = |c: char| m.char_em(c) * scale;
-    let space = em(' ');
-    let max_lines = max_lines.max(1);
-    let mut lines: Vec<String> = Vec::new();
-    let mut overflow = false;
-
-    'paragraphs: for para in text.split('\n') {
-        if lines.len() >= max_lines {
-            if !para.trim().is_empty() {
-                overflow = true;
-                break;
-            }
-            continue;
-        }
-        let mut line = String::new();
-        let mut lw = 0.0f32;
-        for word in para.split(' ').filter(|w| !w.is_empty()) {
-            if lines.len() >= max_lines {
-                overflow = true;
-                break 'paragraphs;
-            }
-            let ww: f32 = word.chars().map(em).sum();
-            let sep = if line.is_empty() { 0.0 } else { space };
-            if lw + sep + ww <= width {
-                if !line.is_empty() {
-                    line.push(' ');
-                }
-                line.push_str(word);
-                lw += sep + ww;
-                continue;
-            }
-            if ww <= width {
-                lines.push(std::mem::take(&mut line));
-                line.push_str(word);
-                lw = ww;
-                continue;
-            }
-            // Wider than a whole line: continue on the current line if it has room left, then break.
-            if !line.is_empty() {
-                if width - lw - sep > width * 0.3 {
-                    line.push(' ');
-                    lw += sep;
-                } else {
-                    lines.push(std::mem::take(&mut line));
-                    lw = 0.0;
-                }
-            }
-            // (byte offset in `line` just after a break character, width of `line` up to there)
-            let mut last_break: Option<(usize, f32)> = None;
-            let mut prev = ' ';
-            for c in word.chars() {
-                let cw = em(c);
-                // camelCase: "AccessDenied" breaks before the "D".
-                if c.is_uppercase() && prev.is_lowercase() {
-                    last_break = Some((line.len(), lw));
-                }
-                prev = c;
-                if lw + cw > width && !line.is_empty() {
-                    match last_break {
-                        Some((at, w_at)) if w_at >= width * 0.5 && at < line.len() => {
-                            let tail = line.split_off(at);
-                            lines.push(std::mem::replace(&mut line, tail));
-                            lw -= w_at;
-                        }
-                        _ => {
-                            lines.push(std::mem::take(&mut line));
-                            lw = 0.0;
-                        }
-                    }
-                    last_break = None;
-                    if lines.len() >= max_lines {
-                        overflow = true;
-                        break 'paragraphs;
-                    }
-                }
-                line.push(c);
-                lw += cw;
-                if is_break_after(c) {
-                    last_break = Some((line.len(), lw));
-                }
-            }
-        }
-        lines.push(line);
-    }
-    // Trailing empty lines (from a trailing newline) carry nothing.
-    while lines.len() > 1 && lines.last().is_some_and(|l| l.is_empty()) {
-        lines.pop();
-    }
-    if overflow || lines.len() > max_lines {
-        lines.truncate(max_lines);
-        if let Some(last) = lines.last_mut() {
-            *last = with_ellipsis(last, style, width);
-        }
-    }
-    if lines.is_empty() {
-        lines.push(String::new());
-    }
-    lines
-}
-
-/// Like `wrap`, but when the text needs more than `max_lines` lines its end is kept, not its middle: the last
-/// line becomes "…" and the tail of the text. For identities, where the session name at the end matters most.
-pub(super) fn wrap_keep_end(text: &str, style: Style, width: f32, max_lines: usize) -> Vec<String> {
-    let max_lines = max_lines.max(2);
-    let mut lines = wrap(text, style, width, max_lines + 1);
-    if lines.len() <= max_lines {
-        return lines;
-    }
-    lines.truncate(max_lines - 1);
-    let text = printable(text);
-    let m = metrics(style.bold);
-    let scale = style.size * style.stretch;
-    let budget = width - m.char_em(ELLIPSIS) * scale;
-    let mut w = 0.0;
-    let mut start = text.len();
-    for (i, c) in text.char_indices().rev() {
-        let cw = m.char_em(c) * scale;
-        if w + cw > budget || c == '\n' {
-            break;
-        }
-        w += cw;
-        start = i;
-    }
-    lines.push(format!("{ELLIPSIS}{}", text[start..].trim_start()));
-    lines
-}
-
-/// `s` shortened (if needed) so that `s…` fits in `width`.
-pub(super) fn with_ellipsis(s: &str, style: Style, width: f32) -> String {
-    let m = metrics(style.bold);
-    let scale = style.size * style.stretch;
-    let budget = width - m.char_em(ELLIPSIS) * scale;
-    let mut out = String::new();
-    let mut w = 0.0;
-    for c in s.chars() {
-        let cw = m.char_em(c) * scale;
-        if w + cw > budget {
-            break;
-        }
-        out.push(c);
-        w += cw;
-    }
-    let trimmed = out.trim_end().len();
-    out.truncate(trimmed);
-    out.push(ELLIPSIS);
-    out
-}
-
-/// First `keep` characters of `s`, with "…" when something was cut.
-pub(super) fn shorten(s: &str, keep: usize) -> String {
-    match s.char_indices().nth(keep) {
-        Some((i, _)) if s.chars().count() > keep + 1 => format!("{}{ELLIPSIS}", &s[..i]),
-        _ => s.to_owned(),
-    }
-}
-
 pub(super) fn iso(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
@@ -445,9 +102,44 @@ pub(super) fn iso(t: DateTime<Utc>) -> String {
 // ---------------------------------------------------------------------------------------------------------
 // Pages
 
+#[derive(Clone, Copy, PartialEq, Eq, Default, Debug)]
+pub(super) enum Orientation {
+    #[default]
+    Portrait,
+    /// For tables too wide for a portrait page (the ledger, the production changes).
+    Landscape,
+}
+
+impl Orientation {
+    pub(super) fn page_w(self) -> f32 {
+        match self {
+            Orientation::Portrait => PAGE_W,
+            Orientation::Landscape => PAGE_H,
+        }
+    }
+    pub(super) fn page_h(self) -> f32 {
+        match self {
+            Orientation::Portrait => PAGE_H,
+            Orientation::Landscape => PAGE_W,
+        }
+    }
+    /// Width of the text area.
+    pub(super) fn content_w(self) -> f32 {
+        self.page_w() - 2.0 * MARGIN_X
+    }
+    /// Where content stops (from the top); the footer lives below.
+    pub(super) fn content_bottom(self) -> f32 {
+        self.page_h() - FOOTER_H
+    }
+}
+
+/// Width of the text area of a portrait page.
+pub(super) const CONTENT_W: f32 = PAGE_W - 2.0 * MARGIN_X;
+
 /// One page under construction: graphics (backgrounds, rules) are painted first, text on top.
 #[derive(Default)]
 pub(super) struct PageBuf {
+    pub(super) orientation: Orientation,
     pub(super) gfx: Vec<Op>,
     pub(super) text: Vec<Op>,
     /// Font, scaling and colour currently set in the text section, to avoid repeating them for every run.
@@ -465,21 +157,20 @@ pub(super) struct Layout {
     /// Text of the running header on pages after the cover.
     pub(super) running_header: String,
     pub(super) bookmarks: Vec<(String, usize)>,
+    /// Orientation of the pages `new_page` starts.
+    orientation: Orientation,
 }
 
-/// A table column: header text, width in points, and how many lines a cell may take before "…".
+/// A table column: header text and width in points.
 pub(super) struct Column {
     pub(super) title: &'static str,
     pub(super) width: f32,
-    pub(super) max_lines: usize,
 }
 
 /// A cell: its text (one or more parts, each starting on a line of its own) and style.
 pub(super) struct Cell {
     pub(super) parts: Vec<String>,
     pub(super) style: Style,
-    /// When the text is too long, keep its end (see `wrap_keep_end`).
-    pub(super) keep_end: bool,
 }
 
 impl Cell {
@@ -487,18 +178,11 @@ impl Cell {
         Cell {
             parts: vec![text.into()],
             style: CELL_STYLE,
-            keep_end: false,
         }
     }
     pub(super) fn styled(text: impl Into<String>, style: Style) -> Cell {
         Cell {
             style,
-            ..Cell::plain(text)
-        }
-    }
-    pub(super) fn keep_end(text: impl Into<String>) -> Cell {
-        Cell {
-            keep_end: true,
             ..Cell::plain(text)
         }
     }
@@ -512,32 +196,12 @@ impl Cell {
     }
 }
 
-/// Wraps each part on lines of its own, at most `max_lines` in all (the last ends with "…" when cut).
-pub(super) fn wrap_parts(
-    parts: &[String],
-    style: Style,
-    width: f32,
-    max_lines: usize,
-) -> Vec<String> {
-    let max_lines = max_lines.max(1);
-    let mut lines: Vec<String> = Vec::new();
-    let mut cut = false;
-    for part in parts {
-        if lines.len() >= max_lines {
-            cut = true;
-            break;
-        }
-        let wrapped = wrap(part, style, width, max_lines - lines.len());
-        cut |= wrapped.last().is_some_and(|l| l.ends_with(ELLIPSIS));
-        lines.extend(wrapped);
-    }
-    if cut {
-        if let Some(last) = lines.last_mut() {
-            if !last.ends_with(ELLIPSIS) {
-                *last = with_ellipsis(last, style, width);
-            }
-        }
-    }
+/// Wraps each part on lines of its own; every line of every part is kept.
+pub(super) fn wrap_parts(parts: &[String], style: Style, width: f32) -> Vec<String> {
+    let mut lines: Vec<String> = parts
+        .iter()
+        .flat_map(|part| wrap(part, style, width))
+        .collect();
     if lines.is_empty() {
         lines.push(String::new());
     }
@@ -554,21 +218,24 @@ pub(super) struct Table {
 }
 
 impl Table {
-    /// Column widths from relative weights, filling the content width.
-    pub(super) fn new(spec: &[(&'static str, f32, usize)]) -> Table {
-        Table::indented(0.0, spec)
+    /// Column widths from relative weights, filling the text area of a page of `orientation`.
+    pub(super) fn new(orientation: Orientation, spec: &[(&'static str, f32)]) -> Table {
+        Table::indented(orientation, 0.0, spec)
     }
 
     /// Like `new`, starting `indent` points right of the margin.
-    pub(super) fn indented(indent: f32, spec: &[(&'static str, f32, usize)]) -> Table {
-        let width = CONTENT_W - indent;
+    pub(super) fn indented(
+        orientation: Orientation,
+        indent: f32,
+        spec: &[(&'static str, f32)],
+    ) -> Table {
+        let width = orientation.content_w() - indent;
         let total: f32 = spec.iter().map(|c| c.1).sum();
         let cols = spec
             .iter()
-            .map(|&(title, weight, max_lines)| Column {
+            .map(|&(title, weight)| Column {
                 title,
                 width: width * weight / total,
-                max_lines,
             })
             .collect();
         Table {
@@ -594,6 +261,7 @@ impl Layout {
             y: MARGIN_TOP,
             running_header,
             bookmarks: Vec::new(),
+            orientation: Orientation::Portrait,
         }
     }
 
@@ -605,21 +273,44 @@ impl Layout {
         &mut self.pages[last]
     }
 
+    /// Orientation of the page being written.
+    pub(super) fn orientation(&self) -> Orientation {
+        self.pages.last().map(|p| p.orientation).unwrap_or_default()
+    }
+
+    pub(super) fn content_w(&self) -> f32 {
+        self.orientation().content_w()
+    }
+
+    fn content_bottom(&self) -> f32 {
+        self.orientation().content_bottom()
+    }
+
     pub(super) fn new_page(&mut self) {
-        self.pages.push(PageBuf::default());
+        self.pages.push(PageBuf {
+            orientation: self.orientation,
+            ..PageBuf::default()
+        });
         self.y = MARGIN_TOP;
         if !self.running_header.is_empty() {
             let header = self.running_header.clone();
             let style = Style::new(FOOTER).colour(GREY);
-            let text = wrap(&header, style, CONTENT_W, 1).remove(0);
+            let width = self.content_w();
+            let text = fit_line(&header, style, width);
             self.text_at(MARGIN_X, MARGIN_TOP - 22.0, &text, style);
-            self.rule(MARGIN_X, MARGIN_TOP - 18.0, CONTENT_W, 0.4, RULE);
+            self.rule(MARGIN_X, MARGIN_TOP - 18.0, width, 0.4, RULE);
         }
+    }
+
+    /// Starts a new page of `orientation`; the pages after it keep that orientation.
+    pub(super) fn new_page_in(&mut self, orientation: Orientation) {
+        self.orientation = orientation;
+        self.new_page();
     }
 
     /// Starts a new page unless `height` more points fit on this one.
     pub(super) fn ensure(&mut self, height: f32) {
-        if self.y + height > CONTENT_BOTTOM {
+        if self.y + height > self.content_bottom() {
             self.new_page();
         }
     }
@@ -640,6 +331,7 @@ impl Layout {
         };
         let text = printable(text);
         let page = self.page();
+        let page_h = page.orientation.page_h();
         let key = (style.bold, style.size.to_bits());
         if page.font != Some(key) {
             page.text.push(Op::SetFont {
@@ -661,7 +353,7 @@ impl Layout {
             page.text.push(Op::SetFillColor { col: colour(c) });
             page.fill = Some(ckey);
         }
-        let baseline = PAGE_H - top - style.size * 0.8;
+        let baseline = page_h - top - style.size * 0.8;
         page.text.push(Op::SetTextMatrix {
             matrix: TextMatrix::Translate(Pt(x), Pt(baseline)),
         });
@@ -673,11 +365,12 @@ impl Layout {
     /// A filled rectangle; `top` from the top of the page.
     pub(super) fn fill_rect(&mut self, x: f32, top: f32, w: f32, h: f32, c: Rgb3) {
         let page = self.page();
+        let page_h = page.orientation.page_h();
         page.gfx.push(Op::SetFillColor { col: colour(c) });
         page.gfx.push(Op::DrawRectangle {
             rectangle: Rect {
                 x: Pt(x),
-                y: Pt(PAGE_H - top - h),
+                y: Pt(page_h - top - h),
                 width: Pt(w),
                 height: Pt(h),
                 mode: Some(PaintMode::Fill),
@@ -692,25 +385,25 @@ impl Layout {
 
     // ----- flowing text
 
-    /// A wrapped paragraph at the cursor, indented by `indent`.
-    pub(super) fn paragraph_indented(
-        &mut self,
-        text: &str,
-        style: Style,
-        indent: f32,
-        max_lines: usize,
-    ) {
+    /// Lines of text at `x`, each on the next line, breaking to a new page where the page is full.
+    pub(super) fn lines_at(&mut self, x: f32, lines: &[String], style: Style) {
         let lh = style.line_height();
-        for line in wrap(text, style, CONTENT_W - indent, max_lines) {
+        for line in lines {
             self.ensure(lh);
             let y = self.y;
-            self.text_at(MARGIN_X + indent, y, &line, style);
+            self.text_at(x, y, line, style);
             self.y += lh;
         }
     }
 
+    /// A wrapped paragraph at the cursor, indented by `indent`; every line of it.
+    pub(super) fn paragraph_indented(&mut self, text: &str, style: Style, indent: f32) {
+        let lines = wrap(text, style, self.content_w() - indent);
+        self.lines_at(MARGIN_X + indent, &lines, style);
+    }
+
     pub(super) fn paragraph(&mut self, text: &str, style: Style) {
-        self.paragraph_indented(text, style, 0.0, 40);
+        self.paragraph_indented(text, style, 0.0);
     }
 
     pub(super) fn gap(&mut self, h: f32) {
@@ -720,11 +413,10 @@ impl Layout {
     pub(super) fn heading1(&mut self, text: &str) {
         self.ensure(H1 * 3.0 + 40.0);
         let style = Style::new(H1).bold().colour(ACCENT);
-        let y = self.y;
-        self.text_at(MARGIN_X, y, text, style);
-        self.y += H1 * 1.3;
-        let y = self.y;
-        self.rule(MARGIN_X, y, CONTENT_W, 0.8, ACCENT);
+        self.paragraph(text, style);
+        self.y += H1 * 0.05;
+        let (y, w) = (self.y, self.content_w());
+        self.rule(MARGIN_X, y, w, 0.8, ACCENT);
         self.y += 8.0;
     }
 
@@ -732,22 +424,48 @@ impl Layout {
         self.ensure(H2 * 1.4 + 50.0);
         self.gap(4.0);
         let style = Style::new(H2).bold().colour(colour);
-        self.paragraph_indented(text, style, 0.0, 3);
+        self.paragraph(text, style);
         self.gap(2.0);
     }
 
-    /// "label: value" lines with the label in a fixed-width column.
+    /// "label: value" lines with the label in a fixed-width column; values wrap in full and continue on the
+    /// next page when they must.
     pub(super) fn key_values(&mut self, rows: &[(&str, String)], label_w: f32, style: Style) {
+        self.key_values_indented(rows, 0.0, label_w, style, style);
+    }
+
+    /// Like `key_values`, `indent` points right of the margin, with the labels in `label_style`.
+    pub(super) fn key_values_indented(
+        &mut self,
+        rows: &[(&str, String)],
+        indent: f32,
+        label_w: f32,
+        label_style: Style,
+        style: Style,
+    ) {
         let lh = style.line_height();
+        let label_lh = label_style.line_height();
         for (label, value) in rows {
-            let lines = wrap(value, style, CONTENT_W - label_w, 6);
-            self.ensure(lh * lines.len() as f32);
-            let y = self.y;
-            self.text_at(MARGIN_X, y, label, style.bold().colour(GREY));
-            for (i, line) in lines.iter().enumerate() {
-                self.text_at(MARGIN_X + label_w, y + i as f32 * lh, line, style);
+            let lines = wrap(value, style, self.content_w() - indent - label_w);
+            // A label wider than its column wraps inside it rather than running into the value.
+            let labels = wrap(label, label_style, label_w - 6.0);
+            let label_h = labels.len() as f32 * label_lh;
+            // Keep a short value with its label; a long one starts here if a few lines fit.
+            self.ensure((lh * lines.len().min(3) as f32).max(label_h));
+            let (y, page) = (self.y, self.pages.len());
+            for (i, line) in labels.iter().enumerate() {
+                self.text_at(
+                    MARGIN_X + indent,
+                    y + i as f32 * label_lh,
+                    line,
+                    label_style,
+                );
             }
-            self.y += lh * lines.len() as f32 + 1.5;
+            self.lines_at(MARGIN_X + indent + label_w, &lines, style);
+            if self.pages.len() == page && self.y < y + label_h {
+                self.y = y + label_h;
+            }
+            self.y += 1.5;
         }
     }
 
@@ -759,7 +477,7 @@ impl Layout {
         let wrapped: Vec<Vec<String>> = t
             .cols
             .iter()
-            .map(|c| wrap(c.title, style, c.width - 2.0 * PAD, 2))
+            .map(|c| wrap(c.title, style, c.width - 2.0 * PAD))
             .collect();
         let n = wrapped.iter().map(Vec::len).max().unwrap_or(1);
         let h = n as f32 * lh + 2.0 * PAD;
@@ -783,8 +501,10 @@ impl Layout {
         self.table_header(t);
     }
 
-    /// One row; breaks to a new page (repeating the header) when it does not fit. Cells styled with
-    /// `Cell::styled` keep their style but take the table's stretch.
+    /// One row, as tall as its fullest cell: every line of every cell is drawn. A row that does not fit starts
+    /// on a new page (the header repeated); a row taller than a whole page continues over as many pages as it
+    /// needs, each with the header. Cells styled with `Cell::styled` keep their style but take the table's
+    /// stretch.
     pub(super) fn table_row(&mut self, t: &Table, cells: &[Cell], index: usize) {
         let wrapped: Vec<(Vec<String>, Style)> = t
             .cols
@@ -795,34 +515,45 @@ impl Layout {
                     stretch: t.style.stretch,
                     ..cell.style
                 };
-                let width = col.width - 2.0 * PAD;
-                let lines = if cell.keep_end {
-                    wrap_keep_end(&cell.parts.join(" "), style, width, col.max_lines)
-                } else {
-                    wrap_parts(&cell.parts, style, width, col.max_lines)
-                };
-                (lines, style)
+                (wrap_parts(&cell.parts, style, col.width - 2.0 * PAD), style)
             })
             .collect();
         let lh = t.style.line_height();
-        let n = wrapped.iter().map(|(l, _)| l.len()).max().unwrap_or(1);
-        let h = n as f32 * lh + 2.0 * PAD;
-        if self.y + h > CONTENT_BOTTOM {
+        let total = wrapped.iter().map(|(l, _)| l.len()).max().unwrap_or(1);
+        let fits = |l: &Layout| {
+            ((l.content_bottom() - l.y - 2.0 * PAD) / lh)
+                .floor()
+                .max(0.0) as usize
+        };
+        if fits(self) < total.min(4) {
             self.new_page();
             self.table_header(t);
         }
-        let y = self.y;
-        if index % 2 == 1 {
-            self.fill_rect(t.x, y, t.width, h, ZEBRA_BG);
-        }
-        let mut x = t.x;
-        for (col, (lines, style)) in t.cols.iter().zip(&wrapped) {
-            for (i, line) in lines.iter().enumerate() {
-                self.text_at(x + PAD, y + PAD + i as f32 * lh, line, *style);
+        let mut from = 0;
+        while from < total {
+            let mut room = fits(self);
+            if room == 0 {
+                self.new_page();
+                self.table_header(t);
+                room = fits(self).max(1);
             }
-            x += col.width;
+            let to = total.min(from + room);
+            let h = (to - from) as f32 * lh + 2.0 * PAD;
+            let y = self.y;
+            if index % 2 == 1 {
+                self.fill_rect(t.x, y, t.width, h, ZEBRA_BG);
+            }
+            let mut x = t.x;
+            for (col, (lines, style)) in t.cols.iter().zip(&wrapped) {
+                let shown = lines.get(from..to.min(lines.len())).unwrap_or_default();
+                for (i, line) in shown.iter().enumerate() {
+                    self.text_at(x + PAD, y + PAD + i as f32 * lh, line, *style);
+                }
+                x += col.width;
+            }
+            self.y += h;
+            from = to;
         }
-        self.y += h;
     }
 
     pub(super) fn table_end(&mut self, t: &Table) {
@@ -845,18 +576,20 @@ impl Layout {
         let m = metrics(false);
         let mut out = Vec::with_capacity(total);
         for (i, page) in pages.into_iter().enumerate() {
+            let orientation = page.orientation;
+            let width = orientation.content_w();
             let number = format!("page {} of {}", i + 1, total);
             let run = format!("gateaudit change-management evidence report · run {run_id}");
             let hash = format!("snapshot sha256 {sha256}");
-            let top = CONTENT_BOTTOM + 14.0;
+            let top = orientation.content_bottom() + 14.0;
             let lh = style.line_height();
             self.pages.push(page);
-            self.rule(MARGIN_X, top - 4.0, CONTENT_W, 0.4, RULE);
+            self.rule(MARGIN_X, top - 4.0, width, 0.4, RULE);
             let number_w = m.width(&number, FOOTER);
-            let run = wrap(&run, style, CONTENT_W - number_w - 12.0, 1).remove(0);
+            let run = fit_line(&run, style, width - number_w - 12.0);
             self.text_at(MARGIN_X, top, &run, style);
-            self.text_at(MARGIN_X + CONTENT_W - number_w, top, &number, style.bold());
-            let hash = wrap(&hash, style, CONTENT_W, 1).remove(0);
+            self.text_at(MARGIN_X + width - number_w, top, &number, style.bold());
+            let hash = fit_line(&hash, style, width);
             self.text_at(MARGIN_X, top + lh, &hash, style);
             let done = self.pages.pop().unwrap_or_default();
             let mut ops = done.gfx;
@@ -864,7 +597,11 @@ impl Layout {
             ops.push(Op::StartTextSection);
             ops.extend(done.text);
             ops.push(Op::EndTextSection);
-            out.push(PdfPage::new(Mm(210.0), Mm(297.0), ops));
+            let (w, h) = match orientation {
+                Orientation::Portrait => (Mm(210.0), Mm(297.0)),
+                Orientation::Landscape => (Mm(297.0), Mm(210.0)),
+            };
+            out.push(PdfPage::new(w, h, ops));
         }
         (out, self.bookmarks)
     }

@@ -4,14 +4,20 @@
 use super::layout::*;
 use crate::report::LedgerRow;
 
-pub(super) fn ledger(l: &mut Layout, rows: &[LedgerRow]) {
-    l.new_page();
+/// The ledger, on landscape pages: every field of `csv_name` (approvals.csv, or evidence.csv for an evidence
+/// request) is in the table, whole, so the PDF alone answers "who approved what, when, why, with what record".
+pub(super) fn ledger(l: &mut Layout, rows: &[LedgerRow], csv_name: &str) {
+    l.new_page_in(Orientation::Landscape);
     l.bookmark("Approval ledger");
     l.heading1("3. Approval ledger");
+    let without_record = rows.iter().filter(|r| r.record_key.is_none()).count();
     l.paragraph(
         &format!(
             "{} approval action(s) recorded by CloudTrail (PutApprovalResult), as recorded and as normalised to a \
-             person. Times are UTC. Execution ids are shortened; the full values are in approvals.csv.",
+             person; {without_record} without an approval record in S3. Times are UTC. Every field of {csv_name} \
+             is shown here in full: the person column gives the person's name, the key the audit compares and the \
+             rule that normalised the identity; the verdict is that of the execution in the production-changes \
+             table (section 4).",
             rows.len()
         ),
         BODY_STYLE.colour(GREY),
@@ -24,26 +30,31 @@ pub(super) fn ledger(l: &mut Layout, rows: &[LedgerRow]) {
         );
         return;
     }
-    // Weights are about the widths in points of a 505 pt wide page body.
-    let cols = Table::new(&[
-        ("time (UTC)", 44.0, 2),
-        ("account", 57.0, 4),
-        ("pipeline", 56.0, 3),
-        ("execution", 45.0, 1),
-        ("stage / action", 56.0, 3),
-        ("approver as recorded", 88.0, 4),
-        ("person", 54.0, 3),
-        ("status", 44.0, 2),
-        ("summary", 61.0, 4),
-    ])
+    let cols = Table::new(
+        Orientation::Landscape,
+        &[
+            ("time (UTC)", 46.0),
+            ("account", 64.0),
+            ("pipeline / execution", 90.0),
+            ("stage / action", 60.0),
+            ("approver as recorded", 108.0),
+            ("person (name, key, rule)", 96.0),
+            ("status / event id", 62.0),
+            ("summary", 84.0),
+            ("S3 record", 80.0),
+            ("execution verdict", 72.0),
+        ],
+    )
     .condensed();
     l.table_start(&cols);
     for (i, r) in rows.iter().enumerate() {
-        let account = if r.account_name.is_empty() {
-            vec![r.account_id.clone()]
-        } else {
-            vec![r.account_name.clone(), r.account_id.clone()]
-        };
+        let mut account = Vec::new();
+        if !r.account_name.is_empty() {
+            account.push(r.account_name.clone());
+        }
+        account.push(r.account_id.clone());
+        account.extend([r.environment.clone(), r.region.clone()]);
+        account.retain(|p| !p.is_empty());
         let status_style = if r.status.eq_ignore_ascii_case("Approved") {
             CELL_STYLE.colour(GREEN)
         } else if r.status.eq_ignore_ascii_case("Rejected") {
@@ -51,6 +62,22 @@ pub(super) fn ledger(l: &mut Layout, rows: &[LedgerRow]) {
         } else {
             CELL_STYLE.colour(RED)
         };
+        let record = match &r.record_key {
+            Some(key) => Cell::plain(key.clone()),
+            None => Cell::styled("missing", CELL_STYLE.bold().colour(RED)),
+        };
+        let verdict_style = if r.execution_verdict == "compliant" {
+            CELL_STYLE.colour(GREEN)
+        } else if r.execution_verdict.starts_with("not compliant") {
+            CELL_STYLE.colour(RED)
+        } else {
+            CELL_STYLE.colour(GREY)
+        };
+        let mut person = vec![r.person_name.clone()];
+        if r.person != r.person_name {
+            person.push(r.person.clone());
+        }
+        person.push(format!("({})", r.normalisation));
         l.table_row(
             &cols,
             &[
@@ -59,17 +86,22 @@ pub(super) fn ledger(l: &mut Layout, rows: &[LedgerRow]) {
                     r.time.format("%H:%M:%SZ").to_string(),
                 ]),
                 Cell::lines(account),
-                Cell::plain(r.pipeline.clone()),
-                Cell::plain(
+                Cell::lines(vec![
+                    r.pipeline.clone(),
                     r.execution_id
-                        .as_deref()
-                        .map_or_else(|| "—".to_owned(), |e| shorten(e, 8)),
-                ),
-                Cell::plain(format!("{} / {}", r.stage, r.action)),
-                Cell::keep_end(r.approver_recorded.clone()),
-                Cell::plain(r.person.clone()),
-                Cell::styled(r.status.clone(), status_style),
+                        .clone()
+                        .unwrap_or_else(|| "no execution".to_owned()),
+                ]),
+                Cell::lines(vec![r.stage.clone(), r.action.clone()]),
+                Cell::plain(r.approver_recorded.clone()),
+                Cell::lines(person),
+                Cell {
+                    parts: vec![r.status.clone(), r.event_id.clone()],
+                    style: status_style,
+                },
                 Cell::plain(r.summary.clone()),
+                record,
+                Cell::styled(r.execution_verdict.clone(), verdict_style),
             ],
             i,
         );
@@ -79,7 +111,7 @@ pub(super) fn ledger(l: &mut Layout, rows: &[LedgerRow]) {
 
 /// The change population: every production deployment of the period, its approvals and its verdict.
 pub(super) fn changes(l: &mut Layout, changes: &[crate::analysis::changes::Change]) {
-    l.new_page();
+    l.new_page_in(Orientation::Landscape);
     l.bookmark("Production changes");
     l.heading1("4. Production changes");
     let compliant = changes.iter().filter(|c| c.compliant()).count();
@@ -102,13 +134,16 @@ pub(super) fn changes(l: &mut Layout, changes: &[crate::analysis::changes::Chang
         );
         return;
     }
-    let cols = Table::new(&[
-        ("execution", 60.0, 3),
-        ("version / started by", 70.0, 4),
-        ("approvals", 140.0, 8),
-        ("deployed", 70.0, 4),
-        ("verdict", 125.0, 8),
-    ])
+    let cols = Table::new(
+        Orientation::Landscape,
+        &[
+            ("pipeline / execution", 100.0),
+            ("version / started by", 100.0),
+            ("approvals", 200.0),
+            ("deployed", 110.0),
+            ("verdict", 200.0),
+        ],
+    )
     .condensed();
     l.table_start(&cols);
     for (i, c) in changes.iter().enumerate() {
@@ -142,7 +177,7 @@ pub(super) fn changes(l: &mut Layout, changes: &[crate::analysis::changes::Chang
         l.table_row(
             &cols,
             &[
-                Cell::lines(vec![c.pipeline.clone(), shorten(&c.execution_id, 8)]),
+                Cell::lines(vec![c.pipeline.clone(), c.execution_id.clone()]),
                 Cell::lines(vec![
                     format!(
                         "v{}",

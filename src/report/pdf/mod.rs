@@ -22,11 +22,13 @@ use crate::model::{AccountSnapshot, Snapshot};
 mod appendices;
 mod evidence;
 mod findings;
+mod fonts;
 mod layout;
 mod ledger;
 mod summary;
 #[cfg(test)]
 mod tests;
+mod wrap;
 
 pub use evidence::{write_evidence_pdf, EvidenceDocument};
 use layout::*;
@@ -109,7 +111,7 @@ fn render(input: &ReportInput) -> Vec<u8> {
     );
     summary::summary(&mut l, &ctx);
     findings::check_sections(&mut l, &ctx);
-    ledger::ledger(&mut l, input.ledger);
+    ledger::ledger(&mut l, input.ledger, "approvals.csv");
     ledger::changes(&mut l, input.changes);
     appendices::appendices(&mut l, &ctx);
 

@@ -3,7 +3,7 @@
 
 use super::layout::*;
 use super::Context;
-use crate::model::{AccountSnapshot, Snapshot, StepStatus};
+use crate::model::{AccountSnapshot, Finding, Severity, Snapshot, StepStatus};
 use crate::report::{CheckStatus, CheckSummary};
 
 pub(super) fn cover(l: &mut Layout, ctx: &Context) {
@@ -16,10 +16,9 @@ pub(super) fn cover(l: &mut Layout, ctx: &Context) {
         "Change-management evidence report",
         Style::new(22.0).bold().colour(ACCENT),
         14.0,
-        2,
     );
     l.gap(4.0);
-    l.paragraph_indented(&s.organisation, Style::new(14.0), 14.0, 2);
+    l.paragraph_indented(&s.organisation, Style::new(14.0), 14.0);
     l.gap(40.0);
 
     let kv = BODY_STYLE;
@@ -65,12 +64,15 @@ pub(super) fn cover(l: &mut Layout, ctx: &Context) {
         BODY_STYLE.bold(),
     );
     l.gap(3.0);
-    let cols = Table::new(&[
-        ("account id", 1.3, 1),
-        ("name", 2.2, 2),
-        ("environment", 1.4, 2),
-        ("collection", 1.2, 1),
-    ]);
+    let cols = Table::new(
+        Orientation::Portrait,
+        &[
+            ("account id", 1.3),
+            ("name", 2.2),
+            ("environment", 1.4),
+            ("collection", 1.2),
+        ],
+    );
     l.table_start(&cols);
     for (i, a) in s.accounts.iter().enumerate() {
         let complete = if a.is_complete() {
@@ -143,29 +145,77 @@ pub(super) fn summary(l: &mut Layout, ctx: &Context) {
     l.new_page();
     l.bookmark("Executive summary");
     l.heading1("1. Executive summary");
-    let cols = Table::new(&[
-        ("check id", 2.0, 2),
-        ("title", 3.6, 3),
-        ("severity", 1.0, 1),
-        ("findings", 0.9, 1),
-        ("waived", 0.8, 1),
-        ("status", 0.9, 1),
-    ]);
+    let fail_on = ctx.input.fail_on;
+    let fail_on_title: &'static str = match fail_on {
+        Severity::Critical => "≥ critical (fail-on)",
+        Severity::High => "≥ high (fail-on)",
+        Severity::Medium => "≥ medium (fail-on)",
+        Severity::Low => "≥ low (fail-on)",
+        Severity::Info => "≥ info (fail-on)",
+    };
+    let cols = Table::new(
+        Orientation::Portrait,
+        &[
+            ("check id", 1.9),
+            ("title", 3.0),
+            ("findings by severity", 1.9),
+            (fail_on_title, 1.0),
+            ("waived", 0.8),
+            ("status", 0.9),
+        ],
+    );
+    // Unwaived findings of `check` at or above --fail-on: what the exit code counts.
+    let counts = |check: &str| -> (String, usize) {
+        let of_check: Vec<&Finding> = ctx
+            .input
+            .findings
+            .iter()
+            .filter(|f| f.check_id == check)
+            .collect();
+        let by_severity: Vec<String> = [
+            Severity::Critical,
+            Severity::High,
+            Severity::Medium,
+            Severity::Low,
+            Severity::Info,
+        ]
+        .iter()
+        .filter_map(|&s| {
+            let n = of_check.iter().filter(|f| f.severity == s).count();
+            (n > 0).then(|| format!("{n} {}", s.as_str()))
+        })
+        .collect();
+        let at_threshold = of_check
+            .iter()
+            .filter(|f| !f.is_waived() && f.severity >= fail_on)
+            .count();
+        let text = if by_severity.is_empty() {
+            "0".to_owned()
+        } else {
+            by_severity.join(", ")
+        };
+        (text, at_threshold)
+    };
     if checks.is_empty() {
         l.paragraph("No checks were run.", BODY_STYLE);
     } else {
         l.table_start(&cols);
+        let mut total_at_threshold = 0;
         for (i, c) in checks.iter().enumerate() {
+            let (by_severity, at_threshold) = counts(&c.id);
+            total_at_threshold += at_threshold;
+            let threshold_style = if at_threshold > 0 {
+                CELL_STYLE.bold().colour(RED)
+            } else {
+                CELL_STYLE
+            };
             l.table_row(
                 &cols,
                 &[
                     Cell::plain(c.id.clone()),
                     Cell::plain(c.title.clone()),
-                    Cell::styled(
-                        c.severity.as_str(),
-                        CELL_STYLE.colour(severity_colour(c.severity)),
-                    ),
-                    Cell::plain(c.findings.to_string()),
+                    Cell::plain(by_severity),
+                    Cell::styled(at_threshold.to_string(), threshold_style),
                     Cell::plain(c.waived.to_string()),
                     Cell::styled(
                         c.status.as_str(),
@@ -193,8 +243,8 @@ pub(super) fn summary(l: &mut Layout, ctx: &Context) {
                     ),
                     CELL_STYLE.bold(),
                 ),
-                Cell::plain(""),
-                Cell::styled(findings.to_string(), CELL_STYLE.bold()),
+                Cell::styled(format!("{findings} finding(s)"), CELL_STYLE.bold()),
+                Cell::styled(total_at_threshold.to_string(), CELL_STYLE.bold()),
                 Cell::styled(waived.to_string(), CELL_STYLE.bold()),
                 Cell::plain(""),
             ],
@@ -203,10 +253,15 @@ pub(super) fn summary(l: &mut Layout, ctx: &Context) {
         l.table_end(&cols);
     }
     l.paragraph(
-        "A check has passed when it produced no findings and read everything it checks, is waived when every \
-         finding is covered by a waiver, is incomplete when some of what it reads could not be collected (it \
-         cannot prove the rest, whatever it found), and has failed otherwise. Each check is detailed in section 2 \
-         with its evidence.",
+        &format!(
+            "A check has passed when it produced no findings and read everything it checks, is waived when every \
+             finding is covered by a waiver, is incomplete when some of what it reads could not be collected (it \
+             cannot prove the rest, whatever it found), and has failed otherwise. Findings are counted by their own \
+             severity; only unwaived findings at or above the run's --fail-on severity ({}) make the run fail \
+             (exit code 3), and an incomplete check makes it exit 1 unless --allow-incomplete. Each check is \
+             detailed in section 2 with its evidence.",
+            fail_on.as_str()
+        ),
         BODY_STYLE.colour(GREY),
     );
     l.gap(6.0);
@@ -250,12 +305,15 @@ pub(super) fn summary(l: &mut Layout, ctx: &Context) {
         );
         l.gap(3.0);
         let red = CELL_STYLE.colour(RED);
-        let cols = Table::new(&[
-            ("account", 2.0, 2),
-            ("step", 1.6, 2),
-            ("region", 0.9, 1),
-            ("error (shortened)", 4.5, 2),
-        ]);
+        let cols = Table::new(
+            Orientation::Portrait,
+            &[
+                ("account", 2.0),
+                ("step", 1.6),
+                ("region", 0.9),
+                ("error", 4.5),
+            ],
+        );
         l.table_start(&cols);
         let mut i = 0;
         for a in incomplete {
@@ -288,7 +346,7 @@ pub(super) fn summary(l: &mut Layout, ctx: &Context) {
         }
         l.table_end(&cols);
         l.paragraph(
-            "Full errors are listed in appendix A.",
+            "Every collection step of every account is listed in appendix A.",
             BODY_STYLE.colour(GREY),
         );
     }
@@ -333,13 +391,16 @@ pub(super) fn incomplete_checks(l: &mut Layout, checks: &[CheckSummary]) {
     );
     l.gap(3.0);
     let red = CELL_STYLE.colour(RED);
-    let cols = Table::new(&[
-        ("check", 1.7, 2),
-        ("account", 1.7, 2),
-        ("input (collection step)", 2.2, 3),
-        ("status", 0.8, 1),
-        ("why", 3.6, 3),
-    ]);
+    let cols = Table::new(
+        Orientation::Portrait,
+        &[
+            ("check", 1.7),
+            ("account", 1.7),
+            ("input (collection step)", 2.2),
+            ("status", 0.8),
+            ("why", 3.6),
+        ],
+    );
     l.table_start(&cols);
     let mut i = 0;
     for c in incomplete {

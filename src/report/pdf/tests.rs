@@ -29,6 +29,7 @@ fn step(
         status,
         items,
         error: error.map(str::to_owned),
+        note: None,
     }
 }
 
@@ -218,6 +219,7 @@ fn ledger_rows(n: usize) -> Vec<LedgerRow> {
                 },
                 event_id: format!("evt-{i}"),
                 record_key: None,
+                execution_verdict: "compliant".into(),
             }
         })
         .collect()
@@ -300,40 +302,9 @@ fn a_missing_pdftotext_fails_instead_of_skipping() {
 }
 
 #[test]
-fn wrapping_breaks_words_and_long_arns_and_shortens_visibly() {
-    let arn = "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Deployer_0123456789abcdef/someone@example.com";
-    let lines = wrap(arn, CELL_STYLE, 80.0, 3);
-    assert_eq!(lines.len(), 3);
-    assert!(
-        lines
-            .iter()
-            .all(|l| metrics(false).width(l, SMALL) <= 80.0 + 0.01),
-        "{lines:?}"
-    );
-    assert!(lines[2].ends_with(ELLIPSIS), "{lines:?}");
-    let short = wrap("two words", CELL_STYLE, 200.0, 2);
-    assert_eq!(short, vec!["two words".to_owned()]);
-    let words = wrap("alpha beta gamma delta", BODY_STYLE, 60.0, 5);
-    assert!(
-        words.len() >= 2 && words.iter().all(|l| !l.ends_with(ELLIPSIS)),
-        "{words:?}"
-    );
-    assert_eq!(wrap("", CELL_STYLE, 50.0, 2), vec![String::new()]);
-    assert_eq!(shorten("3f2a9c1e-7b4d-4e8a", 8), "3f2a9c1e…");
-    let kept = wrap_keep_end(arn, CELL_STYLE, 80.0, 3);
-    assert_eq!(kept.len(), 3);
-    assert!(
-        kept[2].starts_with(ELLIPSIS) && kept[2].ends_with("example.com"),
-        "{kept:?}"
-    );
-    assert!(
-        kept.iter()
-            .all(|l| metrics(false).width(l, SMALL) <= 80.0 + 0.01),
-        "{kept:?}"
-    );
+fn characters_the_font_lacks_are_spelled_out_and_measured() {
     // Characters the font lacks are spelled out rather than drawn as empty boxes.
     assert_eq!(printable("李雷 (Zoë)"), "[U+674E U+96F7] (Zoë)");
-    assert_eq!(shorten("abc", 8), "abc");
     // Non-ASCII is measured with real glyph widths; characters outside the font still take room.
     assert!(metrics(false).width("Zoë Ångström", BODY) > 40.0);
     assert!(metrics(false).width("李雷", BODY) > 5.0);
@@ -346,8 +317,9 @@ fn demo_report_has_cover_summary_footer_and_non_ascii_names() {
     let bytes = std::fs::read(&path).expect("read back");
     assert!(bytes.starts_with(b"%PDF-"));
     let pages = page_objects(&bytes);
-    // Cover, executive summary, checks, ledger, production changes, appendix A, appendices B and C.
-    assert_eq!(pages, 7, "got {pages} pages");
+    // Cover, executive summary, checks, ledger (two landscape pages for its 12 rows), production changes,
+    // appendix A, appendices B and C.
+    assert_eq!(pages, 8, "got {pages} pages");
     let text = pdftotext_pages(&path);
     assert_eq!(text.len(), pages);
     let all = text.join("\n");
@@ -512,4 +484,107 @@ fn render_for_inspection() {
         bytes.len(),
         started.elapsed()
     );
+}
+
+/// Text of the whole PDF per `pdftotext -raw` (content-stream order: each cell's lines in sequence).
+fn raw_text(path: &Path) -> String {
+    let out = Command::new("pdftotext")
+        .args(["-raw", "-enc", "UTF-8"])
+        .arg(path)
+        .arg("-")
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("pdftotext (poppler-utils) is needed: {e}; install poppler-utils")
+        });
+    assert!(out.status.success(), "pdftotext failed");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn without_whitespace(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+#[test]
+fn every_ledger_value_appears_whole_however_long_hostile_or_non_ascii() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut rows = ledger_rows(6);
+    let long_role = format!(
+        "arn:aws:sts::999988887777:assumed-role/{}/Chang.Wei-Ling@example.com",
+        "ChangeApproverRoleForProductionDeploymentsOfThePaymentsPlatform".repeat(2)
+    );
+    rows[0].approver_recorded = long_role.clone();
+    rows[0].person =
+        "arn:aws:iam::999988887777:role/ChangeApproverRoleForProductionDeployments".into();
+    rows[0].person_name = "Chang Wei-Ling (張偉玲)".into();
+    rows[0].summary = "CAB ticket CAB-7781: ".to_owned()
+        + &"approved after the emergency review; rollback tested in staging. ".repeat(12);
+    rows[0].record_key = Some(format!(
+        "s3://evidence-approvals-prod-eu-west-1-999988887777/approvals/{}/2024/05/14/{}.json",
+        "payments-ledger-batch-nightly-reconciliation", "3f2a9c1e-7b4d-4e8a-9c0f-000000000000"
+    ));
+    rows[0].execution_verdict =
+        "not compliant: ProdGate was approved twice by one person (Chang Wei-Ling) under two session names".into();
+    rows[1].summary = "Ünïcødé ✓ — naïve café; 中文摘要 and emoji 🚀 stay visible".into();
+    rows[1].account_name = "prod-Ångström-payments-eu".into();
+    rows[2].summary = "line one\nFORGED line\u{202E}reversed\u{0}".into();
+    rows[2].event_id = "a1b2c3d4-e5f6-7890-abcd-ef1234567890".into();
+    // A value taller than a whole page: its row continues over pages, every word in order.
+    let tall: Vec<String> = (0..400).map(|i| format!("w{i:04}")).collect();
+    rows[3].summary = tall.join(" ");
+    let path = write(dir.path(), "hostile-ledger.pdf", &rows);
+    let text = raw_text(&path);
+    let flat = without_whitespace(&text);
+    let mut checked = 0;
+    for r in &rows[..3] {
+        let mut values = vec![
+            r.account_id.clone(),
+            r.account_name.clone(),
+            r.pipeline.clone(),
+            r.stage.clone(),
+            r.action.clone(),
+            r.approver_recorded.clone(),
+            r.person.clone(),
+            r.person_name.clone(),
+            r.normalisation.clone(),
+            r.status.clone(),
+            r.summary.clone(),
+            r.event_id.clone(),
+            r.execution_verdict.clone(),
+            r.record_key.clone().unwrap_or_else(|| "missing".into()),
+        ];
+        values.extend(r.execution_id.clone());
+        for v in values {
+            let shown = without_whitespace(&printable(&v));
+            assert!(
+                flat.contains(&shown),
+                "{v:?} does not appear whole (as {shown:?}) in the PDF"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 40);
+    assert!(!text.contains('…'), "something was cut in:\n{text}");
+    assert!(!text.contains('\u{202E}'), "a raw override reached the PDF");
+    let mut at = 0;
+    for word in &tall {
+        let found = text[at..]
+            .find(word.as_str())
+            .unwrap_or_else(|| panic!("{word} missing or out of order"));
+        at += found + word.len();
+    }
+    let pages = pdftotext_pages(&path);
+    let with_tall: Vec<usize> = (0..pages.len())
+        .filter(|&i| pages[i].contains("w0") || pages[i].contains("w03"))
+        .collect();
+    assert!(
+        with_tall.len() >= 2,
+        "the tall row spans pages: {with_tall:?}"
+    );
+    for &i in &with_tall {
+        assert!(
+            pages[i].contains("approver as recorded"),
+            "page {} repeats the header",
+            i + 1
+        );
+    }
 }
