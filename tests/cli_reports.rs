@@ -48,6 +48,7 @@ fn snapshot(dir: &Path) -> PathBuf {
                 status: StepStatus::Ok,
                 items: 1,
                 error: None,
+                note: None,
             }],
             iam: Some(Default::default()),
             ..AccountSnapshot::default()

@@ -727,6 +727,7 @@ mod tests {
             status: StepStatus::Ok,
             items: 1,
             error: None,
+            note: None,
         });
         account.trails.push(good_trail());
         account.buckets.push(good_bucket());

@@ -486,6 +486,7 @@ mod tests {
             status: StepStatus::Ok,
             items: 1,
             error: None,
+            note: None,
         });
         let before = complete(&org);
         assert!(before.contains(&"gate-coverage"), "{before:?}");
@@ -557,6 +558,7 @@ mod tests {
                     .then(|| "us-east-1".to_owned()),
                 status,
                 items: 0,
+                note: None,
                 error: (status == StepStatus::Partial)
                     .then(|| "LookupEvents covers only the last 90 days".to_owned()),
             });

@@ -365,6 +365,7 @@ mod tests {
             status: crate::model::StepStatus::Ok,
             items: 3,
             error: None,
+            note: None,
         });
         account.trail_archives.push(TrailArchiveScan {
             source: format!("s3://{BUCKET}/"),

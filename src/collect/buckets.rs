@@ -212,7 +212,8 @@ where
             Setting::Present(out)
         }
         Err(e) if e.code().is_some_and(|code| absent.contains(&code)) => {
-            log.ok(step, None, 0);
+            let code = e.code().unwrap_or_default();
+            log.ok_with_note(step, None, 0, format!("not configured ({code})"));
             Setting::Absent
         }
         Err(e) => {

@@ -49,10 +49,18 @@ impl StepLog {
             status,
             items,
             error,
+            note: None,
         });
     }
     pub fn ok(&mut self, step: &str, region: Option<&str>, items: usize) {
         self.push(step, region, StepStatus::Ok, items, None);
+    }
+    /// The call succeeded and what it found is worth saying in words (e.g. "not configured").
+    pub fn ok_with_note(&mut self, step: &str, region: Option<&str>, items: usize, note: String) {
+        self.push(step, region, StepStatus::Ok, items, None);
+        if let Some(last) = self.steps.last_mut() {
+            last.note = Some(note);
+        }
     }
     pub fn failed(&mut self, step: &str, region: Option<&str>, error: String) {
         self.push(step, region, StepStatus::Failed, 0, Some(error));
@@ -189,6 +197,7 @@ fn invisible_instance(ic: &mut crate::model::IdentityCenterSnapshot, accounts: &
         region: Some(ic.region.clone()),
         status: StepStatus::Failed,
         items: 0,
+        note: None,
         error: Some(format!(
             "no Identity Center instance is visible from account {} in {}, yet accounts {} have AWSReservedSSO_* \
              roles: read Identity Center from the management account or its delegated administrator",

@@ -137,6 +137,7 @@ pub async fn collect(
     }
     TrailArchiveScan {
         source,
+        moved: Default::default(),
         files: t.files,
         compressed_bytes: t.compressed_bytes,
         uncompressed_bytes: t.uncompressed_bytes,

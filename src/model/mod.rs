@@ -44,5 +44,6 @@ pub use snapshot::{
 };
 pub use trail::{
     call_details, is_data_event, DigestChain, IntegrityIssue, IntegrityIssueKind, IntegrityReport,
-    TimeSpan, TrailArchiveScan, TrailPublicKey, UnreadableEvidence, UnreadableKind, WriteEvent,
+    MovedEvents, TimeSpan, TrailArchiveScan, TrailPublicKey, UnreadableEvidence, UnreadableKind,
+    WriteEvent,
 };

@@ -237,6 +237,10 @@ pub struct CollectionStep {
     pub items: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What an `ok` step found that its item count cannot say, e.g. "not configured
+    /// (ServerSideEncryptionConfigurationNotFoundError)" for a bucket setting that is absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

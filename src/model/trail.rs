@@ -210,6 +210,16 @@ pub enum IntegrityIssueKind {
     CoverageGap,
 }
 
+/// How many events of a scan were moved into the snapshot's accounts, and how many of those the accounts already
+/// had (the same event id from LookupEvents or another archive: kept once).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MovedEvents {
+    pub approval_events: u64,
+    pub write_events: u64,
+    pub role_sessions: u64,
+    pub already_known: u64,
+}
+
 /// What one scan of a trail archive (one bucket, or a local directory) produced, before its events are moved into
 /// the accounts they belong to (`crate::trail::distribute`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -222,6 +232,10 @@ pub struct TrailArchiveScan {
     pub records: u64,
     /// Records dropped because another trail delivered the same `eventID`.
     pub duplicates: u64,
+    /// What `distribute` moved out of this scan into the snapshot's accounts: after a run the event lists below
+    /// hold only events of accounts not in the snapshot, so an empty list there means "moved", not "none found".
+    #[serde(default)]
+    pub moved: MovedEvents,
     /// Events not yet moved into an account of the snapshot (all of them until `distribute`).
     #[serde(default)]
     pub approval_events: Vec<ApprovalEvent>,

@@ -307,6 +307,7 @@ mod tests {
                 },
                 items: 0,
                 error: failed.then(|| "AccessDenied: not <trusted> & \"denied\"".into()),
+                note: None,
             }],
             ..AccountSnapshot::default()
         };

@@ -217,6 +217,7 @@ pub fn run_scan(args: &ScanArgs) -> anyhow::Result<u8> {
         let t = &outcome.totals;
         let scan = TrailArchiveScan {
             source: outcome.source.clone(),
+            moved: Default::default(),
             files: t.files,
             compressed_bytes: t.compressed_bytes,
             uncompressed_bytes: t.uncompressed_bytes,

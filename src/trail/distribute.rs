@@ -47,6 +47,9 @@ pub fn distribute(accounts: &mut [AccountSnapshot]) {
                 Some(i) => {
                     if seen_approvals[i].insert(e.event_id.clone()) {
                         accounts[i].approval_events.push(e);
+                        scan.moved.approval_events += 1;
+                    } else {
+                        scan.moved.already_known += 1;
                     }
                 }
                 None => rest.push(e),
@@ -59,6 +62,9 @@ pub fn distribute(accounts: &mut [AccountSnapshot]) {
                 Some(i) => {
                     if seen_writes[i].insert(e.event_id.clone()) {
                         accounts[i].write_events.push(e);
+                        scan.moved.write_events += 1;
+                    } else {
+                        scan.moved.already_known += 1;
                     }
                 }
                 None => rest.push(e),
@@ -71,6 +77,9 @@ pub fn distribute(accounts: &mut [AccountSnapshot]) {
                 Some(i) => {
                     if seen_sessions[i].insert(e.event_id.clone()) {
                         accounts[i].role_sessions.push(e);
+                        scan.moved.role_sessions += 1;
+                    } else {
+                        scan.moved.already_known += 1;
                     }
                 }
                 None => rest.push(e),
@@ -153,6 +162,15 @@ mod tests {
             accounts[0].trail_archives[0].approval_events.len(),
             1,
             "the stranger stays in the scan"
+        );
+        assert_eq!(
+            accounts[0].trail_archives[0].moved,
+            crate::model::MovedEvents {
+                approval_events: 2,
+                already_known: 1,
+                ..Default::default()
+            },
+            "the scan says what it moved, so its emptied lists do not read as nothing found"
         );
     }
 
