@@ -209,6 +209,7 @@ fn main() {
         inputs: vec![],
         signing_key: None,
         waivers: &waivers,
+        full_write_access: false,
     };
     let started = Instant::now();
     let outcome = match audit::run(&snapshot, &rules, &dir, &options) {

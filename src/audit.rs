@@ -141,6 +141,9 @@ pub struct RunOptions<'a> {
     pub inputs: Vec<PathBuf>,
     pub signing_key: Option<&'a aws_lc_rs::signature::Ed25519KeyPair>,
     pub waivers: &'a Waivers,
+    /// write-access.csv lists every grant of the exempt principals (deployment roles, break-glass) instead of one
+    /// summary row per principal and exemption.
+    pub full_write_access: bool,
 }
 
 /// Writes `snapshot.json` into `dir`, runs the checks, writes every report and the manifest. The folder is
@@ -177,7 +180,12 @@ pub fn run(
         }
     }
     let snapshot_sha256 = sha256_file(&snapshot_path)?;
-    let evaluated = evaluate(snapshot, rules, options.waivers);
+    let mut evaluated = evaluate(snapshot, rules, options.waivers);
+    if !options.full_write_access {
+        evaluated.write_grants = crate::analysis::exposure::summarise_exempt(std::mem::take(
+            &mut evaluated.write_grants,
+        ));
+    }
     let input = ReportInput {
         snapshot,
         findings: &evaluated.findings,
@@ -380,6 +388,7 @@ mod tests {
             inputs,
             signing_key: None,
             waivers: &waivers,
+            full_write_access: false,
         };
         // A run that fails half-way (an input that cannot be copied) leaves nothing behind.
         let err = run(

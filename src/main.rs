@@ -177,6 +177,10 @@ struct RunArgs {
     /// 32-byte seed in hex); verify with `gateaudit verify-report DIR --public-key KEY.pub`.
     #[arg(long)]
     signing_key: Option<PathBuf>,
+    /// write-access.csv lists every grant of the exempt principals (deployment roles, break-glass) one by one;
+    /// by default each exempt principal is one row with the count and its widest grant.
+    #[arg(long)]
+    full: bool,
 }
 
 /// A request that cannot be what was meant (bad dates, an empty period, filters naming nothing): exit 2.
@@ -269,6 +273,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                     .collect(),
                 signing_key: key.as_ref(),
                 waivers: &waivers,
+                full_write_access: run.full,
             };
             let outcome = audit::run(&snapshot, &rules, &dir, &options)?;
             Ok(finish(&outcome, &run, &rules))
@@ -328,6 +333,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 inputs: run.policy.iter().cloned().chain(waivers_path).collect(),
                 signing_key: key.as_ref(),
                 waivers: &waivers,
+                full_write_access: run.full,
             };
             let outcome = audit::run(&snap, &rules, &dir, &options)?;
             Ok(finish(&outcome, &run, &rules))

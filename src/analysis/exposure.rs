@@ -48,6 +48,9 @@ pub struct WriteGrantRow {
     /// Why the grant is not a finding, if it is not (deployment role, break-glass); empty otherwise.
     pub exemption: String,
     pub statements: Vec<String>,
+    /// How many grants the row stands for: 1, or for an exempt principal summarised by
+    /// [`summarise_exempt`] the number of its grants (the row then shows the widest one).
+    pub grants: usize,
 }
 
 fn principal_type(p: &Principal) -> &'static str {
@@ -62,6 +65,65 @@ fn answer(a: Answer) -> &'static str {
         Answer::Yes => "yes",
         Answer::Possibly => "possibly",
         Answer::No => "no",
+    }
+}
+
+/// The write grants with each exempt principal's (deployment role, break-glass) summarised into one row per
+/// principal and exemption: how many grants, the widest of them (highest access level, a definite "yes" before a
+/// "possibly", a wildcard action before a named one) and every statement behind them. Grants that are not exempt
+/// stay one row each: they are the ones an auditor must read. `--full` keeps every row instead.
+pub fn summarise_exempt(rows: Vec<WriteGrantRow>) -> Vec<WriteGrantRow> {
+    let mut out: Vec<WriteGrantRow> = Vec::new();
+    let mut summary_of: std::collections::HashMap<(String, String, String), usize> =
+        std::collections::HashMap::new();
+    let widest = |r: &WriteGrantRow| {
+        (
+            level_rank(&r.access_level),
+            r.answer == "yes",
+            r.action.contains('*'),
+        )
+    };
+    for row in rows {
+        if row.exemption.is_empty() {
+            out.push(row);
+            continue;
+        }
+        let key = (
+            row.account_id.clone(),
+            row.principal.clone(),
+            row.exemption.clone(),
+        );
+        match summary_of.get(&key) {
+            None => {
+                summary_of.insert(key, out.len());
+                out.push(row);
+            }
+            Some(&i) => {
+                let summary = &mut out[i];
+                let count = summary.grants + row.grants;
+                let mut statements = std::mem::take(&mut summary.statements);
+                for s in &row.statements {
+                    if !statements.contains(s) {
+                        statements.push(s.clone());
+                    }
+                }
+                if widest(&row) > widest(summary) {
+                    *summary = row;
+                }
+                summary.grants = count;
+                summary.statements = statements;
+            }
+        }
+    }
+    out
+}
+
+fn level_rank(level: &str) -> u8 {
+    match level {
+        "Permissions management" => 3,
+        "Write" => 2,
+        "Tagging" => 1,
+        _ => 0,
     }
 }
 
@@ -159,8 +221,98 @@ pub fn write_grants(access: &AccessModel, rules: &RuleSet) -> Vec<WriteGrantRow>
                 answer: answer(grant.answer).to_owned(),
                 exemption: exemption.to_owned(),
                 statements: grant.statements,
+                grants: 1,
             });
         }
     }
     rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(
+        principal: &str,
+        action: &str,
+        level: &str,
+        answer: &str,
+        exemption: &str,
+    ) -> WriteGrantRow {
+        WriteGrantRow {
+            account_id: "444444444444".into(),
+            principal: format!("arn:aws:iam::444444444444:role/{principal}"),
+            principal_type: "role".into(),
+            action: action.into(),
+            access_level: level.into(),
+            answer: answer.into(),
+            exemption: exemption.into(),
+            statements: vec![format!("{principal}-policy#{action}")],
+            grants: 1,
+        }
+    }
+
+    #[test]
+    fn exempt_principals_become_one_row_with_the_count_and_the_widest_grant() {
+        let mut rows = Vec::new();
+        for i in 0..500 {
+            rows.push(grant(
+                "Deploy",
+                &format!("s3:PutObject{i}"),
+                "Write",
+                "yes",
+                "deployment role",
+            ));
+        }
+        rows.push(grant(
+            "Deploy",
+            "iam:PutRolePolicy",
+            "Permissions management",
+            "possibly",
+            "deployment role",
+        ));
+        rows.push(grant(
+            "Deploy",
+            "iam:*",
+            "Permissions management",
+            "yes",
+            "deployment role",
+        ));
+        rows.push(grant(
+            "BreakGlass",
+            "ec2:TerminateInstances",
+            "Write",
+            "yes",
+            "break-glass",
+        ));
+        rows.push(grant("Human", "s3:PutObject", "Write", "yes", ""));
+        rows.push(grant(
+            "Human",
+            "iam:CreateUser",
+            "Permissions management",
+            "yes",
+            "",
+        ));
+        let summarised = summarise_exempt(rows);
+        assert_eq!(summarised.len(), 4, "{summarised:#?}");
+        let deploy = summarised
+            .iter()
+            .find(|r| r.principal.ends_with("/Deploy"))
+            .expect("deploy row");
+        assert_eq!(deploy.grants, 502);
+        assert_eq!(deploy.action, "iam:*", "the widest grant is shown");
+        assert_eq!(deploy.access_level, "Permissions management");
+        assert_eq!(
+            deploy.statements.len(),
+            502,
+            "every statement behind the grants is kept"
+        );
+        let human: Vec<&WriteGrantRow> = summarised
+            .iter()
+            .filter(|r| r.principal.ends_with("/Human"))
+            .collect();
+        assert_eq!(human.len(), 2, "grants that are findings stay one row each");
+        assert!(human.iter().all(|r| r.grants == 1));
+        assert_eq!(summarised.iter().map(|r| r.grants).sum::<usize>(), 505);
+    }
 }

@@ -85,6 +85,7 @@ pub const WRITE_GRANTS_COLUMNS: &[&str] = &[
     "answer",
     "exemption",
     "statements",
+    "grants",
 ];
 
 /// Shows control characters visibly and neutralises spreadsheet formula injection.
@@ -290,6 +291,7 @@ pub fn write_write_grants(rows: &[WriteGrantRow], path: &Path) -> Result<PathBuf
             r.answer.clone(),
             r.exemption.clone(),
             r.statements.join(" | "),
+            r.grants.to_string(),
         ]
     });
     write_rows(path, WRITE_GRANTS_COLUMNS, rows)
@@ -413,6 +415,7 @@ mod tests {
             answer: "yes".into(),
             exemption: String::new(),
             statements: vec![hostile.into()],
+            grants: 1,
         };
         write_write_grants(&[row], &path).expect("written");
         let bytes = std::fs::read(&path).expect("read");
