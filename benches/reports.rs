@@ -209,6 +209,7 @@ fn main() {
         inputs: vec![],
         signing_key: None,
         waivers: &waivers,
+        waivers_file: None,
         full_write_access: false,
     };
     let started = Instant::now();

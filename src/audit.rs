@@ -95,21 +95,21 @@ pub fn evaluate(snapshot: &Snapshot, rules: &RuleSet, waivers: &Waivers) -> Eval
         .iter()
         .filter(|f| f.check_id == crate::waivers::WAIVERS_CHECK_ID)
         .count();
-    if expired_waivers > 0 || !waivers.entries.is_empty() {
-        checks.push(CheckSummary {
-            id: crate::waivers::WAIVERS_CHECK_ID.to_owned(),
-            title: "Waivers are current".to_owned(),
-            description: "Every waiver in the waivers file names its reason, approver and expiry; an expired waiver \
-                          stops applying and is reported with the findings it would have covered."
-                .to_owned(),
-            severity: Severity::Medium,
-            references: vec!["SOC 2 CC8.1".to_owned(), "ISO/IEC 27001:2022 A.8.32".to_owned()],
-            findings: expired_waivers,
-            waived: 0,
-            status: CheckStatus::decide(expired_waivers, 0, false),
-            incomplete: Vec::new(),
-        });
-    }
+    // Always listed (passed when no waiver is in force), so the console, the PDF, JUnit and the README name the
+    // same checks in every run.
+    checks.push(CheckSummary {
+        id: crate::waivers::WAIVERS_CHECK_ID.to_owned(),
+        title: "Waivers are current".to_owned(),
+        description: "Every waiver in the waivers file names its reason, approver and expiry; an expired waiver \
+                      stops applying and is reported with the findings it would have covered."
+            .to_owned(),
+        severity: Severity::Medium,
+        references: vec!["SOC 2 CC8.1".to_owned(), "ISO/IEC 27001:2022 A.8.32".to_owned()],
+        findings: expired_waivers,
+        waived: 0,
+        status: CheckStatus::decide(expired_waivers, 0, false),
+        incomplete: Vec::new(),
+    });
     Evaluated {
         checks,
         ledger: crate::analysis::ledger::rows(&ctx.approvals, &ctx.changes),
@@ -141,6 +141,9 @@ pub struct RunOptions<'a> {
     pub inputs: Vec<PathBuf>,
     pub signing_key: Option<&'a aws_lc_rs::signature::Ed25519KeyPair>,
     pub waivers: &'a Waivers,
+    /// The file `waivers` was read from: copied as `inputs/waivers.toml` (whatever its name), where `check` on
+    /// the folder's snapshot finds it again.
+    pub waivers_file: Option<PathBuf>,
     /// write-access.csv lists every grant of the exempt principals (deployment roles, break-glass) instead of one
     /// summary row per principal and exemption.
     pub full_write_access: bool,
@@ -166,14 +169,27 @@ pub fn run(
         }
     }
     let mut inputs = vec![snapshot_path.clone()];
-    if !options.inputs.is_empty() {
-        let inputs_dir = work.join("inputs");
-        std::fs::create_dir_all(&inputs_dir).map_err(|e| ReportError::io(&inputs_dir, e))?;
-        for source in &options.inputs {
+    let named_inputs: Vec<(&PathBuf, std::ffi::OsString)> = options
+        .inputs
+        .iter()
+        .map(|source| {
             let name = source
                 .file_name()
                 .map(|n| n.to_os_string())
                 .unwrap_or_else(|| "input".into());
+            (source, name)
+        })
+        .chain(
+            options
+                .waivers_file
+                .iter()
+                .map(|w| (w, "waivers.toml".into())),
+        )
+        .collect();
+    if !named_inputs.is_empty() {
+        let inputs_dir = work.join("inputs");
+        std::fs::create_dir_all(&inputs_dir).map_err(|e| ReportError::io(&inputs_dir, e))?;
+        for (source, name) in named_inputs {
             let copy = inputs_dir.join(name);
             std::fs::copy(source, &copy).map_err(|e| ReportError::copy(source, &copy, e))?;
             inputs.push(copy);
@@ -388,6 +404,7 @@ mod tests {
             inputs,
             signing_key: None,
             waivers: &waivers,
+            waivers_file: None,
             full_write_access: false,
         };
         // A run that fails half-way (an input that cannot be copied) leaves nothing behind.
@@ -412,5 +429,40 @@ mod tests {
             .expect("the folder exists");
         assert!(again.to_string().contains("already exists"), "{again}");
         assert_eq!(std::fs::read_dir(out.path()).expect("out").count(), 1);
+    }
+}
+
+#[cfg(test)]
+mod check_list {
+    use super::*;
+
+    /// The check ids of the README's check table (rows starting with "| `id` |").
+    fn readme_check_ids() -> Vec<String> {
+        let readme = include_str!("../README.md");
+        let table = readme
+            .split("| id | verifies |")
+            .nth(1)
+            .expect("the README has the check table");
+        table
+            .lines()
+            .skip(2)
+            .take_while(|l| l.starts_with("| `"))
+            .filter_map(|l| l.split('`').nth(1).map(str::to_owned))
+            .collect()
+    }
+
+    #[test]
+    fn readme_console_and_reports_name_the_same_checks_even_without_waivers() {
+        let org = crate::checks::testkit::Org::two_person_pipeline();
+        let evaluated = evaluate(&org.snapshot, &org.rules, &Waivers::default());
+        let reported: Vec<String> = evaluated.checks.iter().map(|c| c.id.clone()).collect();
+        assert_eq!(reported, readme_check_ids());
+        assert!(reported.contains(&crate::waivers::WAIVERS_CHECK_ID.to_owned()));
+        let waivers = evaluated
+            .checks
+            .iter()
+            .find(|c| c.id == crate::waivers::WAIVERS_CHECK_ID)
+            .expect("waivers check");
+        assert_eq!(waivers.status, CheckStatus::Passed);
     }
 }

@@ -267,12 +267,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let options = RunOptions {
                 fail_on: run.fail_on,
                 snapshot_source: SnapshotSource::Collected,
-                inputs: [Some(source.config.clone()), Some(policy_path), waivers_path]
-                    .into_iter()
-                    .flatten()
-                    .collect(),
+                inputs: vec![source.config.clone(), policy_path],
                 signing_key: key.as_ref(),
                 waivers: &waivers,
+                waivers_file: waivers_path,
                 full_write_access: run.full,
             };
             let outcome = audit::run(&snapshot, &rules, &dir, &options)?;
@@ -326,13 +324,19 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 gateaudit::report::staging::random_suffix()
             ));
             let key = signing_key(&run)?;
-            let (waivers, waivers_path) = load_waivers(&run, None)?;
+            let from_folder = run
+                .waivers
+                .is_none()
+                .then(|| run_folder_waivers(&snapshot))
+                .flatten();
+            let (waivers, waivers_path) = load_waivers(&run, from_folder)?;
             let options = RunOptions {
                 fail_on: run.fail_on,
                 snapshot_source: SnapshotSource::File(&snapshot),
-                inputs: run.policy.iter().cloned().chain(waivers_path).collect(),
+                inputs: run.policy.iter().cloned().collect(),
                 signing_key: key.as_ref(),
                 waivers: &waivers,
+                waivers_file: waivers_path,
                 full_write_access: run.full,
             };
             let outcome = audit::run(&snap, &rules, &dir, &options)?;
@@ -579,6 +583,23 @@ fn evidence(
 
 /// The waivers to apply, and the file they came from (an input of the run): `--waivers`, else the
 /// configuration's `waivers`, else `policies/waivers.toml` when it exists.
+/// The waivers a report folder's run used (`<folder>/inputs/waivers.toml` beside its `snapshot.json` and
+/// `manifest.json`): `check` on a snapshot inside a report folder re-checks it with the same waivers unless
+/// `--waivers` says otherwise, and says so on standard error.
+fn run_folder_waivers(snapshot: &Path) -> Option<PathBuf> {
+    let folder = snapshot.parent()?;
+    let waivers = folder.join("inputs").join("waivers.toml");
+    if folder.join("manifest.json").is_file() && waivers.is_file() {
+        eprintln!(
+            "using the waivers of the report folder's run: {} (--waivers FILE to use others)",
+            visible(&waivers.display().to_string())
+        );
+        Some(waivers)
+    } else {
+        None
+    }
+}
+
 fn load_waivers(
     run: &RunArgs,
     from_config: Option<PathBuf>,

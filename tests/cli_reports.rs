@@ -171,3 +171,77 @@ fn a_missing_or_damaged_manifest_is_tampering() {
         "{stderr}"
     );
 }
+
+/// The findings.json of the only report folder in `out`.
+fn only_findings(out: &Path) -> serde_json::Value {
+    let names = folders(out);
+    assert_eq!(names.len(), 1, "{names:?}");
+    let text =
+        std::fs::read_to_string(out.join(&names[0]).join("findings.json")).expect("findings.json");
+    serde_json::from_str(&text).expect("findings.json is JSON")
+}
+
+fn waived_count(findings: &serde_json::Value) -> usize {
+    findings["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| !f["waiver"].is_null())
+        .count()
+}
+
+#[test]
+fn check_on_a_report_folders_snapshot_uses_that_runs_waivers_and_says_so() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let snap = snapshot(tmp.path());
+    let waivers = tmp.path().join("accepted.toml");
+    std::fs::write(
+        &waivers,
+        "[[waivers]]\ncheck = \"*\"\nresource = \"*\"\nreason = \"CHG-1 accepted for the test\"\n\
+         approver = \"auditor@example.com\"\nexpires = \"2999-12-31\"\n",
+    )
+    .expect("waivers");
+    let first_out = tmp.path().join("first");
+    let first = gateaudit(
+        &[
+            "check",
+            "--snapshot",
+            snap.to_str().expect("utf-8"),
+            "--waivers",
+            waivers.to_str().expect("utf-8"),
+            "--out",
+            first_out.to_str().expect("utf-8"),
+        ],
+        tmp.path(),
+    );
+    assert!(first.status.code().is_some(), "{first:?}");
+    let first_findings = only_findings(&first_out);
+    let waived = waived_count(&first_findings);
+    assert!(
+        waived > 0,
+        "the test needs a waived finding: {first_findings}"
+    );
+    let folder = first_out.join(&folders(&first_out)[0]);
+    // The run copied its waivers as inputs/waivers.toml whatever the file was called.
+    assert!(folder.join("inputs/waivers.toml").is_file());
+
+    let second_out = tmp.path().join("second");
+    let again = folder.join("snapshot.json");
+    let second = gateaudit(
+        &[
+            "check",
+            "--snapshot",
+            again.to_str().expect("utf-8"),
+            "--out",
+            second_out.to_str().expect("utf-8"),
+        ],
+        tmp.path(),
+    );
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        stderr.contains("using the waivers of the report folder's run"),
+        "{stderr}"
+    );
+    assert_eq!(waived_count(&only_findings(&second_out)), waived);
+    assert_eq!(second.status.code(), first.status.code());
+}
