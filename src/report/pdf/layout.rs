@@ -471,16 +471,22 @@ impl Layout {
 
     // ----- tables
 
-    pub(super) fn table_header(&mut self, t: &Table) {
+    /// The header row's lines per column and its height.
+    fn header_lines(t: &Table) -> (Vec<Vec<String>>, f32) {
         let style = t.style.bold();
-        let lh = style.line_height();
         let wrapped: Vec<Vec<String>> = t
             .cols
             .iter()
             .map(|c| wrap(c.title, style, c.width - 2.0 * PAD))
             .collect();
         let n = wrapped.iter().map(Vec::len).max().unwrap_or(1);
-        let h = n as f32 * lh + 2.0 * PAD;
+        (wrapped, n as f32 * style.line_height() + 2.0 * PAD)
+    }
+
+    pub(super) fn table_header(&mut self, t: &Table) {
+        let style = t.style.bold();
+        let lh = style.line_height();
+        let (wrapped, h) = Layout::header_lines(t);
         let y = self.y;
         self.fill_rect(t.x, y, t.width, h, HEADER_BG);
         let mut x = t.x;
@@ -525,7 +531,14 @@ impl Layout {
                 .floor()
                 .max(0.0) as usize
         };
-        if fits(self) < total.min(4) {
+        // Lines a row can have on a page of its own, below the header.
+        let page_lines =
+            ((self.content_bottom() - MARGIN_TOP - Layout::header_lines(t).1 - 2.0 * PAD) / lh)
+                .floor()
+                .max(1.0) as usize;
+        // A row that does not fit here moves whole to the next page; only a row taller than a page is split.
+        let room_here = fits(self);
+        if total > room_here && (total <= page_lines || room_here < 4) {
             self.new_page();
             self.table_header(t);
         }
