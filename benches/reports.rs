@@ -2,7 +2,7 @@
 //! JSON, JUnit, PDF, manifest) for a snapshot of 100,000 approvals. Prints ratios against baselines measured in
 //! the same run: serialising the snapshot to JSON (time) and the memory held by the snapshot itself.
 //!
-//! Run: `cargo bench --bench reports` (APPROVALS=N to change the size).
+//! Run: `cargo bench --bench reports` (APPROVALS=N to change the size, BENCH_KEEP=1 to keep the reports).
 
 use std::time::Instant;
 
@@ -246,5 +246,10 @@ fn main() {
         "peak resident memory: {peak:.0} MB ({:.1}x the snapshot's own memory)",
         peak / snapshot_mb
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    // BENCH_KEEP=1 keeps the report folder (to look at the PDF of a large organisation).
+    if std::env::var_os("BENCH_KEEP").is_some() {
+        println!("reports kept in {}", dir.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -256,8 +256,18 @@ pub fn text(out: &Output) -> String {
 
 /// The text of a PDF per `pdftotext -layout` (poppler-utils; ci/test installs it, and a missing one fails).
 pub fn pdf_text(path: &Path) -> String {
+    pdftotext(path, "-layout")
+}
+
+/// The text of a PDF in content-stream order (`pdftotext -raw`): the lines of one table cell follow each other,
+/// so a value wrapped over lines reads whole once whitespace is removed.
+pub fn pdf_text_raw(path: &Path) -> String {
+    pdftotext(path, "-raw")
+}
+
+fn pdftotext(path: &Path, mode: &str) -> String {
     let out = Command::new("pdftotext")
-        .arg("-layout")
+        .arg(mode)
         .arg(path)
         .arg("-")
         .output()

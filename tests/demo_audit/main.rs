@@ -762,6 +762,29 @@ fn an_evidence_request_lists_exactly_the_scope_from_the_saved_snapshot() {
     ] {
         assert!(evidence_dir.join(name).exists(), "{name} missing");
     }
+    // Every fact of evidence.csv is in evidence.pdf, whole (identifiers wrap, nothing is cut), and the PDF names
+    // the file it is the companion of.
+    let pdf = common::pdf_text_raw(&evidence_dir.join("evidence.pdf"));
+    let flat: String = pdf.split_whitespace().collect();
+    assert!(pdf.contains("evidence.csv") && !pdf.contains("approvals.csv"));
+    assert!(!pdf.contains('…'), "something was cut in evidence.pdf");
+    for r in &rows {
+        for name in [
+            "execution_id",
+            "event_id",
+            "approver_recorded",
+            "person",
+            "record",
+        ] {
+            let value: String = r[col(name)].split_whitespace().collect();
+            if !value.is_empty() {
+                assert!(
+                    flat.contains(&value),
+                    "{name} {value:?} is not in evidence.pdf whole"
+                );
+            }
+        }
+    }
     let verify = demo.gateaudit(&["verify-report", evidence_dir.to_str().expect("utf-8")]);
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
     // A period the snapshot does not cover cannot be proven complete: refused.

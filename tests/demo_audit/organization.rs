@@ -261,19 +261,6 @@ fn audit_with(
     (code, dir, output, keep)
 }
 
-fn pdf_text(path: &std::path::Path) -> String {
-    let out = std::process::Command::new("pdftotext")
-        .args([path.to_str().expect("utf-8"), "-"])
-        .output()
-        .expect("pdftotext (poppler-utils) must be installed: ci/test installs it");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 #[test]
 fn a_denied_organizations_read_is_incomplete_in_every_report_and_exits_1() {
     let (code, dir, output, _keep) = audit_with(|c| {
@@ -292,7 +279,7 @@ fn a_denied_organizations_read_is_incomplete_in_every_report_and_exits_1() {
         .expect("notes")
         .iter()
         .any(|n| n.as_str().unwrap_or_default().contains("Organizations")));
-    let pdf = pdf_text(&dir.join("report.pdf"));
+    let pdf = crate::common::pdf_text(&dir.join("report.pdf"));
     assert!(
         pdf.contains("organization"),
         "the PDF names the failed read"

@@ -74,11 +74,7 @@ fn changes_csv_lists_every_production_execution_with_its_verdict() {
     assert!(overridden.contains("OverrideStageCondition") && overridden.contains("ChangeTicket"));
     assert!(row("api_clean")["why_not"].is_empty());
     // The PDF has the section.
-    let text = std::process::Command::new("pdftotext")
-        .args([dir.join("report.pdf").to_str().expect("utf-8"), "-"])
-        .output()
-        .expect("pdftotext (poppler-utils) must be installed: ci/test installs it");
-    assert!(String::from_utf8_lossy(&text.stdout).contains("Production changes"));
+    assert!(crate::common::pdf_text(&dir.join("report.pdf")).contains("Production changes"));
 }
 
 #[test]
