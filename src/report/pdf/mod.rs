@@ -6,8 +6,9 @@
 //! footer with "page X of Y", the run id and the SHA-256 of the snapshot the report was built from.
 //!
 //! Layout is done in `layout`, by hand, on top of printpdf's page operations: text is measured with the glyph
-//! advances of the embedded DejaVu Sans, wrapped to its column, and shortened visibly with "…" when it would
-//! need more than a few lines. Tables break across pages and repeat their header row.
+//! advances of the embedded DejaVu Sans and wrapped to its column in full (`wrap`: identifiers at their own
+//! separators, never cut); rows grow, tables break across pages and repeat their header row, and the wide tables
+//! (ledger, production changes) are set on landscape pages.
 //!
 //! This module only renders what it is given: it never calls AWS and never re-runs checks.
 
