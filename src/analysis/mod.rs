@@ -21,6 +21,7 @@
 
 pub mod access;
 pub mod approvals;
+pub mod candidates;
 pub mod changes;
 pub mod coverage;
 pub mod declarations;
