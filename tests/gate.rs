@@ -152,6 +152,7 @@ fn the_gate_decides_each_demo_execution_with_read_only_calls() {
             "{call} is not one of the gate's calls"
         );
     }
+    eprintln!("calls the gate made: {called:?}");
     let findings = read_json(&reports.path().join("findings.json"));
     assert_eq!(
         findings["findings"].as_array().map(Vec::len),
@@ -227,4 +228,54 @@ fn the_gate_decides_each_demo_execution_with_read_only_calls() {
         "{}",
         text(&missing)
     );
+
+    // Least privilege: with exactly the gate role's policy of the CloudFormation template (under enforced IAM),
+    // the gate still decides; a read it was not granted would leave it unable to (exit 1).
+    let template = common::repo().join("ci/templates/gate/gate-stage.cfn.yaml");
+    common::run_python(
+        GATE_ROLE_ONLY,
+        &[&demo.emulator.endpoint, template.to_str().expect("utf-8")],
+    );
+    let enforced = gate(&id("clean"), None);
+    assert_eq!(enforced.status.code(), Some(0), "{}", text(&enforced));
+    let enforced = gate(&id("violation"), None);
+    assert_eq!(enforced.status.code(), Some(3), "{}", text(&enforced));
+    // The enforcement is real: an audit, which needs more than the gate, is refused reads under the same policy.
+    let snapshot = demo.dir.path().join("enforced-snapshot.json");
+    let collect = demo.gateaudit(&[
+        "collect",
+        "--config",
+        config.to_str().expect("utf-8"),
+        "--out",
+        snapshot.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(collect.status.code(), Some(1), "{}", text(&collect));
 }
+
+/// Gives the auditor user exactly the gate role's policy (GateReads of the template, and the organisation
+/// reader's AssumeRole), then switches moto's IAM enforcement on.
+const GATE_ROLE_ONLY: &str = r#"
+import json, sys, urllib.request, boto3, yaml
+endpoint, template = sys.argv[1], sys.argv[2]
+class Loader(yaml.SafeLoader):
+    pass
+Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+doc = yaml.load(open(template), Loader=Loader)
+statements = doc["Resources"]["GateRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+reads = next(s for s in statements if s["Sid"] == "GateReads")
+policy = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": reads["Action"], "Resource": "*"},
+    {"Effect": "Allow", "Action": "sts:AssumeRole",
+     "Resource": "arn:aws:iam::100000000000:role/GateAuditOrganizationsReader"}]}
+iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1",
+                   aws_access_key_id="testing", aws_secret_access_key="testing")
+iam.meta.events.register("before-send.*.*",
+                         lambda request, **_: request.headers.__setitem__("x-moto-account-id", "111111111111"))
+for p in iam.list_attached_user_policies(UserName="gateaudit-auditor")["AttachedPolicies"]:
+    iam.detach_user_policy(UserName="gateaudit-auditor", PolicyArn=p["PolicyArn"])
+for name in iam.list_user_policies(UserName="gateaudit-auditor")["PolicyNames"]:
+    iam.delete_user_policy(UserName="gateaudit-auditor", PolicyName=name)
+iam.put_user_policy(UserName="gateaudit-auditor", PolicyName="gate", PolicyDocument=json.dumps(policy))
+urllib.request.urlopen(urllib.request.Request(endpoint + "/moto-api/reset-auth", data=b"0", method="POST",
+                                              headers={"Content-Type": "text/plain"}))
+"#;
