@@ -1,7 +1,9 @@
-//! `gateaudit gate` against the emulated demo organisation: the demo's clean execution proceeds (0), one approved
-//! twice by one role under two session names fails (3), one approved by its own starter fails (3), one still
-//! waiting for its second approval fails closed (1), an unknown execution fails closed (1), and every call the
-//! gate made is a listed read-only call of the gate (the emulator's per-operation request statistics).
+//! `gateaudit gate` against the emulated demo organisation: the demo's clean executions proceed (0), one approved
+//! twice by one role under two session names fails (3), one approved twice by one Identity Center user fails (3),
+//! one approved by its own starter fails (3), one still waiting for its second approval fails closed (1), an
+//! unknown execution fails closed (1); every call the gate made is a listed read-only call of the gate (the
+//! emulator's per-operation request statistics), and the gate still decides under enforced IAM with exactly the
+//! template's gate role policy.
 
 mod common;
 
@@ -172,6 +174,19 @@ fn the_gate_decides_each_demo_execution_with_read_only_calls() {
                 && l.contains("rm-alice")
                 && l.contains("rm-alice-2")),
         "{out}"
+    );
+
+    // People, not ARNs: Identity Center users through their permission sets (entitled by their groups).
+    let people = gate(&id("identity_center_clean"), None);
+    assert_eq!(people.status.code(), Some(0), "{}", text(&people));
+    let kim = gate(&id("identity_center_violation"), None);
+    assert_eq!(kim.status.code(), Some(3), "{}", text(&kim));
+    assert!(
+        stdout(&kim)
+            .lines()
+            .any(|l| l.starts_with("VIOLATION [distinct-approvers]") && l.contains("kim")),
+        "{}",
+        text(&kim)
     );
 
     // Approved by its own starter (carol started it and approved its test gate).
