@@ -8,6 +8,7 @@ pub mod audit;
 pub mod checks;
 pub mod collect;
 pub mod config;
+pub mod gate;
 pub mod iam;
 pub mod logging;
 pub mod model;

@@ -102,6 +102,8 @@ enum Command {
         #[arg(long)]
         signing_key: Option<PathBuf>,
     },
+    /// Enforce now: judge ONE pipeline execution before it deploys (exit 0 proceed, 3 violations, 1 cannot decide).
+    Gate(gateaudit::gate::cli::GateArgs),
     /// Read the CloudTrail log archive (s3://bucket[/prefix] or a local copy): scan events, verify digests.
     #[command(subcommand)]
     Trail(TrailCommand),
@@ -304,6 +306,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 signing_key.as_deref(),
             )
         }
+        Command::Gate(args) => gateaudit::gate::cli::run(&args),
         Command::Trail(TrailCommand::Scan(args)) => gateaudit::trail::cli::run_scan(&args),
         Command::Trail(TrailCommand::Verify(args)) => gateaudit::trail::cli::run_verify(&args),
         Command::VerifyReport { dir, public_key } => verify_report(&dir, public_key.as_deref()),

@@ -109,6 +109,27 @@ pub struct ApprovalRules {
     /// The environments that are production (gate-coverage, the change population, source-provenance).
     #[serde(default = "default_production")]
     pub production_environments: Vec<String>,
+    /// Who is entitled to approve which approval action (`gateaudit gate`): an approver no entry names is not
+    /// entitled, whatever IAM would let them do (an administrator who merely could approve is not an approver).
+    #[serde(default)]
+    pub approvers: Vec<ApproverEntitlement>,
+}
+
+/// One approver entitlement: the approval actions it covers and who may approve them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApproverEntitlement {
+    /// `pipeline/stage/action` patterns (`*`, `?`).
+    pub actions: Vec<String>,
+    /// Principal ARN patterns: an IAM user, or the role of an assumed-role session (its ARN as IAM lists it).
+    #[serde(default)]
+    pub principals: Vec<String>,
+    /// Group names: IAM groups of an IAM user, or IAM Identity Center groups of an Identity Center user.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Person keys (as the ledger's `person` column shows them), patterns allowed.
+    #[serde(default)]
+    pub people: Vec<String>,
 }
 
 fn default_production() -> Vec<String> {
@@ -131,6 +152,7 @@ impl Default for ApprovalRules {
             record_time_tolerance_seconds: default_record_tolerance(),
             require_two_person_for_prod: false,
             production_environments: default_production(),
+            approvers: Vec::new(),
         }
     }
 }

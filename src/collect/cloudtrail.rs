@@ -224,6 +224,30 @@ pub async fn global_write_events(
         .collect()
 }
 
+/// The successful and failed calls of one event name in the period (e.g. `RetryStageExecution`), as write
+/// events: a narrow lookup for a question about one execution, where reading every mutating call would be slow.
+pub async fn calls_named(
+    clients: &AccountClients,
+    region: &str,
+    period: &Period,
+    event_name: &str,
+    identity_rules: &IdentityRules,
+    log: &mut StepLog,
+) -> Vec<WriteEvent> {
+    let step = format!("cloudtrail:LookupEvents({event_name})");
+    let events = lookup(
+        clients,
+        region,
+        period,
+        (LookupAttributeKey::EventName, event_name),
+        &step,
+        log,
+        |json| write_event_from_cloudtrail(json, identity_rules),
+    )
+    .await;
+    events.into_iter().flatten().collect()
+}
+
 /// Every `ReadOnly=false` management event of the region LookupEvents returns for the period.
 async fn mutating_calls(
     clients: &AccountClients,

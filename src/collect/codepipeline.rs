@@ -560,3 +560,151 @@ async fn rule_executions(
         });
     }
 }
+
+/// Why one execution could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExecutionReadError {
+    /// CodePipeline says there is no such pipeline or execution.
+    NotFound(String),
+    /// Any other failure (denied, throttled past retries, unreadable answer).
+    Failed(String),
+}
+
+/// One execution and only what a question about it needs: `GetPipelineExecution` (its version, trigger, type),
+/// `GetPipeline --version` of that version (as the pipeline's declaration), its `ListActionExecutions` and, for
+/// a V2 pipeline, `ListRuleExecutions`. The returned pipeline's `version` and `stages` are those of the version
+/// the execution runs. The execution's start and last update are taken from its action executions (the
+/// execution detail carries no times).
+pub async fn one_execution(
+    clients: &AccountClients,
+    region: &str,
+    name: &str,
+    execution_id: &str,
+) -> Result<Pipeline, ExecutionReadError> {
+    let client = clients.codepipeline(region);
+    let out = client
+        .get_pipeline_execution()
+        .pipeline_name(name)
+        .pipeline_execution_id(execution_id)
+        .send()
+        .await
+        .map_err(|e| {
+            let not_found = e.as_service_error().is_some_and(|s| {
+                s.is_pipeline_execution_not_found_exception() || s.is_pipeline_not_found_exception()
+            });
+            let text = format!(
+                "GetPipelineExecution({name}, {execution_id}): {}",
+                error_text(&e)
+            );
+            if not_found {
+                ExecutionReadError::NotFound(text)
+            } else {
+                ExecutionReadError::Failed(text)
+            }
+        })?;
+    let detail = out.pipeline_execution().ok_or_else(|| {
+        ExecutionReadError::Failed(format!(
+            "GetPipelineExecution({name}, {execution_id}) returned no execution"
+        ))
+    })?;
+    let version = detail.pipeline_version().ok_or_else(|| {
+        ExecutionReadError::Failed(format!(
+            "GetPipelineExecution({name}, {execution_id}) names no pipelineVersion"
+        ))
+    })?;
+    let trigger = detail.trigger();
+    let execution = PipelineExecution {
+        id: execution_id.to_owned(),
+        status: detail
+            .status()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
+        pipeline_version: Some(version),
+        trigger_type: trigger
+            .and_then(|t| t.trigger_type())
+            .map(|t| t.as_str().to_owned())
+            .unwrap_or_default(),
+        trigger_detail: trigger
+            .and_then(|t| t.trigger_detail())
+            .unwrap_or_default()
+            .to_owned(),
+        execution_type: detail
+            .execution_type()
+            .map(|t| t.as_str().to_owned())
+            .unwrap_or_default(),
+        execution_mode: detail
+            .execution_mode()
+            .map(|m| m.as_str().to_owned())
+            .unwrap_or_default(),
+        status_summary: detail.status_summary().map(str::to_owned),
+        rollback_target: detail
+            .rollback_metadata()
+            .and_then(|r| r.rollback_target_pipeline_execution_id())
+            .map(str::to_owned),
+        variables: detail
+            .variables()
+            .iter()
+            .filter_map(|v| {
+                Some((
+                    v.name()?.to_owned(),
+                    v.resolved_value().unwrap_or_default().to_owned(),
+                ))
+            })
+            .collect(),
+        ..PipelineExecution::default()
+    };
+    let declared = client
+        .get_pipeline()
+        .name(name)
+        .version(version)
+        .send()
+        .await
+        .map_err(|e| {
+            ExecutionReadError::Failed(format!(
+                "GetPipeline({name}, version {version}): {}",
+                error_text(&e)
+            ))
+        })?;
+    let declaration = declared.pipeline().ok_or_else(|| {
+        ExecutionReadError::Failed(format!(
+            "GetPipeline({name}, version {version}) returned no declaration"
+        ))
+    })?;
+    let ran = version_of(declaration);
+    let mut pipeline = Pipeline {
+        name: name.to_owned(),
+        region: region.to_owned(),
+        account_id: clients.account_id.clone(),
+        version,
+        role_arn: ran.role_arn,
+        stages: ran.stages,
+        pipeline_type: ran.pipeline_type,
+        execution_mode: ran.execution_mode,
+        artifact_stores: artifact_stores(declaration),
+        executions: vec![execution],
+        ..Pipeline::default()
+    };
+    let mut warnings = Vec::new();
+    action_executions(&client, name, execution_id, &mut pipeline, &mut warnings).await;
+    if pipeline.pipeline_type.eq_ignore_ascii_case("V2") {
+        rule_executions(&client, name, execution_id, &mut pipeline, &mut warnings).await;
+    }
+    if !warnings.is_empty() {
+        return Err(ExecutionReadError::Failed(warnings.join("; ")));
+    }
+    let starts = pipeline
+        .action_executions
+        .iter()
+        .filter_map(|a| a.start_time);
+    let start = starts.min();
+    let last = pipeline
+        .action_executions
+        .iter()
+        .filter_map(|a| a.last_update_time.or(a.start_time))
+        .max();
+    if let Some(e) = pipeline.executions.first_mut() {
+        e.start_time = start;
+        e.last_update_time = last;
+    }
+    Ok(pipeline)
+}

@@ -49,6 +49,20 @@ fn tags(list: &[aws_sdk_iam::types::Tag]) -> Vec<(String, String)> {
 }
 
 pub async fn collect(clients: &AccountClients, log: &mut StepLog) -> Option<IamSnapshot> {
+    read(clients, log, true).await
+}
+
+/// Users, groups, roles and every policy that applies to them, and the SAML/OIDC providers: what access and
+/// identity questions need, without the per-user credential reads (`gateaudit gate` asks only those questions).
+pub async fn collect_policies(clients: &AccountClients, log: &mut StepLog) -> Option<IamSnapshot> {
+    read(clients, log, false).await
+}
+
+async fn read(
+    clients: &AccountClients,
+    log: &mut StepLog,
+    user_credentials: bool,
+) -> Option<IamSnapshot> {
     let iam = clients.iam();
     let mut snapshot = IamSnapshot::default();
     let mut pages = iam
@@ -133,7 +147,9 @@ pub async fn collect(clients: &AccountClients, log: &mut StepLog) -> Option<IamS
             + snapshot.policies.len(),
     );
     fetch_missing_policy_documents(&iam, &mut snapshot, log).await;
-    credentials_per_user(&iam, &mut snapshot.users, log).await;
+    if user_credentials {
+        credentials_per_user(&iam, &mut snapshot.users, log).await;
+    }
     identity_providers(&iam, &mut snapshot, log).await;
     Some(snapshot)
 }

@@ -5,6 +5,7 @@
 mod buckets;
 mod cloudtrail;
 mod codepipeline;
+pub mod gate;
 mod iam;
 mod identity_center;
 pub mod limits;
