@@ -20,6 +20,7 @@ use super::{CheckStatus, CheckSummary, LedgerRow, ReportError, ReportInput};
 use crate::model::{AccountSnapshot, Finding, Snapshot, StepStatus};
 
 mod layout;
+pub mod trend;
 
 use layout::*;
 
