@@ -292,7 +292,7 @@ pub fn history(store: &Store, query: &HistoryQuery) -> Result<History, StoreErro
             let at = DateTime::parse_from_rfc3339(&time).map(|t| t.with_timezone(&Utc));
             if query
                 .since
-                .is_some_and(|since| at.as_ref().map_or(true, |t| *t < since))
+                .is_some_and(|since| !at.as_ref().is_ok_and(|t| *t >= since))
                 || !pipeline_matches(&query.pipeline, &get("pipeline"))
                 || !person_matches(
                     &query.person,

@@ -40,12 +40,7 @@ fn is_collected_run(name: &str) -> bool {
 /// The newest complete collected run of the store, with every file checked against its manifest: a damaged
 /// newest run is an error naming what is wrong, never silently skipped or used. None: the store has no run.
 pub fn newest_complete(store: &Store) -> Result<Option<Previous>, StoreError> {
-    let Some(run) = store
-        .runs()?
-        .into_iter()
-        .filter(|r| is_collected_run(r))
-        .next_back()
-    else {
+    let Some(run) = store.runs()?.into_iter().rfind(|r| is_collected_run(r)) else {
         return Ok(None);
     };
     let problems = store.verify_run(&run)?;
