@@ -14,5 +14,6 @@ pub mod logging;
 pub mod model;
 pub mod report;
 pub mod rules;
+pub mod store;
 pub mod trail;
 pub mod waivers;

@@ -58,7 +58,15 @@ enum Command {
         source: CollectArgs,
         #[command(flatten)]
         run: RunArgs,
+        /// Continue the newest complete run of --store: read only CloudTrail events since it (less an hour of
+        /// overlap) and carry its events and coverage over.
+        #[arg(long, requires = "store")]
+        incremental: bool,
     },
+    /// Approvals and findings over time, from the runs of an evidence store.
+    History(gateaudit::store::cli::HistoryArgs),
+    /// Findings that appeared, disappeared or changed, and waivers that started or ended, between two runs.
+    Diff(gateaudit::store::cli::DiffArgs),
     /// Which principals are allowed (or possibly allowed) an action on a resource, per a saved snapshot.
     WhoCan {
         #[arg(long)]
@@ -183,6 +191,9 @@ struct RunArgs {
     /// by default each exempt principal is one row with the count and its widest grant.
     #[arg(long)]
     full: bool,
+    /// Publish the run's report folder into this evidence store (a directory or s3://bucket/prefix), write-once.
+    #[arg(long)]
+    store: Option<String>,
 }
 
 /// A request that cannot be what was meant (bad dates, an empty period, filters naming nothing): exit 2.
@@ -202,6 +213,9 @@ fn is_usage(e: &anyhow::Error) -> bool {
         cause.downcast_ref::<Usage>().is_some()
             || cause
                 .downcast_ref::<gateaudit::config::ConfigError>()
+                .is_some()
+            || cause
+                .downcast_ref::<gateaudit::store::cli::UsageError>()
                 .is_some()
             || cause
                 .downcast_ref::<gateaudit::analysis::evidence::EvidenceError>()
@@ -244,7 +258,7 @@ fn init_logging(level: &str) {
 fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Collect { source, out } => {
-            let (snapshot, _, _) = collect_snapshot(&source, None)?;
+            let (snapshot, _, _) = collect_snapshot(&source, None, None)?;
             snapshot.save(&out)?;
             println!("snapshot written to {}", out.display());
             for a in snapshot.accounts.iter().filter(|a| !a.is_complete()) {
@@ -260,8 +274,18 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 EXIT_ERROR
             })
         }
-        Command::Audit { source, run } => {
-            let (snapshot, rules, policy_path) = collect_snapshot(&source, run.policy.as_deref())?;
+        Command::Audit {
+            source,
+            run,
+            incremental,
+        } => {
+            let store = open_store(&run, Some(&source.config), source.profile.clone())?;
+            let previous = match (&store, incremental) {
+                (Some(store), true) => gateaudit::store::cli::newest_run(store)?,
+                _ => None,
+            };
+            let (snapshot, rules, policy_path) =
+                collect_snapshot(&source, run.policy.as_deref(), previous.as_ref())?;
             let dir = run.out.join(&snapshot.run_id);
             let key = signing_key(&run)?;
             let (waivers, waivers_path) =
@@ -276,8 +300,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 full_write_access: run.full,
             };
             let outcome = audit::run(&snapshot, &rules, &dir, &options)?;
+            gateaudit::store::cli::publish(store.as_ref(), &outcome.dir)?;
             Ok(finish(&outcome, &run, &rules))
         }
+        Command::History(args) => gateaudit::store::cli::history(&args),
+        Command::Diff(args) => gateaudit::store::cli::diff(&args),
         Command::Evidence {
             snapshot,
             since,
@@ -342,7 +369,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 waivers_file: waivers_path,
                 full_write_access: run.full,
             };
+            let store = open_store(&run, None, None)?;
             let outcome = audit::run(&snap, &rules, &dir, &options)?;
+            gateaudit::store::cli::publish(store.as_ref(), &outcome.dir)?;
             Ok(finish(&outcome, &run, &rules))
         }
     }
@@ -651,13 +680,39 @@ fn verify_report(dir: &Path, public_key: Option<&Path>) -> anyhow::Result<u8> {
     }
 }
 
+/// The evidence store of `--store`, opened with the configuration's endpoint (an emulator) when there is one.
+fn open_store(
+    run: &RunArgs,
+    config: Option<&Path>,
+    profile: Option<String>,
+) -> anyhow::Result<Option<gateaudit::store::Store>> {
+    let Some(text) = &run.store else {
+        return Ok(None);
+    };
+    let location = gateaudit::store::Location::parse(text).map_err(|e| Usage(e.to_string()))?;
+    let endpoint_url = match config {
+        Some(path) => Config::load(path)?.endpoint_url,
+        None => None,
+    };
+    let options = gateaudit::store::StoreOptions {
+        profile,
+        endpoint_url,
+    };
+    Ok(Some(gateaudit::store::Store::open(&location, &options)?))
+}
+
 fn collect_snapshot(
     args: &CollectArgs,
     policy: Option<&Path>,
+    previous: Option<&gateaudit::store::incremental::Previous>,
 ) -> anyhow::Result<(Snapshot, RuleSet, PathBuf)> {
     // Everything the user gave is checked before the first AWS call: a mistake there is a usage error (exit 2).
     let config = Config::load(&args.config)?;
-    let period = period(args, &config)?;
+    let mut period = period(args, &config)?;
+    if let (Some(previous), None) = (previous, &args.since) {
+        // An incremental run keeps the history the earlier runs covered.
+        period.since = period.since.min(previous.snapshot.period.since);
+    }
     let policy_path = policy
         .map(Path::to_path_buf)
         .unwrap_or_else(|| config.policy_path());
@@ -679,12 +734,19 @@ fn collect_snapshot(
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let snapshot = runtime.block_on(collect::collect(
+    let resume = previous
+        .map(|p| gateaudit::store::incremental::resume(&p.snapshot))
+        .unwrap_or_default();
+    let mut snapshot = runtime.block_on(collect::collect_resuming(
         &config,
         period,
         &options,
         (&rules.name, &policy_text),
+        &resume,
     ));
+    if let Some(previous) = previous {
+        gateaudit::store::incremental::merge(&mut snapshot, &previous.snapshot, &previous.run_id);
+    }
     Ok((snapshot, rules, policy_path))
 }
 

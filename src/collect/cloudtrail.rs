@@ -343,7 +343,17 @@ async fn lookup<T>(
     let horizon = Utc::now() - chrono::Duration::days(LOOKUP_EVENTS_DAYS);
     let covered_from = horizon - chrono::Duration::hours(1);
     let start = period.since.max(horizon);
+    let mut window = crate::model::LookupWindow {
+        step: step.to_owned(),
+        region: region.to_owned(),
+        start_time: Some(start),
+        end_time: period.until,
+        covered_since: None,
+        inherited: None,
+    };
     if start >= period.until {
+        window.start_time = None;
+        log.window(window);
         log.partial(
             step,
             Some(region),
@@ -359,6 +369,7 @@ async fn lookup<T>(
     {
         Ok(a) => a,
         Err(e) => {
+            log.window(window);
             log.failed(step, Some(region), e.to_string());
             return Vec::new();
         }
@@ -378,6 +389,7 @@ async fn lookup<T>(
             Ok(p) => p,
             Err(e) => {
                 // Keep what was read so far; the step is failed so the account is incomplete.
+                log.window(window);
                 log.failed(
                     step,
                     Some(region),
@@ -402,6 +414,10 @@ async fn lookup<T>(
             }
         }
     }
+    if unreadable.is_empty() {
+        window.covered_since = Some(start);
+    }
+    log.window(window);
     if !unreadable.is_empty() {
         log.failed(
             step,

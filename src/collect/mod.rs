@@ -30,6 +30,7 @@ use crate::model::{
 #[derive(Default)]
 pub struct StepLog {
     steps: Vec<CollectionStep>,
+    windows: Vec<crate::model::LookupWindow>,
 }
 
 impl StepLog {
@@ -72,6 +73,14 @@ impl StepLog {
     pub fn into_steps(self) -> Vec<CollectionStep> {
         self.steps
     }
+    /// Records the window of a LookupEvents read.
+    pub fn window(&mut self, window: crate::model::LookupWindow) {
+        self.windows.push(window);
+    }
+    /// The LookupEvents windows recorded so far (taken out of the log).
+    pub fn take_windows(&mut self) -> Vec<crate::model::LookupWindow> {
+        std::mem::take(&mut self.windows)
+    }
 }
 
 pub fn to_chrono(t: &aws_smithy_types::DateTime) -> Option<DateTime<Utc>> {
@@ -92,12 +101,45 @@ pub fn new_run_id(now: DateTime<Utc>) -> String {
     )
 }
 
+/// Where an incremental run starts each account's LookupEvents reads: `(account, region)` to the `StartTime`
+/// (within the period); an account and region not listed is read over the whole period.
+#[derive(Debug, Clone, Default)]
+pub struct LookupResume {
+    pub starts: std::collections::BTreeMap<(String, String), DateTime<Utc>>,
+}
+
+impl LookupResume {
+    /// The window LookupEvents is asked for in `account` and `region`.
+    pub fn period_for(&self, account: &str, region: &str, period: &Period) -> Period {
+        let since = self
+            .starts
+            .get(&(account.to_owned(), region.to_owned()))
+            .map_or(period.since, |start| (*start).max(period.since));
+        Period {
+            since: since.min(period.until),
+            until: period.until,
+        }
+    }
+}
+
 /// Collects every configured account. Progress goes to the tracing log; failures go into the snapshot.
 pub async fn collect(
     config: &Config,
     period: Period,
     options: &SessionOptions,
     rule_set: (&str, &str),
+) -> Snapshot {
+    collect_resuming(config, period, options, rule_set, &LookupResume::default()).await
+}
+
+/// [`collect`], with the LookupEvents reads of an incremental run starting where `resume` says (the events
+/// before that are carried over from the earlier run by the caller: `crate::store::incremental`).
+pub async fn collect_resuming(
+    config: &Config,
+    period: Period,
+    options: &SessionOptions,
+    rule_set: (&str, &str),
+    resume: &LookupResume,
 ) -> Snapshot {
     let base = session::base_config(config, options).await;
     // Person keys of write events are computed with the run's rule set (checks recompute them anyway).
@@ -131,7 +173,16 @@ pub async fn collect(
         _ => None,
     };
     let accounts: Vec<AccountSnapshot> = stream::iter(discovery.targets.iter())
-        .map(|target| collect_account(&base, config, target, &audited, &period, &identity_rules))
+        .map(|target| {
+            collect_account(
+                &base,
+                config,
+                target,
+                &audited,
+                (&period, resume),
+                &identity_rules,
+            )
+        })
         .buffer_unordered(config.max_concurrency)
         .collect()
         .await;
@@ -333,7 +384,7 @@ async fn collect_account(
     config: &Config,
     target: &Target,
     audited: &[String],
-    period: &Period,
+    (period, resume): (&Period, &LookupResume),
     identity_rules: &crate::rules::IdentityRules,
 ) -> AccountSnapshot {
     let account = &target.account;
@@ -373,27 +424,29 @@ async fn collect_account(
                 snapshot.trails.push(t);
             }
         }
+        let window = resume.period_for(&account.id, region, period);
         snapshot
             .approval_events
-            .extend(cloudtrail::approval_events(&clients, region, period, &mut log).await);
+            .extend(cloudtrail::approval_events(&clients, region, &window, &mut log).await);
         let writes =
-            cloudtrail::write_events(&clients, region, period, identity_rules, &mut log).await;
+            cloudtrail::write_events(&clients, region, &window, identity_rules, &mut log).await;
         snapshot
             .pipelines
             .extend(codepipeline::collect(&clients, region, period, &writes, &mut log).await);
         snapshot.write_events.extend(writes);
         snapshot
             .role_sessions
-            .extend(cloudtrail::role_sessions(&clients, region, period, &mut log).await);
+            .extend(cloudtrail::role_sessions(&clients, region, &window, &mut log).await);
     }
     // IAM and the other global services are recorded only in the partition's global region, and so are
     // AssumeRole calls made at STS's global endpoint: read them there when it is not a configured region.
     for global_region in crate::model::partition::missing_global_regions(&config.regions) {
+        let window = resume.period_for(&account.id, &global_region, period);
         snapshot.write_events.extend(
             cloudtrail::global_write_events(
                 &clients,
                 &global_region,
-                period,
+                &window,
                 identity_rules,
                 &mut log,
             )
@@ -401,7 +454,7 @@ async fn collect_account(
         );
         snapshot
             .role_sessions
-            .extend(cloudtrail::role_sessions(&clients, &global_region, period, &mut log).await);
+            .extend(cloudtrail::role_sessions(&clients, &global_region, &window, &mut log).await);
     }
     for bucket in config
         .approval_record_buckets
@@ -476,6 +529,7 @@ async fn collect_account(
             .buckets
             .push(buckets::collect(&clients, &bucket, default_region, &mut log).await);
     }
+    snapshot.lookup_windows = log.take_windows();
     snapshot.steps = log.into_steps();
     snapshot
 }

@@ -878,6 +878,7 @@ mod tests {
             status: StepStatus::Failed,
             items: 0,
             error: Some("AccessDenied".into()),
+            note: None,
         });
         let v = verdict(&org);
         assert_eq!(v.decision(), Decision::CannotDecide);

@@ -8,6 +8,7 @@ mod cloudtrail;
 mod finding;
 mod iam;
 mod identity_center;
+mod lookup;
 mod organization;
 pub mod partition;
 mod pipeline;
@@ -30,6 +31,7 @@ pub use identity_center::{
     AccountAssignment, CustomerPolicyReference, GroupMembership, IdentityCenterSnapshot,
     IdentityStoreGroup, IdentityStoreUser, PermissionSet, PermissionsBoundary,
 };
+pub use lookup::{InheritedCoverage, LookupWindow};
 pub use organization::{
     OrgAccount, OrgPolicy, OrgPolicyKind, OrgUnit, OrganizationSnapshot, PolicyAttachment,
 };

@@ -274,6 +274,9 @@ pub struct AccountSnapshot {
     /// Protection settings of the evidence buckets (trail archive, approval records) this account owns.
     #[serde(default)]
     pub buckets: Vec<BucketSettings>,
+    /// Every LookupEvents read: the window asked for and the coverage known (what incremental runs resume from).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lookup_windows: Vec<super::LookupWindow>,
 }
 
 impl AccountSnapshot {

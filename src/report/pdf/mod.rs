@@ -29,6 +29,7 @@ mod ledger;
 mod summary;
 #[cfg(test)]
 mod tests;
+pub mod trend;
 mod wrap;
 
 pub use evidence::{write_evidence_pdf, EvidenceDocument};
