@@ -6,6 +6,7 @@
 pub mod analysis;
 pub mod audit;
 pub mod checks;
+pub mod cli_docs;
 pub mod collect;
 pub mod config;
 pub mod iam;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use gateaudit::audit::{self, Outcome, RunOptions, SnapshotSource};
 use gateaudit::collect::{self, SessionOptions};
@@ -121,6 +121,13 @@ enum Command {
         #[arg(long)]
         jsonl: bool,
     },
+    /// Print a shell completion script, e.g. `gateaudit completions bash > /etc/bash_completion.d/gateaudit`.
+    Completions {
+        #[arg(value_enum)]
+        shell: gateaudit::cli_docs::CompletionShell,
+    },
+    /// Print the man page (roff), e.g. `gateaudit man > gateaudit.1`.
+    Man,
 }
 
 #[derive(Subcommand)]
@@ -311,6 +318,15 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             json,
         } => who_can(&snapshot, &action, &resource, json),
         Command::Simulate { input, jsonl } => simulate(&input, jsonl),
+        Command::Completions { shell } => {
+            let out = &mut std::io::stdout().lock();
+            gateaudit::cli_docs::completions(&mut Cli::command(), shell, out)?;
+            Ok(EXIT_OK)
+        }
+        Command::Man => {
+            gateaudit::cli_docs::man_page(Cli::command(), &mut std::io::stdout().lock())?;
+            Ok(EXIT_OK)
+        }
         Command::Check { snapshot, run } => {
             let snap = Snapshot::load(&snapshot)?;
             let rules = snapshot_rules(&snap, run.policy.as_deref())?;
