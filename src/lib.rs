@@ -12,6 +12,7 @@ pub mod config;
 pub mod iam;
 pub mod logging;
 pub mod model;
+pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod trail;

@@ -95,7 +95,9 @@ pub async fn collect(
     let identity_rules = crate::rules::RuleSet::parse(rule_set.1, rule_set.0)
         .map(|r| r.identity)
         .unwrap_or_default();
+    let discovering = crate::progress::Phase::start("discovery", 0);
     let discovery = discover(&base, config).await;
+    discovering.finish();
     let audited: Vec<String> = discovery
         .targets
         .iter()
@@ -121,11 +123,36 @@ pub async fn collect(
         }
         _ => None,
     };
+    let phase = crate::progress::Phase::start("accounts", discovery.targets.len() as u64);
     let accounts: Vec<AccountSnapshot> = stream::iter(discovery.targets.iter())
-        .map(|target| collect_account(&base, config, target, &audited, &period, &identity_rules))
+        .map(|target| {
+            let progress = phase.account(&target.account.id, &target.account.name);
+            let (base, audited, period, identity_rules) =
+                (&base, &audited, &period, &identity_rules);
+            async move {
+                let snapshot = collect_account(
+                    base,
+                    config,
+                    target,
+                    audited,
+                    period,
+                    identity_rules,
+                    &progress,
+                )
+                .await;
+                let not_ok = snapshot
+                    .steps
+                    .iter()
+                    .filter(|s| s.status != crate::model::StepStatus::Ok)
+                    .count();
+                progress.done(snapshot.steps.len(), not_ok);
+                snapshot
+            }
+        })
         .buffer_unordered(config.max_concurrency)
         .collect()
         .await;
+    phase.finish();
     let mut accounts = accounts;
     // Keep the discovery (or configuration) order, whatever order the accounts finished in.
     accounts.sort_by_key(|a| audited.iter().position(|id| *id == a.account_id));
@@ -325,6 +352,7 @@ async fn collect_account(
     audited: &[String],
     period: &Period,
     identity_rules: &crate::rules::IdentityRules,
+    progress: &crate::progress::AccountProgress,
 ) -> AccountSnapshot {
     let account = &target.account;
     let mut snapshot = AccountSnapshot {
@@ -354,8 +382,10 @@ async fn collect_account(
         }
     };
     tracing::info!(account = %account.id, name = %account.name, "collecting");
+    progress.step("IAM");
     snapshot.iam = iam::collect(&clients, &mut log).await;
     for region in &config.regions {
+        progress.step(&format!("CloudTrail and CodePipeline in {region}"));
         let known: Vec<String> = snapshot.trails.iter().map(|t| t.arn.clone()).collect();
         let trails = cloudtrail::trails(&clients, region, &known, &mut log).await;
         for t in trails {
@@ -379,6 +409,7 @@ async fn collect_account(
     // IAM and the other global services are recorded only in the partition's global region, and so are
     // AssumeRole calls made at STS's global endpoint: read them there when it is not a configured region.
     for global_region in crate::model::partition::missing_global_regions(&config.regions) {
+        progress.step(&format!("global-service events in {global_region}"));
         snapshot.write_events.extend(
             cloudtrail::global_write_events(
                 &clients,
@@ -398,6 +429,7 @@ async fn collect_account(
         .iter()
         .filter(|b| b.account == account.id)
     {
+        progress.step(&format!("approval records in {}", bucket.bucket));
         snapshot
             .approval_records
             .extend(records::collect(&clients, bucket, period, &mut log).await);
@@ -407,6 +439,7 @@ async fn collect_account(
         .iter()
         .filter(|b| b.account == account.id)
     {
+        progress.step(&format!("trail archive in {}", bucket.bucket));
         let options = trail_archive::ArchiveOptions::for_audit(
             audited.to_vec(),
             archive_regions(&config.regions),
