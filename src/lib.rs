@@ -6,12 +6,14 @@
 pub mod analysis;
 pub mod audit;
 pub mod checks;
+pub mod cli_docs;
 pub mod collect;
 pub mod config;
 pub mod gate;
 pub mod iam;
 pub mod logging;
 pub mod model;
+pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod store;

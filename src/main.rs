@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use gateaudit::audit::{self, Outcome, RunOptions, SnapshotSource};
 use gateaudit::collect::{self, SessionOptions};
@@ -28,11 +28,26 @@ const EXIT_USAGE: u8 = 2;
     about = "Proves that AWS CodePipeline change management is enforced"
 )]
 struct Cli {
-    /// Log detail on stderr: error, warn, info, debug (RUST_LOG overrides).
-    #[arg(long, global = true, default_value = "warn")]
-    log_level: String,
+    /// Log detail on stderr: error, warn, info, debug, trace (default warn, or what -q/-v say; RUST_LOG overrides).
+    #[arg(long, global = true)]
+    log_level: Option<String>,
+    /// More log detail on stderr: -v info, -vv debug.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    verbose: u8,
+    /// Nothing on stderr but errors: no progress, no totals line.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// Log, progress and totals lines on stderr as text or as one JSON object per line (for schedulers).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -131,6 +146,13 @@ enum Command {
         #[arg(long)]
         jsonl: bool,
     },
+    /// Print a shell completion script, e.g. `gateaudit completions bash > /etc/bash_completion.d/gateaudit`.
+    Completions {
+        #[arg(value_enum)]
+        shell: gateaudit::cli_docs::CompletionShell,
+    },
+    /// Print the man page (roff), e.g. `gateaudit man > gateaudit.1`.
+    Man,
 }
 
 #[derive(Subcommand)]
@@ -225,18 +247,32 @@ fn is_usage(e: &anyhow::Error) -> bool {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(&cli.log_level);
-    match run(cli) {
-        Ok(code) => ExitCode::from(code),
-        Err(e) if is_usage(&e) => {
-            eprintln!("gateaudit: usage: {}", shown(&e));
-            ExitCode::from(EXIT_USAGE)
+    let json = cli.log_format == LogFormat::Json;
+    let level = cli.log_level.clone().unwrap_or_else(|| {
+        match (cli.quiet, cli.verbose) {
+            (true, _) => "error",
+            (false, 0) => "warn",
+            (false, 1) => "info",
+            _ => "debug",
         }
-        Err(e) => {
-            eprintln!("gateaudit: error: {}", shown(&e));
-            ExitCode::from(EXIT_ERROR)
-        }
+        .to_owned()
+    });
+    init_logging(&level, if cli.quiet { "error" } else { "warn" }, json);
+    gateaudit::progress::init(cli.quiet, json);
+    let (code, what) = match run(cli) {
+        Ok(code) => return ExitCode::from(code),
+        Err(e) if is_usage(&e) => (EXIT_USAGE, format!("usage: {}", shown(&e))),
+        Err(e) => (EXIT_ERROR, format!("error: {}", shown(&e))),
+    };
+    if json {
+        eprintln!(
+            "{}",
+            serde_json::json!({"timestamp": Utc::now().to_rfc3339(), "level": "ERROR", "message": what})
+        );
+    } else {
+        eprintln!("gateaudit: {what}");
     }
+    ExitCode::from(code)
 }
 
 /// An error as printed: its chain, control characters shown, secrets blanked.
@@ -245,20 +281,27 @@ fn shown(e: &anyhow::Error) -> String {
     visible(&gateaudit::logging::redact(&text)).into_owned()
 }
 
-fn init_logging(level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("gateaudit={level},warn")));
-    tracing_subscriber::fmt()
+/// `level` for gateaudit's own events, `others` for the libraries' (the SDK's warnings); RUST_LOG overrides both.
+fn init_logging(level: &str, others: &str, json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!("gateaudit={level},{others}"))
+    });
+    let log = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(gateaudit::logging::RedactingStderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+        .with_writer(gateaudit::logging::RedactingStderr);
+    if json {
+        log.json().init();
+    } else {
+        log.with_ansi(std::io::stderr().is_terminal()).init();
+    }
 }
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
+    let started = std::time::Instant::now();
     match cli.command {
         Command::Collect { source, out } => {
             let (snapshot, _, _) = collect_snapshot(&source, None, None)?;
+            totals(&snapshot, None, started);
             snapshot.save(&out)?;
             println!("snapshot written to {}", out.display());
             for a in snapshot.accounts.iter().filter(|a| !a.is_complete()) {
@@ -299,9 +342,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 waivers_file: waivers_path,
                 full_write_access: run.full,
             };
-            let outcome = audit::run(&snapshot, &rules, &dir, &options)?;
+            let outcome = checked(|| audit::run(&snapshot, &rules, &dir, &options))?;
             gateaudit::store::cli::publish(store.as_ref(), &outcome.dir)?;
-            Ok(finish(&outcome, &run, &rules))
+            let code = finish(&outcome, &run, &rules);
+            totals(&snapshot, Some((&outcome, run.fail_on)), started);
+            Ok(code)
         }
         Command::History(args) => gateaudit::store::cli::history(&args),
         Command::Diff(args) => gateaudit::store::cli::diff(&args),
@@ -344,6 +389,15 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             json,
         } => who_can(&snapshot, &action, &resource, json),
         Command::Simulate { input, jsonl } => simulate(&input, jsonl),
+        Command::Completions { shell } => {
+            let out = &mut std::io::stdout().lock();
+            gateaudit::cli_docs::completions(&mut Cli::command(), shell, out)?;
+            Ok(EXIT_OK)
+        }
+        Command::Man => {
+            gateaudit::cli_docs::man_page(Cli::command(), &mut std::io::stdout().lock())?;
+            Ok(EXIT_OK)
+        }
         Command::Check { snapshot, run } => {
             let snap = Snapshot::load(&snapshot)?;
             let rules = snapshot_rules(&snap, run.policy.as_deref())?;
@@ -370,11 +424,42 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 full_write_access: run.full,
             };
             let store = open_store(&run, None, None)?;
-            let outcome = audit::run(&snap, &rules, &dir, &options)?;
+            let outcome = checked(|| audit::run(&snap, &rules, &dir, &options))?;
             gateaudit::store::cli::publish(store.as_ref(), &outcome.dir)?;
-            Ok(finish(&outcome, &run, &rules))
+            let code = finish(&outcome, &run, &rules);
+            totals(&snap, Some((&outcome, run.fail_on)), started);
+            Ok(code)
         }
     }
+}
+
+/// Runs the checks and writes the reports as one progress phase.
+fn checked<T>(work: impl FnOnce() -> T) -> T {
+    let phase = gateaudit::progress::Phase::start("checks", 0);
+    let result = work();
+    phase.finish();
+    result
+}
+
+/// The run's last line on stderr: accounts, findings, elapsed time and AWS requests made.
+fn totals(snapshot: &Snapshot, outcome: Option<(&Outcome, Severity)>, started: std::time::Instant) {
+    let accounts = snapshot.accounts.len();
+    let complete = snapshot.accounts.iter().filter(|a| a.is_complete()).count();
+    let seconds = started.elapsed().as_secs_f64();
+    let api_calls = collect::limits::requests_sent();
+    let mut fields = serde_json::json!({"accounts": accounts, "complete_accounts": complete,
+        "seconds": (seconds * 10.0).round() / 10.0, "api_calls": api_calls});
+    let mut text = format!("totals: {accounts} account(s) ({complete} complete)");
+    if let Some((outcome, fail_on)) = outcome {
+        let (findings, violations) = (outcome.findings.len(), outcome.violations(fail_on));
+        text.push_str(&format!(
+            ", {findings} finding(s) ({violations} unwaived at or above {fail_on})"
+        ));
+        fields["findings"] = findings.into();
+        fields["violations"] = violations.into();
+    }
+    text.push_str(&format!(", {seconds:.1}s, {api_calls} API call(s)"));
+    gateaudit::progress::event("totals", &text, fields);
 }
 
 fn who_can(snapshot: &Path, action: &str, resource: &str, json: bool) -> anyhow::Result<u8> {
@@ -838,7 +923,10 @@ fn finish(outcome: &Outcome, run: &RunArgs, rules: &RuleSet) -> u8 {
         result: &result,
         failed: code != EXIT_OK,
     };
-    let colour = gateaudit::report::console::use_colour(std::io::stdout().is_terminal());
-    print!("{}", gateaudit::report::console::render(&summary, colour));
+    // --quiet: the exit code and the report folder say it all.
+    if gateaudit::progress::display() != gateaudit::progress::Display::Off {
+        let colour = gateaudit::report::console::use_colour(std::io::stdout().is_terminal());
+        print!("{}", gateaudit::report::console::render(&summary, colour));
+    }
     code
 }

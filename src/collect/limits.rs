@@ -36,6 +36,15 @@ use tokio::sync::Semaphore;
 /// clear of it whatever the network does.
 pub const LOOKUP_EVENTS_INTERVAL: Duration = Duration::from_millis(550);
 
+/// HTTP requests sent to AWS by every collection client of this process (each attempt, retries included):
+/// the "API calls" of a run's totals line.
+static REQUESTS_SENT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many HTTP requests the collection clients of this process have sent to AWS so far (retries included).
+pub fn requests_sent() -> u64 {
+    REQUESTS_SENT.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// A session is refreshed this long before it expires.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(300);
 
@@ -178,6 +187,7 @@ impl HttpConnector for LimitedConnector {
             if let (true, Some(pacer)) = (paced, &limits.pacer) {
                 pacer.wait(region, limits.interval).await;
             }
+            REQUESTS_SENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let mut response = inner.call(request).await?;
             let status = response.status().as_u16();
             if let (Some(session), true) = (&limits.session, matches!(status, 400 | 403)) {

@@ -146,7 +146,9 @@ pub async fn collect_resuming(
     let identity_rules = crate::rules::RuleSet::parse(rule_set.1, rule_set.0)
         .map(|r| r.identity)
         .unwrap_or_default();
+    let discovering = crate::progress::Phase::start("discovery", 0);
     let discovery = discover(&base, config).await;
+    discovering.finish();
     let audited: Vec<String> = discovery
         .targets
         .iter()
@@ -172,20 +174,36 @@ pub async fn collect_resuming(
         }
         _ => None,
     };
+    let phase = crate::progress::Phase::start("accounts", discovery.targets.len() as u64);
     let accounts: Vec<AccountSnapshot> = stream::iter(discovery.targets.iter())
         .map(|target| {
-            collect_account(
-                &base,
-                config,
-                target,
-                &audited,
-                (&period, resume),
-                &identity_rules,
-            )
+            let progress = phase.account(&target.account.id, &target.account.name);
+            let (base, audited, period, identity_rules) =
+                (&base, &audited, &period, &identity_rules);
+            async move {
+                let snapshot = collect_account(
+                    base,
+                    config,
+                    target,
+                    audited,
+                    (period, resume),
+                    identity_rules,
+                    &progress,
+                )
+                .await;
+                let not_ok = snapshot
+                    .steps
+                    .iter()
+                    .filter(|s| s.status != crate::model::StepStatus::Ok)
+                    .count();
+                progress.done(snapshot.steps.len(), not_ok);
+                snapshot
+            }
         })
         .buffer_unordered(config.max_concurrency)
         .collect()
         .await;
+    phase.finish();
     let mut accounts = accounts;
     // Keep the discovery (or configuration) order, whatever order the accounts finished in.
     accounts.sort_by_key(|a| audited.iter().position(|id| *id == a.account_id));
@@ -386,6 +404,7 @@ async fn collect_account(
     audited: &[String],
     (period, resume): (&Period, &LookupResume),
     identity_rules: &crate::rules::IdentityRules,
+    progress: &crate::progress::AccountProgress,
 ) -> AccountSnapshot {
     let account = &target.account;
     let mut snapshot = AccountSnapshot {
@@ -415,8 +434,10 @@ async fn collect_account(
         }
     };
     tracing::info!(account = %account.id, name = %account.name, "collecting");
+    progress.step("IAM");
     snapshot.iam = iam::collect(&clients, &mut log).await;
     for region in &config.regions {
+        progress.step(&format!("CloudTrail and CodePipeline in {region}"));
         let known: Vec<String> = snapshot.trails.iter().map(|t| t.arn.clone()).collect();
         let trails = cloudtrail::trails(&clients, region, &known, &mut log).await;
         for t in trails {
@@ -441,6 +462,7 @@ async fn collect_account(
     // IAM and the other global services are recorded only in the partition's global region, and so are
     // AssumeRole calls made at STS's global endpoint: read them there when it is not a configured region.
     for global_region in crate::model::partition::missing_global_regions(&config.regions) {
+        progress.step(&format!("global-service events in {global_region}"));
         let window = resume.period_for(&account.id, &global_region, period);
         snapshot.write_events.extend(
             cloudtrail::global_write_events(
@@ -461,6 +483,7 @@ async fn collect_account(
         .iter()
         .filter(|b| b.account == account.id)
     {
+        progress.step(&format!("approval records in {}", bucket.bucket));
         snapshot
             .approval_records
             .extend(records::collect(&clients, bucket, period, &mut log).await);
@@ -470,6 +493,7 @@ async fn collect_account(
         .iter()
         .filter(|b| b.account == account.id)
     {
+        progress.step(&format!("trail archive in {}", bucket.bucket));
         let options = trail_archive::ArchiveOptions::for_audit(
             audited.to_vec(),
             archive_regions(&config.regions),

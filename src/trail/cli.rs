@@ -89,9 +89,6 @@ pub struct SourceArgs {
     /// list-public-keys` output. (S3 sources call ListPublicKeys.)
     #[arg(long)]
     pub public_keys: Option<PathBuf>,
-    /// No progress line even on a terminal.
-    #[arg(long)]
-    pub quiet: bool,
     /// Largest archive file read, compressed or decompressed, in MiB; a larger one is unreadable evidence
     /// (a gzip bomb cannot exhaust memory).
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=16384))]
@@ -361,7 +358,10 @@ fn scan_source(
         accounts: args.accounts.clone(),
         regions: args.regions.clone(),
     };
-    let mut progress = Progress::start(!args.quiet);
+    let mut progress = Progress::start(matches!(
+        crate::progress::display(),
+        crate::progress::Display::Bars | crate::progress::Display::Lines
+    ));
     let counters = Some(Arc::clone(&progress.counters));
     let outcome = match args.source.strip_prefix("s3://") {
         Some(rest) => {
