@@ -41,7 +41,6 @@ impl DirStore {
         let path = self.path(key);
         let parent = path.parent().unwrap_or(&self.root).to_path_buf();
         std::fs::create_dir_all(&parent).map_err(|e| self.write_error(key, e))?;
-        let exists = |e: &std::io::Error| e.kind() == std::io::ErrorKind::AlreadyExists;
         let target = if atomic {
             let name = path
                 .file_name()
@@ -58,16 +57,7 @@ impl DirStore {
             .write(true)
             .create_new(true)
             .open(&target)
-            .map_err(|e| {
-                if exists(&e) {
-                    StoreError::Exists {
-                        store: self.name(),
-                        key: key.to_owned(),
-                    }
-                } else {
-                    self.write_error(key, e)
-                }
-            })?;
+            .map_err(|e| self.create_error(key, e))?;
         file.write_all(bytes)
             .and_then(|()| file.sync_all())
             .map_err(|e| self.write_error(key, e))?;
@@ -77,18 +67,21 @@ impl DirStore {
             // link(2) never replaces an existing file: create-new semantics, and the file appears whole.
             let linked = std::fs::hard_link(&target, &path);
             let _ = std::fs::remove_file(&target);
-            linked.map_err(|e| {
-                if exists(&e) {
-                    StoreError::Exists {
-                        store: self.name(),
-                        key: key.to_owned(),
-                    }
-                } else {
-                    self.write_error(key, e)
-                }
-            })?;
+            linked.map_err(|e| self.create_error(key, e))?;
         }
         Ok(())
+    }
+
+    /// A failed create-new: the key exists already (write-once refused), or the write failed.
+    fn create_error(&self, key: &str, e: std::io::Error) -> StoreError {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            StoreError::Exists {
+                store: self.name(),
+                key: key.to_owned(),
+            }
+        } else {
+            self.write_error(key, e)
+        }
     }
 
     pub fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
