@@ -2,6 +2,7 @@
 //!
 //! Parsing and matching helpers only. `policies/default.toml` documents every field line by line.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -113,6 +114,55 @@ pub struct ApprovalRules {
     /// entitled, whatever IAM would let them do (an administrator who merely could approve is not an approver).
     #[serde(default)]
     pub approvers: Vec<ApproverEntitlement>,
+    /// An action every production deployment must pass through (e.g. the `gateaudit gate` stage): gate-coverage
+    /// holds every change of the period to it. Absent: no such requirement.
+    #[serde(default)]
+    pub required_action: Option<RequiredAction>,
+}
+
+/// The action every production deployment must pass through (`[approvals.required_action]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequiredAction {
+    /// The action provider (`CodeBuild`, `Lambda`...), compared case-insensitively.
+    pub provider: String,
+    /// The action name pattern (`*`, `?`, case-sensitive); any name when absent.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Configuration values (patterns, case-sensitive) the action's configuration must hold.
+    #[serde(default)]
+    pub configuration: BTreeMap<String, String>,
+}
+
+impl RequiredAction {
+    /// Whether a declared action (its provider, name and configuration) is the required one.
+    pub fn matches(
+        &self,
+        provider: &str,
+        name: &str,
+        configuration: &BTreeMap<String, String>,
+    ) -> bool {
+        provider.eq_ignore_ascii_case(&self.provider)
+            && self
+                .name
+                .as_deref()
+                .is_none_or(|p| WildMatch::new(p).matches(name))
+            && self.configuration.iter().all(|(key, pattern)| {
+                configuration
+                    .get(key)
+                    .is_some_and(|v| WildMatch::new(pattern).matches(v))
+            })
+    }
+
+    /// "provider CodeBuild, name GateCheck*, ProjectName = *-gateaudit-gate".
+    pub fn describe(&self) -> String {
+        let mut parts = vec![format!("provider {}", self.provider)];
+        if let Some(name) = &self.name {
+            parts.push(format!("name {name}"));
+        }
+        parts.extend(self.configuration.iter().map(|(k, v)| format!("{k} = {v}")));
+        parts.join(", ")
+    }
 }
 
 /// One approver entitlement: the approval actions it covers and who may approve them.
@@ -153,6 +203,7 @@ impl Default for ApprovalRules {
             require_two_person_for_prod: false,
             production_environments: default_production(),
             approvers: Vec::new(),
+            required_action: None,
         }
     }
 }
@@ -259,6 +310,38 @@ mod tests {
             "arn:aws:iam::444444444444:role/CICDCrossAccountRole"
         ));
         assert!(r.approvals.trivial_summaries.iter().any(|s| s == "ok"));
+    }
+
+    #[test]
+    fn required_action_parses_and_matches_provider_name_and_configuration() {
+        assert!(RuleSet::builtin_default()
+            .approvals
+            .required_action
+            .is_none());
+        let r = RuleSet::parse(
+            "name = \"x\"\n[approvals.required_action]\nprovider = \"CodeBuild\"\nname = \"GateCheck*\"\n\
+             configuration = { ProjectName = \"*-gateaudit-gate\" }\n",
+            "r.toml",
+        )
+        .expect("parses");
+        let req = r.approvals.required_action.expect("present");
+        let config: BTreeMap<String, String> =
+            [("ProjectName".to_owned(), "webapp-gateaudit-gate".to_owned())].into();
+        assert!(req.matches("codebuild", "GateCheckProd", &config));
+        assert!(!req.matches("Lambda", "GateCheckProd", &config));
+        assert!(!req.matches("CodeBuild", "Deploy", &config));
+        assert!(!req.matches("CodeBuild", "GateCheck", &BTreeMap::new()));
+        assert_eq!(
+            req.describe(),
+            "provider CodeBuild, name GateCheck*, ProjectName = *-gateaudit-gate"
+        );
+        let err = RuleSet::parse(
+            "name = \"x\"\n[approvals.required_action]\nname = \"G\"\n",
+            "r.toml",
+        )
+        .expect_err("provider is required")
+        .to_string();
+        assert!(err.contains("provider"), "{err}");
     }
 
     #[test]

@@ -14,8 +14,10 @@ use super::approvals::ApprovalIndex;
 use super::deployments::action_targets;
 use super::execution_actors::{self, Act};
 use super::identity::Directory;
-use crate::model::{AccountSnapshot, Pipeline, PipelineExecution, Snapshot, Stage};
-use crate::rules::{matches_any, RuleSet};
+use crate::model::{
+    AccountSnapshot, ActionExecution, Pipeline, PipelineAction, PipelineExecution, Snapshot, Stage,
+};
+use crate::rules::{matches_any, RequiredAction, RuleSet};
 
 /// One approval of a change's gate.
 #[derive(Debug, Clone, Serialize)]
@@ -61,6 +63,11 @@ pub enum Violation {
     ConditionOverridden,
     /// What the execution ran cannot be known (its version, or that version's declaration, was not collected).
     Unverifiable,
+    /// The version the execution ran had no action matching the rule set's `approvals.required_action` before
+    /// the production stage.
+    RequiredGateMissing,
+    /// The version had the required action, but it did not succeed in this execution (failed, or not run).
+    RequiredGateNotPassed,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -176,6 +183,7 @@ fn change(
         Some(v) => pipeline.stages_of(v),
         None => None,
     };
+    let declared_version = stages.is_some();
     let stages = match stages {
         Some(s) => s,
         None => {
@@ -222,6 +230,17 @@ fn change(
             .unwrap_or(snapshot.period.since),
     ) {
         return None;
+    }
+    if let Some(required) = &rules.approvals.required_action {
+        violations.extend(required_gate(
+            required,
+            pipeline,
+            prod,
+            stages,
+            index,
+            declared_version.then_some(version).flatten(),
+            &ran,
+        ));
     }
     // The gate: the nearest earlier stage (in that version) with manual approvals.
     let gate = stages[..index]
@@ -457,7 +476,89 @@ fn change(
     })
 }
 
-fn is_gate_action(a: &crate::model::ActionExecution) -> bool {
+/// The rule set's required action in the version the execution ran (`version`, `None` when that version's
+/// declaration is unknown and `stages` are today's): declared before the production stage `index` (an earlier
+/// stage, or a lower runOrder than the stage's first production deploy action), and succeeded in this execution.
+fn required_gate(
+    required: &RequiredAction,
+    pipeline: &Pipeline,
+    prod: &BTreeSet<&str>,
+    stages: &[Stage],
+    index: usize,
+    version: Option<i32>,
+    ran: &[&ActionExecution],
+) -> Vec<(Violation, String)> {
+    let Some(version) = version else {
+        return vec![(
+            Violation::Unverifiable,
+            format!(
+                "the declaration of the version the execution ran was not collected: whether it passed the \
+                 required gate ({}) cannot be verified",
+                required.describe()
+            ),
+        )];
+    };
+    let deploy = &stages[index];
+    let wanted = |a: &str| prod.contains(a);
+    let first_deploy = deploy
+        .actions
+        .iter()
+        .filter(|a| !action_targets(a, pipeline, &wanted).is_empty())
+        .map(|a| a.run_order)
+        .min()
+        .unwrap_or(i32::MIN);
+    let matching = |a: &&PipelineAction| required.matches(&a.provider, &a.name, &a.configuration);
+    let declared: Vec<(&Stage, &PipelineAction)> = stages[..index]
+        .iter()
+        .flat_map(|s| s.actions.iter().filter(matching).map(move |a| (s, a)))
+        .chain(
+            deploy
+                .actions
+                .iter()
+                .filter(|a| a.run_order < first_deploy)
+                .filter(matching)
+                .map(|a| (deploy, a)),
+        )
+        .collect();
+    if declared.is_empty() {
+        return vec![(
+            Violation::RequiredGateMissing,
+            format!(
+                "version {version} has no action matching the required gate ({}) before stage {}",
+                required.describe(),
+                deploy.name
+            ),
+        )];
+    }
+    let mut out = Vec::new();
+    for (stage, action) in declared {
+        let run = ran
+            .iter()
+            .filter(|r| r.stage == stage.name && r.action == action.name)
+            .max_by_key(|r| r.last_update_time.or(r.start_time));
+        match run {
+            Some(r) if r.status.eq_ignore_ascii_case("Succeeded") => {}
+            Some(r) => out.push((
+                Violation::RequiredGateNotPassed,
+                format!(
+                    "the required gate {}/{} did not succeed in this execution (status {})",
+                    stage.name, action.name, r.status
+                ),
+            )),
+            None => out.push((
+                Violation::RequiredGateNotPassed,
+                format!(
+                    "the required gate {}/{} of version {version} has no recorded action execution in this \
+                     execution",
+                    stage.name, action.name
+                ),
+            )),
+        }
+    }
+    out
+}
+
+fn is_gate_action(a: &ActionExecution) -> bool {
     a.category
         .as_deref()
         .is_some_and(|c| c.eq_ignore_ascii_case("Approval"))

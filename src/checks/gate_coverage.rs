@@ -4,7 +4,9 @@
 //! `approvals.require_two_person_for_prod` says so). And judged per execution (`analysis::changes`): every
 //! production deployment of the period passed the approvals of *the version it ran* in that very execution; a
 //! version without the gate, a gate whose approvals did not run, an execution whose version cannot be known, and
-//! approvers that CloudTrail and `updatedBy` disagree on are findings even if today's definition is fine.
+//! approvers that CloudTrail and `updatedBy` disagree on are findings even if today's definition is fine. When the
+//! rule set declares `approvals.required_action` (e.g. the `gateaudit gate` action), a version without it before the
+//! production stage, and an execution in which it did not succeed, are findings too.
 //!
 //! A stage deploys into prod when one of its actions deploys into a prod account, as `analysis::deployments`
 //! finds it (action role, ARNs in the configuration, CodeBuild `ASSUME_ROLE_ARN`, a Deploy action in a pipeline
@@ -72,6 +74,8 @@ impl GateCoverage {
                             | Violation::GateSkipped
                             | Violation::Unverifiable
                             | Violation::SourcesDisagree
+                            | Violation::RequiredGateMissing
+                            | Violation::RequiredGateNotPassed
                     )
                 })
                 .collect();
@@ -653,6 +657,224 @@ mod tests {
         assert!(
             org.run(&GateCoverage).is_empty(),
             "prod is not production under this rule set"
+        );
+    }
+
+    /// The rule set's `[approvals.required_action]`: a CodeBuild GateCheck* action of the gateaudit gate project.
+    fn require_gate(org: &mut Org) {
+        org.rules.approvals.required_action = Some(crate::rules::RequiredAction {
+            provider: "CodeBuild".into(),
+            name: Some("GateCheck*".into()),
+            configuration: [("ProjectName".to_owned(), "*-gateaudit-gate".to_owned())].into(),
+        });
+    }
+
+    /// Version 1 gets a GateCheck stage (the gateaudit gate's CodeBuild action) right before DeployProd; when
+    /// `status` is given, execution `id` ran it with that status.
+    fn with_gate_stage(org: &mut Org, id: &str, status: Option<&str>) {
+        let pipeline = &mut org.account().pipelines[0];
+        let at = pipeline.stages.len() - 1;
+        pipeline.stages.insert(
+            at,
+            Stage {
+                name: "GateCheck".into(),
+                actions: vec![PipelineAction {
+                    name: "GateCheck".into(),
+                    category: "Build".into(),
+                    owner: "AWS".into(),
+                    provider: "CodeBuild".into(),
+                    run_order: 1,
+                    configuration: [("ProjectName".to_owned(), "webapp-gateaudit-gate".to_owned())]
+                        .into_iter()
+                        .collect(),
+                    ..PipelineAction::default()
+                }],
+                ..Stage::default()
+            },
+        );
+        if let Some(status) = status {
+            pipeline
+                .action_executions
+                .push(crate::model::ActionExecution {
+                    pipeline_execution_id: id.into(),
+                    action_execution_id: format!("gate-{id}"),
+                    stage: "GateCheck".into(),
+                    action: "GateCheck".into(),
+                    status: status.into(),
+                    category: Some("Build".into()),
+                    provider: Some("CodeBuild".into()),
+                    pipeline_version: Some(1),
+                    ..Default::default()
+                });
+        }
+    }
+
+    fn violations(org: &Org) -> Vec<(crate::analysis::changes::Violation, String)> {
+        let access = crate::analysis::access::AccessModel::new(&org.snapshot, &org.rules);
+        let ctx = CheckContext::new(&org.snapshot, &org.rules, &access);
+        assert_eq!(ctx.changes.len(), 1);
+        ctx.changes[0].violations.clone()
+    }
+
+    #[test]
+    fn without_a_required_action_a_version_without_the_gate_stage_is_compliant() {
+        let mut org = org_deploying(codebuild_into(PROD));
+        let id = executed(&mut org);
+        deployed(&mut org, &id, 1);
+        assert!(org.rules.approvals.required_action.is_none());
+        let findings = org.run(&GateCoverage);
+        assert!(findings.is_empty(), "{findings:#?}");
+        require_gate(&mut org);
+        assert_eq!(
+            org.run(&GateCoverage).len(),
+            1,
+            "the same execution fails once required"
+        );
+    }
+
+    #[test]
+    fn a_version_without_the_required_action_is_a_finding_naming_version_and_gate() {
+        let mut org = org_deploying(codebuild_into(PROD));
+        require_gate(&mut org);
+        let id = executed(&mut org);
+        deployed(&mut org, &id, 1);
+        // A GateCheck action of another project is not the required gate.
+        with_gate_stage(&mut org, &id, Some("Succeeded"));
+        org.account().pipelines[0].stages[2].actions[0]
+            .configuration
+            .insert("ProjectName".into(), "unit-tests".into());
+        let findings = org.run(&GateCoverage);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        let f = &findings[0];
+        assert_eq!(f.severity, Severity::High);
+        assert_eq!(f.subject, "webapp/ex-1");
+        assert!(
+            f.message.contains(
+                "version 1 has no action matching the required gate (provider CodeBuild, name GateCheck*, \
+                 ProjectName = *-gateaudit-gate) before stage DeployProd"
+            ),
+            "{}",
+            f.message
+        );
+        assert!(violations(&org)
+            .iter()
+            .any(|(v, _)| *v == crate::analysis::changes::Violation::RequiredGateMissing));
+    }
+
+    #[test]
+    fn the_required_action_after_the_deploy_does_not_count() {
+        let mut org = org_deploying(codebuild_into(PROD));
+        require_gate(&mut org);
+        let id = executed(&mut org);
+        deployed(&mut org, &id, 1);
+        with_gate_stage(&mut org, &id, Some("Succeeded"));
+        let pipeline = &mut org.account().pipelines[0];
+        let gate = pipeline.stages.remove(2);
+        // In the production stage itself, but at the deploy's runOrder: not before it.
+        let mut check = gate.actions[0].clone();
+        check.run_order = 1;
+        pipeline.stages[2].actions.push(check.clone());
+        let findings = org.run(&GateCoverage);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert!(findings[0].message.contains("has no action matching"));
+        // At a lower runOrder than the deploy, it is before it.
+        let stage = &mut org.account().pipelines[0].stages[2];
+        for a in stage.actions.iter_mut() {
+            a.run_order = if a.name == "GateCheck" { 1 } else { 2 };
+        }
+        org.account().pipelines[0].action_executions[3].stage = "DeployProd".into();
+        let findings = org.run(&GateCoverage);
+        assert!(findings.is_empty(), "{findings:#?}");
+    }
+
+    #[test]
+    fn a_required_action_that_failed_or_did_not_run_is_a_finding() {
+        let mut org = org_deploying(codebuild_into(PROD));
+        require_gate(&mut org);
+        let id = executed(&mut org);
+        deployed(&mut org, &id, 1);
+        with_gate_stage(&mut org, &id, Some("Failed"));
+        let findings = org.run(&GateCoverage);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(findings[0].severity, Severity::High);
+        assert!(
+            findings[0].message.contains(
+                "the required gate GateCheck/GateCheck did not succeed in this execution (status Failed)"
+            ),
+            "{}",
+            findings[0].message
+        );
+        assert!(violations(&org)
+            .iter()
+            .any(|(v, _)| *v == crate::analysis::changes::Violation::RequiredGateNotPassed));
+
+        let mut org = org_deploying(codebuild_into(PROD));
+        require_gate(&mut org);
+        let id = executed(&mut org);
+        deployed(&mut org, &id, 1);
+        with_gate_stage(&mut org, &id, None);
+        let findings = org.run(&GateCoverage);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert!(
+            findings[0].message.contains(
+                "the required gate GateCheck/GateCheck of version 1 has no recorded action execution"
+            ),
+            "{}",
+            findings[0].message
+        );
+    }
+
+    #[test]
+    fn a_required_action_that_succeeded_in_the_execution_passes() {
+        let mut org = org_deploying(codebuild_into(PROD));
+        require_gate(&mut org);
+        let id = executed(&mut org);
+        deployed(&mut org, &id, 1);
+        with_gate_stage(&mut org, &id, Some("Succeeded"));
+        let findings = org.run(&GateCoverage);
+        assert!(findings.is_empty(), "{findings:#?}");
+        assert!(violations(&org).is_empty());
+    }
+
+    #[test]
+    fn required_action_unseen_is_incomplete_or_unverifiable_never_passed() {
+        // The action executions could not be listed: the check is incomplete for the account.
+        let mut org = org_deploying(codebuild_into(PROD));
+        require_gate(&mut org);
+        let id = executed(&mut org);
+        deployed(&mut org, &id, 1);
+        with_gate_stage(&mut org, &id, Some("Succeeded"));
+        org.account().steps.push(crate::model::CollectionStep {
+            step: "codepipeline:GetPipeline+Executions(webapp)".into(),
+            region: Some("us-east-1".into()),
+            status: crate::model::StepStatus::Failed,
+            items: 0,
+            error: Some("ListActionExecutions(ex-2): AccessDeniedException".into()),
+            note: None,
+        });
+        let access = crate::analysis::access::AccessModel::new(&org.snapshot, &org.rules);
+        let ctx = CheckContext::new(&org.snapshot, &org.rules, &access);
+        let missing = crate::checks::missing_inputs(&GateCoverage, &ctx);
+        assert!(
+            missing.iter().any(|m| m.account_id == ACCOUNT
+                && m.kind == InputKind::Pipelines
+                && m.detail.contains("ListActionExecutions")),
+            "{missing:#?}"
+        );
+        // The version the execution ran was not collected: the required gate is unverifiable, not passed.
+        let mut org = org_deploying(codebuild_into(PROD));
+        require_gate(&mut org);
+        let id = executed(&mut org);
+        with_gate_stage(&mut org, &id, Some("Succeeded"));
+        deployed(&mut org, &id, 7);
+        let findings = org.run(&GateCoverage);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert!(
+            findings[0]
+                .message
+                .contains("whether it passed the required gate (provider CodeBuild"),
+            "{}",
+            findings[0].message
         );
     }
 }
