@@ -82,7 +82,6 @@ impl Archive {
             "2026-02-10",
             "--until",
             "2026-02-13",
-            "--quiet",
         ]
         .iter()
         .map(|s| (*s).to_owned())
