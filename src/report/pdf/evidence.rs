@@ -3,8 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use printpdf::PdfSaveOptions;
-
 use super::layout::*;
 use super::ledger::{changes, ledger};
 use super::new_document;
@@ -34,7 +32,7 @@ pub fn write_evidence_pdf(
         evidence.snapshot_sha256
     );
     let title = format!("Approval evidence — {}", snapshot.organisation);
-    let (mut doc, regular, bold) = new_document(&title, snapshot, subject);
+    let (doc, regular, bold) = new_document(&title, snapshot, subject);
     let mut l = Layout::new(regular, bold, String::new());
     l.bookmark("Scope");
     l.gap(40.0);
@@ -94,12 +92,7 @@ pub fn write_evidence_pdf(
     );
     ledger(&mut l, evidence.rows, "evidence.csv");
     changes(&mut l, evidence.changes);
-    let (pages, bookmarks) = l.finish(&snapshot.run_id, evidence.snapshot_sha256);
-    for (name, page) in bookmarks {
-        doc.add_bookmark(&name, page);
-    }
-    doc.with_pages(pages);
-    let bytes = doc.save(&PdfSaveOptions::default(), &mut Vec::new());
+    let bytes = super::finish_document(doc, l, &snapshot.run_id, evidence.snapshot_sha256);
     std::fs::write(path, bytes).map_err(|e| ReportError::io(path, e))?;
     Ok(path.to_path_buf())
 }

@@ -95,7 +95,7 @@ fn render(input: &ReportInput) -> Vec<u8> {
         "run {}, snapshot sha256 {}",
         snapshot.run_id, input.snapshot_sha256
     );
-    let (mut doc, regular, bold) = new_document(&title, snapshot, subject);
+    let (doc, regular, bold) = new_document(&title, snapshot, subject);
 
     let ctx = Context {
         input,
@@ -117,7 +117,12 @@ fn render(input: &ReportInput) -> Vec<u8> {
     ledger::changes(&mut l, input.changes);
     appendices::appendices(&mut l, &ctx);
 
-    let (pages, bookmarks) = l.finish(&snapshot.run_id, &input.snapshot_sha256);
+    finish_document(doc, l, &snapshot.run_id, &input.snapshot_sha256)
+}
+
+/// Footers on every page, bookmarks, and the document's bytes: the last step of every gateaudit PDF.
+fn finish_document(mut doc: PdfDocument, l: Layout, run_id: &str, sha256: &str) -> Vec<u8> {
+    let (pages, bookmarks) = l.finish(run_id, sha256);
     for (name, page) in bookmarks {
         doc.add_bookmark(&name, page);
     }

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use printpdf::{PdfDocument, PdfSaveOptions};
+use printpdf::PdfDocument;
 
 use super::layout::*;
 use crate::report::ReportError;
@@ -71,12 +71,7 @@ pub fn write_trend_pdf(
     }
     l.table_end(&cols);
     let newest = runs.last().map_or("none", |r| r.run_id.as_str());
-    let (pages, bookmarks) = l.finish(newest, "(trend over stored runs)");
-    for (name, page) in bookmarks {
-        doc.add_bookmark(&name, page);
-    }
-    doc.with_pages(pages);
-    let bytes = doc.save(&PdfSaveOptions::default(), &mut Vec::new());
+    let bytes = super::finish_document(doc, l, newest, "(trend over stored runs)");
     std::fs::write(path, bytes).map_err(|e| ReportError::io(path, e))?;
     Ok(path.to_path_buf())
 }
