@@ -14,12 +14,13 @@ use crate::iam::catalog::{AccessLevel, Catalog};
 use crate::iam::eval::Gatekeeper;
 use crate::iam::policy::{ActionSpec, Effect, ResourceSpec};
 use crate::iam::{
-    evaluate, Answer, Context, Evaluation, Policy, PolicySet, PrincipalInfo, PrincipalKind, Request,
+    evaluate, Answer, Context, Evaluation, Layer, Policy, PolicySet, PrincipalInfo, PrincipalKind,
+    Request,
 };
 use crate::model::{AccountSnapshot, IamSnapshot, InlinePolicy, Snapshot};
 use crate::rules::{action_matches_any, RuleSet};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PrincipalType {
     User,
     Role,
@@ -105,15 +106,27 @@ pub struct AccessModel<'a> {
     pub org: HashMap<String, OrgLimits>,
     write_cache: Mutex<BTreeMap<String, Vec<MutatingGrant>>>,
     who_can_stats: WhoCanStats,
+    /// Principals grouped by what decides their answers (built on the first `who_can`).
+    sharing: std::sync::OnceLock<super::candidates::Sharing>,
     allowlist: Vec<String>,
     deployment_roles: Vec<String>,
 }
 
-/// Principal evaluations made and avoided by `who_can`'s prefilter.
+/// Principal evaluations `who_can` made, skipped by its prefilter, and carried over within a sharing group.
 #[derive(Default)]
 struct WhoCanStats {
     evaluated: std::sync::atomic::AtomicUsize,
     avoided: std::sync::atomic::AtomicUsize,
+    shared: std::sync::atomic::AtomicUsize,
+}
+
+/// What `who_can` did so far: evaluations made, avoided because no Allow statement could match, and answers
+/// carried over from a sharing group's representative instead of evaluated again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WhoCanCounts {
+    pub evaluated: usize,
+    pub avoided_no_allow: usize,
+    pub shared: usize,
 }
 
 /// Role ARN patterns that deploy: pipeline service roles and action roles found in the snapshot, and the
@@ -341,6 +354,48 @@ fn unknown_gatekeeper(gate: Gatekeeper, resource: &str, account: &str) -> Option
     Policy::parse(&id, &document).ok()
 }
 
+/// A sharing group representative's evaluation as it reads for another member: the same answer and statements,
+/// named by the member's own policies (same documents in the same places, `candidates::SharingKey`).
+fn carried_over(
+    evaluation: &Evaluation,
+    representative: &Principal,
+    member: &Principal,
+) -> Evaluation {
+    let own: Vec<&Policy> = representative
+        .stack
+        .identity
+        .iter()
+        .chain(&representative.stack.boundaries)
+        .collect();
+    let theirs: Vec<&Policy> = member
+        .stack
+        .identity
+        .iter()
+        .chain(&member.stack.boundaries)
+        .collect();
+    let rename = |s: &crate::iam::StatementRef| {
+        let mut s = s.clone();
+        if matches!(s.layer, Layer::Identity | Layer::PermissionsBoundary) {
+            if let Some(pos) = own.iter().position(|p| p.id == s.policy_id) {
+                if let Some(policy) = theirs.get(pos) {
+                    s.policy_id.clone_from(&policy.id);
+                }
+            }
+        }
+        s
+    };
+    let names = |list: &[crate::iam::StatementRef]| list.iter().map(rename).collect::<Vec<_>>();
+    let mut out = evaluation.clone();
+    out.allowing = names(&evaluation.allowing);
+    out.denying = names(&evaluation.denying);
+    out.possibly_allowing = names(&evaluation.possibly_allowing);
+    out.possibly_denying = names(&evaluation.possibly_denying);
+    for (u, original) in out.unknowns.iter_mut().zip(&evaluation.unknowns) {
+        u.statement = rename(&original.statement);
+    }
+    out
+}
+
 fn statement_ref(applied: &AppliedPolicy, index: usize) -> String {
     let sid = applied
         .policy
@@ -372,6 +427,7 @@ impl<'a> AccessModel<'a> {
             org,
             write_cache: Mutex::new(BTreeMap::new()),
             who_can_stats: WhoCanStats::default(),
+            sharing: std::sync::OnceLock::new(),
             allowlist: rules.write_access.operational_allowlist.clone(),
             deployment_roles: deployment_role_patterns(snapshot, rules),
         }
@@ -549,30 +605,77 @@ impl<'a> AccessModel<'a> {
         })
     }
 
-    /// Every user and role of `account_id` that is allowed (or possibly allowed) `action` on `resource`.
+    /// Every user and role of `account_id` that is allowed (or possibly allowed) `action` on `resource`, in
+    /// principal order.
+    ///
+    /// Without a resource policy in play (a role's trust, a key policy) and for an action that needs a permission
+    /// at all, the work is cut two ways, both exact (`candidates`): each sharing group is evaluated once, for its
+    /// representative, and a group none of whose Allow statements could match is not evaluated at all.
     pub fn who_can(&self, account_id: &str, action: &str, resource: &str) -> Vec<Grant<'_>> {
-        // Without a resource policy in play (a role's trust, a key policy) and for an action that needs a
-        // permission at all, only a principal with an Allow statement that could match is evaluated.
-        let prefilter = crate::iam::eval::aws_rules::gatekeeper(action, resource).is_none()
+        use std::sync::atomic::Ordering::Relaxed;
+        let shortcuts = crate::iam::eval::aws_rules::gatekeeper(action, resource).is_none()
             && !crate::iam::eval::aws_rules::is_caller_identity(action);
-        let grants: Vec<Grant<'_>> = self
-            .principals
+        if !shortcuts {
+            let grants = self.who_can_exhaustive(account_id, action, resource);
+            let n = self
+                .principals
+                .iter()
+                .filter(|p| p.account_id == account_id)
+                .count();
+            self.who_can_stats.evaluated.fetch_add(n, Relaxed);
+            return grants;
+        }
+        let sharing = self
+            .sharing
+            .get_or_init(|| super::candidates::sharing(&self.principals, &self.org));
+        let Some(groups) = sharing.by_account.get(account_id) else {
+            return Vec::new();
+        };
+        let evaluated: Vec<(usize, Evaluation)> = groups
             .par_iter()
-            .filter(|p| p.account_id == account_id)
-            .filter(|p| {
-                let candidate = !prefilter
-                    || super::candidates::could_be_allowed(&p.stack.identity, action, resource);
-                let counter = if candidate {
-                    &self.who_can_stats.evaluated
-                } else {
-                    &self.who_can_stats.avoided
-                };
-                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                candidate
+            .filter_map(|&g| {
+                let group = &sharing.groups[g];
+                let representative = &self.principals[group.representative];
+                let members = group.members.len();
+                if !super::candidates::could_be_allowed(
+                    &representative.stack.identity,
+                    action,
+                    resource,
+                ) {
+                    self.who_can_stats.avoided.fetch_add(members, Relaxed);
+                    return None;
+                }
+                self.who_can_stats.evaluated.fetch_add(1, Relaxed);
+                self.who_can_stats.shared.fetch_add(members - 1, Relaxed);
+                Some((g, self.evaluate(representative, action, resource)))
             })
-            .filter_map(|p| self.grant(p, &self.evaluate(p, action, resource)))
             .collect();
-        grants
+        let mut by_group: Vec<Option<&Evaluation>> = vec![None; sharing.groups.len()];
+        for (g, evaluation) in &evaluated {
+            by_group[*g] = Some(evaluation);
+        }
+        let mut members: Vec<usize> = evaluated
+            .iter()
+            .flat_map(|(g, _)| sharing.groups[*g].members.iter().copied())
+            .collect();
+        members.sort_unstable();
+        members
+            .par_iter()
+            .filter_map(|&i| {
+                let g = sharing.group_of[i];
+                let evaluation = by_group[g]?;
+                let member = &self.principals[i];
+                let representative = sharing.groups[g].representative;
+                if representative == i {
+                    self.grant(member, evaluation)
+                } else {
+                    self.grant(
+                        member,
+                        &carried_over(evaluation, &self.principals[representative], member),
+                    )
+                }
+            })
+            .collect()
     }
 
     /// `who_can` evaluating every principal of the account, without the prefilter: the reference the benchmark
@@ -590,13 +693,14 @@ impl<'a> AccessModel<'a> {
             .collect()
     }
 
-    /// How many principal evaluations `who_can` made and how many the prefilter avoided, so far.
-    pub fn who_can_counts(&self) -> (usize, usize) {
+    /// What `who_can` did so far (see [`WhoCanCounts`]).
+    pub fn who_can_counts(&self) -> WhoCanCounts {
         use std::sync::atomic::Ordering::Relaxed;
-        (
-            self.who_can_stats.evaluated.load(Relaxed),
-            self.who_can_stats.avoided.load(Relaxed),
-        )
+        WhoCanCounts {
+            evaluated: self.who_can_stats.evaluated.load(Relaxed),
+            avoided_no_allow: self.who_can_stats.avoided.load(Relaxed),
+            shared: self.who_can_stats.shared.load(Relaxed),
+        }
     }
 
     /// The mutating actions (Write, Permissions management, Tagging) outside the operational allowlist that the
@@ -876,10 +980,136 @@ mod tests {
             let reference = key(model.who_can_exhaustive(ACCOUNT, action, resource));
             assert_eq!(fast, reference, "{action} on {resource}");
         }
-        let (evaluated, avoided) = model.who_can_counts();
+        let counts = model.who_can_counts();
         assert!(
-            avoided > 0,
-            "the prefilter skipped principals ({evaluated} evaluated)"
+            counts.avoided_no_allow > 0,
+            "the prefilter skipped principals ({counts:?})"
+        );
+    }
+
+    /// Principals with the same documents share one evaluation, each answer named by the member's own policies;
+    /// anyone subject to a policy that reads who the principal is (a principal condition key, a policy variable)
+    /// is evaluated alone. The answers, in order, are exactly those of evaluating everyone.
+    #[test]
+    fn who_can_shares_evaluations_only_where_the_answer_cannot_differ() {
+        let mut org = Org::two_person_pipeline();
+        let approve = |condition: serde_json::Value| {
+            policy(
+                serde_json::json!([{"Effect": "Allow", "Action": "codepipeline:PutApprovalResult",
+                "Resource": "*", "Condition": condition}]),
+            )
+        };
+        org.add_group(
+            "mfa-approvers",
+            approve(serde_json::json!({"Bool": {"aws:MultiFactorAuthPresent": "true"}})),
+        );
+        for name in ["ann", "ben", "cat"] {
+            // Same group, and an inline policy of the same content under each user's own name.
+            org.add_user(
+                name,
+                &["mfa-approvers"],
+                Some(policy(serde_json::json!([{"Sid": "Own", "Effect": "Allow",
+                    "Action": "codepipeline:PutApprovalResult", "Resource": "arn:aws:codepipeline:*:*:webapp/*",
+                    "Condition": {"Bool": {"aws:SecureTransport": "true"}}}]))),
+            );
+        }
+        let by_tag =
+            approve(serde_json::json!({"StringEquals": {"aws:PrincipalTag/team": "release"}}));
+        org.add_user("tag-yes", &[], Some(by_tag.clone()))
+            .tags
+            .push(("team".into(), "release".into()));
+        org.add_user("tag-no", &[], Some(by_tag.clone()))
+            .tags
+            .push(("team".into(), "dev".into()));
+        org.add_role("tag-role", trust_account(), by_tag);
+        let by_name = policy(
+            serde_json::json!([{"Effect": "Allow", "Action": "codepipeline:PutApprovalResult",
+            "Resource": "*", "Condition": {"StringEquals": {"aws:username": "var-yes"}}}]),
+        );
+        org.add_user("var-yes", &[], Some(by_name.clone()));
+        org.add_user("var-no", &[], Some(by_name));
+        let model = AccessModel::new(&org.snapshot, &org.rules);
+        let text = |grants: Vec<Grant<'_>>| -> Vec<String> {
+            grants
+                .iter()
+                .map(|g| {
+                    format!(
+                        "{} {:?} {:?} {:?} {:?}",
+                        g.principal.arn, g.answer, g.statements, g.via_groups, g.unknowns
+                    )
+                })
+                .collect()
+        };
+        let gate = format!("arn:aws:codepipeline:us-east-1:{ACCOUNT}:webapp/ProdGate/ApprovalA");
+        let fast = text(model.who_can(ACCOUNT, "codepipeline:PutApprovalResult", &gate));
+        let reference =
+            text(model.who_can_exhaustive(ACCOUNT, "codepipeline:PutApprovalResult", &gate));
+        assert_eq!(fast, reference, "same grants, same order");
+        for name in ["ann", "ben", "cat"] {
+            assert!(
+                fast.iter().any(|g| g.contains(&format!("user/{name} "))
+                    && g.contains("Possibly")
+                    && g.contains("mfa-approvers")),
+                "{name} possibly approves through the group: {fast:#?}"
+            );
+            let own = fast
+                .iter()
+                .find(|g| g.contains(&format!("user/{name} ")))
+                .expect("grant");
+            let inline = format!("user/{name} inline \\\"{name}-inline\\\"#Statement[0]");
+            assert_eq!(
+                own.matches(&inline).count(),
+                2,
+                "{name}'s own inline policy is named in its statements and unknowns: {own}"
+            );
+            assert_eq!(
+                own.matches(" inline ").count(),
+                4,
+                "and no other user's: {own}"
+            );
+        }
+        assert!(
+            fast.iter().any(|g| g.contains("user/tag-yes ")),
+            "{fast:#?}"
+        );
+        assert!(
+            !fast.iter().any(|g| g.contains("user/tag-no ")),
+            "{fast:#?}"
+        );
+        assert!(
+            fast.iter().any(|g| g.contains("role/tag-role ")),
+            "a role may get the tag at session time"
+        );
+        assert!(
+            fast.iter().any(|g| g.contains("user/var-yes ")),
+            "{fast:#?}"
+        );
+        assert!(
+            !fast.iter().any(|g| g.contains("user/var-no ")),
+            "{fast:#?}"
+        );
+
+        let sharing = model
+            .sharing
+            .get()
+            .expect("who_can built the sharing groups");
+        let group_of = |who: &str| {
+            let arn = format!("arn:aws:iam::{ACCOUNT}:{who}");
+            let i = model
+                .principals
+                .iter()
+                .position(|p| p.arn == arn)
+                .expect("principal");
+            sharing.group_of[i]
+        };
+        assert_eq!(group_of("user/ann"), group_of("user/ben"));
+        assert_eq!(group_of("user/ann"), group_of("user/cat"));
+        assert_ne!(group_of("user/tag-yes"), group_of("user/tag-no"));
+        assert_ne!(group_of("user/var-yes"), group_of("user/var-no"));
+        assert!(
+            model.who_can_counts().shared >= 2,
+            "{:?}",
+            model.who_can_counts()
         );
     }
 
