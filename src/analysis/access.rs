@@ -14,8 +14,7 @@ use crate::iam::catalog::{AccessLevel, Catalog};
 use crate::iam::eval::Gatekeeper;
 use crate::iam::policy::{ActionSpec, Effect, ResourceSpec};
 use crate::iam::{
-    evaluate, Answer, Context, Evaluation, Layer, Policy, PolicySet, PrincipalInfo, PrincipalKind,
-    Request,
+    evaluate, Answer, Context, Evaluation, Policy, PolicySet, PrincipalInfo, PrincipalKind, Request,
 };
 use crate::model::{AccountSnapshot, IamSnapshot, InlinePolicy, Snapshot};
 use crate::rules::{action_matches_any, RuleSet};
@@ -354,48 +353,6 @@ fn unknown_gatekeeper(gate: Gatekeeper, resource: &str, account: &str) -> Option
     Policy::parse(&id, &document).ok()
 }
 
-/// A sharing group representative's evaluation as it reads for another member: the same answer and statements,
-/// named by the member's own policies (same documents in the same places, `candidates::SharingKey`).
-fn carried_over(
-    evaluation: &Evaluation,
-    representative: &Principal,
-    member: &Principal,
-) -> Evaluation {
-    let own: Vec<&Policy> = representative
-        .stack
-        .identity
-        .iter()
-        .chain(&representative.stack.boundaries)
-        .collect();
-    let theirs: Vec<&Policy> = member
-        .stack
-        .identity
-        .iter()
-        .chain(&member.stack.boundaries)
-        .collect();
-    let rename = |s: &crate::iam::StatementRef| {
-        let mut s = s.clone();
-        if matches!(s.layer, Layer::Identity | Layer::PermissionsBoundary) {
-            if let Some(pos) = own.iter().position(|p| p.id == s.policy_id) {
-                if let Some(policy) = theirs.get(pos) {
-                    s.policy_id.clone_from(&policy.id);
-                }
-            }
-        }
-        s
-    };
-    let names = |list: &[crate::iam::StatementRef]| list.iter().map(rename).collect::<Vec<_>>();
-    let mut out = evaluation.clone();
-    out.allowing = names(&evaluation.allowing);
-    out.denying = names(&evaluation.denying);
-    out.possibly_allowing = names(&evaluation.possibly_allowing);
-    out.possibly_denying = names(&evaluation.possibly_denying);
-    for (u, original) in out.unknowns.iter_mut().zip(&evaluation.unknowns) {
-        u.statement = rename(&original.statement);
-    }
-    out
-}
-
 fn statement_ref(applied: &AppliedPolicy, index: usize) -> String {
     let sid = applied
         .policy
@@ -566,10 +523,47 @@ impl<'a> AccessModel<'a> {
     }
 
     fn grant<'p>(&self, principal: &'p Principal, evaluation: &Evaluation) -> Option<Grant<'p>> {
+        Self::grant_as(principal, evaluation, None)
+    }
+
+    /// The grant `evaluation` makes to `principal`. With `evaluated_for`, the evaluation is that of the
+    /// principal's sharing group representative (`candidates`: the same documents in the same places): its
+    /// statements are named by the principal's own policy at the same place.
+    fn grant_as<'p>(
+        principal: &'p Principal,
+        evaluation: &Evaluation,
+        evaluated_for: Option<&Principal>,
+    ) -> Option<Grant<'p>> {
         let answer = evaluation.answer();
         if answer == Answer::No {
             return None;
         }
+        let identity_policy = |policy_id: &str| -> Option<&'p AppliedPolicy> {
+            let on = evaluated_for.unwrap_or(principal);
+            let place = on.identity.iter().position(|a| a.policy.id == policy_id)?;
+            principal.identity.get(place)
+        };
+        let policy_name = |policy_id: &'_ str| -> String {
+            let Some(on) = evaluated_for else {
+                return policy_id.to_owned();
+            };
+            let place = on
+                .stack
+                .identity
+                .iter()
+                .chain(&on.stack.boundaries)
+                .position(|p| p.id == policy_id);
+            place
+                .and_then(|i| {
+                    principal
+                        .stack
+                        .identity
+                        .iter()
+                        .chain(&principal.stack.boundaries)
+                        .nth(i)
+                })
+                .map_or_else(|| policy_id.to_owned(), |p| p.id.clone())
+        };
         let mut statements = Vec::new();
         let mut via_groups = BTreeSet::new();
         for s in evaluation
@@ -577,11 +571,7 @@ impl<'a> AccessModel<'a> {
             .iter()
             .chain(&evaluation.possibly_allowing)
         {
-            if let Some(applied) = principal
-                .identity
-                .iter()
-                .find(|a| a.policy.id == s.policy_id)
-            {
+            if let Some(applied) = identity_policy(&s.policy_id) {
                 statements.push(statement_ref(applied, s.index));
                 via_groups.extend(applied.via_group.clone());
             }
@@ -592,7 +582,10 @@ impl<'a> AccessModel<'a> {
             .map(|u| {
                 format!(
                     "{} {} in {}#Statement[{}]",
-                    u.operator, u.key, u.statement.policy_id, u.statement.index
+                    u.operator,
+                    u.key,
+                    policy_name(&u.statement.policy_id),
+                    u.statement.index
                 )
             })
             .collect();
@@ -666,14 +659,8 @@ impl<'a> AccessModel<'a> {
                 let evaluation = by_group[g]?;
                 let member = &self.principals[i];
                 let representative = sharing.groups[g].representative;
-                if representative == i {
-                    self.grant(member, evaluation)
-                } else {
-                    self.grant(
-                        member,
-                        &carried_over(evaluation, &self.principals[representative], member),
-                    )
-                }
+                let evaluated_for = (representative != i).then(|| &self.principals[representative]);
+                Self::grant_as(member, evaluation, evaluated_for)
             })
             .collect()
     }
