@@ -480,9 +480,9 @@ fn who_can(snapshot: &Path, action: &str, resource: &str, json: bool) -> anyhow:
                 "principal": grant.principal.arn,
                 "type": format!("{:?}", grant.principal.kind).to_lowercase(),
                 "answer": format!("{:?}", grant.answer).to_lowercase(),
-                "via_groups": grant.via_groups,
-                "statements": grant.statements,
-                "unknown_conditions": grant.unknowns,
+                "via_groups": &*grant.via_groups,
+                "statements": &*grant.statements,
+                "unknown_conditions": &*grant.unknowns,
             }));
         }
     }

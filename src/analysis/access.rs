@@ -5,7 +5,7 @@
 //! Bridges snapshot data to `crate::iam` (which knows nothing of snapshots). Pure; no AWS SDK types.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
@@ -87,12 +87,55 @@ pub struct Grant<'a> {
     pub principal: &'a Principal,
     pub answer: Answer,
     /// `policy-source#Statement[i] (Sid)` of every allowing identity statement.
-    pub statements: Vec<String>,
+    pub statements: Arc<[String]>,
     /// Groups whose policies supplied an allowing statement.
-    pub via_groups: Vec<String>,
+    pub via_groups: Arc<[String]>,
     /// Conditions that made the answer only "possibly".
-    pub unknowns: Vec<String>,
+    pub unknowns: Arc<[String]>,
 }
+
+/// A grant without its principal: what `who_can` keeps to hand out again (the lists are shared, not copied).
+#[derive(Debug, Clone)]
+struct GrantParts {
+    answer: Answer,
+    statements: Arc<[String]>,
+    via_groups: Arc<[String]>,
+    unknowns: Arc<[String]>,
+}
+
+impl GrantParts {
+    fn of(grant: Grant<'_>) -> GrantParts {
+        GrantParts {
+            answer: grant.answer,
+            statements: grant.statements,
+            via_groups: grant.via_groups,
+            unknowns: grant.unknowns,
+        }
+    }
+
+    fn to<'p>(&self, principal: &'p Principal) -> Grant<'p> {
+        Grant {
+            principal,
+            answer: self.answer,
+            statements: Arc::clone(&self.statements),
+            via_groups: Arc::clone(&self.via_groups),
+            unknowns: Arc::clone(&self.unknowns),
+        }
+    }
+}
+
+/// What `who_can` learnt about one action: each sharing group's statements for it, and the grants of each group
+/// for each pattern of statement matches seen so far (resources the group's statements match alike get the same
+/// answer). Grows at most as the answers handed out.
+#[derive(Default)]
+struct ActionMemo {
+    /// Per sharing group; `None` for a group that reads who the principal is (never reused).
+    statements: Vec<Option<super::candidates::ActionStatements>>,
+    answers: Mutex<HashMap<AnswerKey, Arc<Vec<Option<GrantParts>>>>>,
+}
+
+/// A sharing group, which of its statements match the resource, and whether AWS refuses to modify the resource.
+type AnswerKey = (usize, Vec<bool>, Option<crate::iam::Unmodifiable>);
 
 pub struct AccessModel<'a> {
     pub snapshot: &'a Snapshot,
@@ -107,6 +150,8 @@ pub struct AccessModel<'a> {
     who_can_stats: WhoCanStats,
     /// Principals grouped by what decides their answers (built on the first `who_can`).
     sharing: std::sync::OnceLock<super::candidates::Sharing>,
+    /// Per action asked of `who_can`.
+    who_can_memo: Mutex<HashMap<String, Arc<ActionMemo>>>,
     allowlist: Vec<String>,
     deployment_roles: Vec<String>,
 }
@@ -117,15 +162,18 @@ struct WhoCanStats {
     evaluated: std::sync::atomic::AtomicUsize,
     avoided: std::sync::atomic::AtomicUsize,
     shared: std::sync::atomic::AtomicUsize,
+    reused: std::sync::atomic::AtomicUsize,
 }
 
-/// What `who_can` did so far: evaluations made, avoided because no Allow statement could match, and answers
-/// carried over from a sharing group's representative instead of evaluated again.
+/// What `who_can` did so far: evaluations made, avoided because no Allow statement could match, answers
+/// carried over from a sharing group's representative, and answers reused from an earlier resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct WhoCanCounts {
     pub evaluated: usize,
     pub avoided_no_allow: usize,
     pub shared: usize,
+    /// Answers reused from an earlier resource of the same action whose statements the group matched alike.
+    pub reused: usize,
 }
 
 /// Role ARN patterns that deploy: pipeline service roles and action roles found in the snapshot, and the
@@ -385,6 +433,7 @@ impl<'a> AccessModel<'a> {
             write_cache: Mutex::new(BTreeMap::new()),
             who_can_stats: WhoCanStats::default(),
             sharing: std::sync::OnceLock::new(),
+            who_can_memo: Mutex::new(HashMap::new()),
             allowlist: rules.write_access.operational_allowlist.clone(),
             deployment_roles: deployment_role_patterns(snapshot, rules),
         }
@@ -592,7 +641,7 @@ impl<'a> AccessModel<'a> {
         Some(Grant {
             principal,
             answer,
-            statements,
+            statements: statements.into(),
             via_groups: via_groups.into_iter().collect(),
             unknowns,
         })
@@ -602,8 +651,9 @@ impl<'a> AccessModel<'a> {
     /// principal order.
     ///
     /// Without a resource policy in play (a role's trust, a key policy) and for an action that needs a permission
-    /// at all, the work is cut two ways, both exact (`candidates`): each sharing group is evaluated once, for its
-    /// representative, and a group none of whose Allow statements could match is not evaluated at all.
+    /// at all, the work is cut three ways, all exact (`candidates`): each sharing group is evaluated once, for its
+    /// representative; a group none of whose Allow statements could match is not evaluated at all; and a group
+    /// whose statements for the action match this resource as they matched an earlier one gets that answer again.
     pub fn who_can(&self, account_id: &str, action: &str, resource: &str) -> Vec<Grant<'_>> {
         use std::sync::atomic::Ordering::Relaxed;
         let shortcuts = crate::iam::eval::aws_rules::gatekeeper(action, resource).is_none()
@@ -624,45 +674,119 @@ impl<'a> AccessModel<'a> {
         let Some(groups) = sharing.by_account.get(account_id) else {
             return Vec::new();
         };
-        let evaluated: Vec<(usize, Evaluation)> = groups
+        let memo = self.action_memo(sharing, action);
+        let unmodifiable = crate::iam::eval::aws_rules::unmodifiable(action, resource, false);
+        let mut grants: Vec<(usize, Grant<'_>)> = groups
             .par_iter()
-            .filter_map(|&g| {
+            .flat_map_iter(|&g| {
                 let group = &sharing.groups[g];
-                let representative = &self.principals[group.representative];
                 let members = group.members.len();
-                if !super::candidates::could_be_allowed(
-                    &representative.stack.identity,
-                    action,
-                    resource,
-                ) {
-                    self.who_can_stats.avoided.fetch_add(members, Relaxed);
-                    return None;
-                }
-                self.who_can_stats.evaluated.fetch_add(1, Relaxed);
-                self.who_can_stats.shared.fetch_add(members - 1, Relaxed);
-                Some((g, self.evaluate(representative, action, resource)))
+                let representative = &self.principals[group.representative];
+                let answers = match &memo.statements[g] {
+                    None => {
+                        if !super::candidates::could_be_allowed(
+                            &representative.stack.identity,
+                            action,
+                            resource,
+                        ) {
+                            self.who_can_stats.avoided.fetch_add(members, Relaxed);
+                            return Vec::new();
+                        }
+                        Arc::new(self.group_answers(group, action, resource))
+                    }
+                    Some(statements) => {
+                        let (possible, hits) = statements.matches(resource);
+                        if !possible {
+                            self.who_can_stats.avoided.fetch_add(members, Relaxed);
+                            return Vec::new();
+                        }
+                        let key = (g, hits, unmodifiable);
+                        let known = memo.answers.lock().ok().and_then(|m| m.get(&key).cloned());
+                        match known {
+                            Some(answers) => {
+                                self.who_can_stats.reused.fetch_add(members, Relaxed);
+                                answers
+                            }
+                            None => {
+                                let answers = Arc::new(self.group_answers(group, action, resource));
+                                if let Ok(mut m) = memo.answers.lock() {
+                                    m.insert(key, Arc::clone(&answers));
+                                }
+                                answers
+                            }
+                        }
+                    }
+                };
+                group
+                    .members
+                    .iter()
+                    .zip(answers.iter())
+                    .filter_map(|(&i, parts)| Some((i, parts.as_ref()?.to(&self.principals[i]))))
+                    .collect::<Vec<_>>()
             })
             .collect();
-        let mut by_group: Vec<Option<&Evaluation>> = vec![None; sharing.groups.len()];
-        for (g, evaluation) in &evaluated {
-            by_group[*g] = Some(evaluation);
-        }
-        let mut members: Vec<usize> = evaluated
+        grants.sort_unstable_by_key(|(i, _)| *i);
+        grants.into_iter().map(|(_, g)| g).collect()
+    }
+
+    /// The grants to each member of `group` (in member order): its representative evaluated, the answer named by
+    /// each member's own policies.
+    fn group_answers(
+        &self,
+        group: &super::candidates::SharingGroup,
+        action: &str,
+        resource: &str,
+    ) -> Vec<Option<GrantParts>> {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.who_can_stats.evaluated.fetch_add(1, Relaxed);
+        self.who_can_stats
+            .shared
+            .fetch_add(group.members.len() - 1, Relaxed);
+        let representative = &self.principals[group.representative];
+        let evaluation = self.evaluate(representative, action, resource);
+        group
+            .members
             .iter()
-            .flat_map(|(g, _)| sharing.groups[*g].members.iter().copied())
-            .collect();
-        members.sort_unstable();
-        members
-            .par_iter()
-            .filter_map(|&i| {
-                let g = sharing.group_of[i];
-                let evaluation = by_group[g]?;
-                let member = &self.principals[i];
-                let representative = sharing.groups[g].representative;
-                let evaluated_for = (representative != i).then(|| &self.principals[representative]);
-                Self::grant_as(member, evaluation, evaluated_for)
+            .map(|&i| {
+                let evaluated_for = (i != group.representative).then_some(representative);
+                Self::grant_as(&self.principals[i], &evaluation, evaluated_for).map(GrantParts::of)
             })
             .collect()
+    }
+
+    /// `who_can`'s memo for `action`, built on first use: each sharing group's statements for the action.
+    fn action_memo(&self, sharing: &super::candidates::Sharing, action: &str) -> Arc<ActionMemo> {
+        if let Some(memo) = self
+            .who_can_memo
+            .lock()
+            .ok()
+            .and_then(|m| m.get(action).cloned())
+        {
+            return memo;
+        }
+        let statements = sharing
+            .groups
+            .par_iter()
+            .map(|group| {
+                (!group.reads_principal).then(|| {
+                    let representative = &self.principals[group.representative];
+                    super::candidates::ActionStatements::of(
+                        representative,
+                        self.org.get(&group.account_id),
+                        action,
+                    )
+                })
+            })
+            .collect();
+        let memo = Arc::new(ActionMemo {
+            statements,
+            answers: Mutex::new(HashMap::new()),
+        });
+        if let Ok(mut m) = self.who_can_memo.lock() {
+            m.entry(action.to_owned())
+                .or_insert_with(|| Arc::clone(&memo));
+        }
+        memo
     }
 
     /// `who_can` evaluating every principal of the account, without the prefilter: the reference the benchmark
@@ -687,6 +811,7 @@ impl<'a> AccessModel<'a> {
             evaluated: self.who_can_stats.evaluated.load(Relaxed),
             avoided_no_allow: self.who_can_stats.avoided.load(Relaxed),
             shared: self.who_can_stats.shared.load(Relaxed),
+            reused: self.who_can_stats.reused.load(Relaxed),
         }
     }
 
@@ -867,8 +992,8 @@ impl<'a> AccessModel<'a> {
                         action,
                         level,
                         answer,
-                        statements: grant.statements,
-                        unknowns: grant.unknowns,
+                        statements: grant.statements.to_vec(),
+                        unknowns: grant.unknowns.to_vec(),
                     });
                 }
             }
@@ -1095,6 +1220,32 @@ mod tests {
         assert_ne!(group_of("user/var-yes"), group_of("user/var-no"));
         assert!(
             model.who_can_counts().shared >= 2,
+            "{:?}",
+            model.who_can_counts()
+        );
+
+        // A second gate the statements match alike reuses the answers; a gate the users' own statements do not
+        // match gets its own answer (only the group's statement), never the reused one.
+        for resource in [
+            format!("arn:aws:codepipeline:us-east-1:{ACCOUNT}:webapp/ProdGate/ApprovalB"),
+            format!("arn:aws:codepipeline:us-east-1:{ACCOUNT}:other/Gate/A"),
+        ] {
+            let fast = text(model.who_can(ACCOUNT, "codepipeline:PutApprovalResult", &resource));
+            let reference = text(model.who_can_exhaustive(
+                ACCOUNT,
+                "codepipeline:PutApprovalResult",
+                &resource,
+            ));
+            assert_eq!(fast, reference, "{resource}");
+            let ann = fast.iter().find(|g| g.contains("user/ann ")).expect("ann");
+            assert_eq!(
+                ann.contains("ann-inline"),
+                resource.contains(":webapp/"),
+                "{ann}"
+            );
+        }
+        assert!(
+            model.who_can_counts().reused >= 3,
             "{:?}",
             model.who_can_counts()
         );

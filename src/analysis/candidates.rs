@@ -60,6 +60,9 @@ fn resource_possible(spec: &ResourceSpec, resource: &str) -> bool {
 #[derive(Debug, Clone)]
 pub struct SharingGroup {
     pub account_id: String,
+    /// Something the members are subject to reads who the principal is (a principal condition key, a policy
+    /// variable): the group is one principal, and its answers are never reused between resources either.
+    pub reads_principal: bool,
     /// The member that is evaluated (the first in principal order).
     pub representative: usize,
     /// Indexes into the principals, in principal order (the representative included).
@@ -137,9 +140,11 @@ pub fn sharing(principals: &[Principal], org: &HashMap<String, OrgLimits>) -> Sh
             id_layout,
             personal,
         };
+        let reads = key.personal.is_some();
         let group = *keys.entry(key).or_insert_with(|| {
             out.groups.push(SharingGroup {
                 account_id: p.account_id.clone(),
+                reads_principal: reads,
                 representative: index,
                 members: Vec::new(),
             });
@@ -184,6 +189,61 @@ pub fn reads_principal(policy: &crate::iam::Policy) -> bool {
                     || c.values.iter().any(variable)
             })
     })
+}
+
+/// The statements that can take part in a request for one action, of one sharing group's identity policies and
+/// boundary and of its account's SCP and RCP levels (action matched as the evaluator matches it, `NotAction`
+/// included): the only statements whose resource element a request for that action reads.
+#[derive(Debug, Clone, Default)]
+pub struct ActionStatements {
+    /// Per statement: whether it is an identity-policy Allow, and its resource element.
+    statements: Vec<(bool, ResourceSpec)>,
+}
+
+impl ActionStatements {
+    /// `principal`'s statements for `action`, with its account's organisation policies `org`.
+    pub fn of(principal: &Principal, org: Option<&OrgLimits>, action: &str) -> ActionStatements {
+        let identity = principal.stack.identity.iter().map(|p| (true, p));
+        let others = principal
+            .stack
+            .boundaries
+            .iter()
+            .chain(
+                org.into_iter()
+                    .flat_map(|l| l.scp_levels.iter().chain(&l.rcp_levels))
+                    .flat_map(|level| &level.policies),
+            )
+            .map(|p| (false, p));
+        let statements = identity
+            .chain(others)
+            .flat_map(|(identity, policy)| {
+                policy
+                    .statements
+                    .iter()
+                    .filter(|s| action_possible(&s.action, action))
+                    .map(move |s| (identity && s.effect == Effect::Allow, s.resource.clone()))
+            })
+            .collect();
+        ActionStatements { statements }
+    }
+
+    /// Which of the statements' resource elements match `resource`, and whether an identity Allow is among them
+    /// (if not, nobody in the group can be allowed: the prefilter's answer). Exact only for a group that does not
+    /// read who the principal is ([`SharingGroup::reads_principal`]): its patterns hold no policy variables.
+    /// Two resources with the same matches get the same evaluation from the group.
+    pub fn matches(&self, resource: &str) -> (bool, Vec<bool>) {
+        let mut possible = false;
+        let hits = self
+            .statements
+            .iter()
+            .map(|(identity_allow, spec)| {
+                let hit = resource_possible(spec, resource);
+                possible |= hit && *identity_allow;
+                hit
+            })
+            .collect();
+        (possible, hits)
+    }
 }
 
 #[cfg(test)]

@@ -164,9 +164,9 @@ pub fn approvers(access: &AccessModel, reach: &Reach) -> Vec<ApproverRow> {
                                     Answer::Possibly
                                 })
                                 .to_owned(),
-                                via_groups: g.via_groups.clone(),
-                                statements: g.statements.clone(),
-                                conditions: g.unknowns.clone(),
+                                via_groups: g.via_groups.to_vec(),
+                                statements: g.statements.to_vec(),
+                                conditions: g.unknowns.to_vec(),
                             });
                         }
                     }
@@ -183,9 +183,9 @@ pub fn approvers(access: &AccessModel, reach: &Reach) -> Vec<ApproverRow> {
                         acts_as: String::new(),
                         route: String::new(),
                         answer: answer(g.answer).to_owned(),
-                        via_groups: g.via_groups,
-                        statements: g.statements,
-                        conditions: g.unknowns,
+                        via_groups: g.via_groups.to_vec(),
+                        statements: g.statements.to_vec(),
+                        conditions: g.unknowns.to_vec(),
                     }));
                     people.sort_by(|a, b| {
                         a.principal

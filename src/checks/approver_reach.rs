@@ -264,7 +264,7 @@ impl ApproverReach {
                 for step in &route.steps {
                     evidence.extend(step.evidence.iter().cloned());
                 }
-                for s in &grant.statements {
+                for s in grant.statements.iter() {
                     evidence.push(Evidence::new(
                         "policy-statement",
                         s,

@@ -134,14 +134,14 @@ impl ApproverSeparation {
         let names: Vec<&str> = grants.keys().copied().collect();
         let mut evidence = Vec::new();
         for (action, grant) in grants {
-            for s in &grant.statements {
+            for s in grant.statements.iter() {
                 evidence.push(Evidence::new(
                     "policy-statement",
                     s,
                     format!("allows approving {action}"),
                 ));
             }
-            for u in &grant.unknowns {
+            for u in grant.unknowns.iter() {
                 evidence.push(Evidence::new("condition", u, "decided at request time"));
             }
         }
@@ -179,7 +179,7 @@ impl ApproverSeparation {
         let mut per_group: BTreeMap<&str, BTreeMap<&str, BTreeSet<&String>>> = BTreeMap::new();
         for grants in by_principal.values() {
             for (action, grant) in grants {
-                for group in &grant.via_groups {
+                for group in grant.via_groups.iter() {
                     let statements: BTreeSet<&String> = grant
                         .statements
                         .iter()
