@@ -3,8 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
 use crate::checks::{self, CheckContext};
 use crate::model::{Finding, Severity, Snapshot};
 use crate::report::{
@@ -122,8 +120,9 @@ pub fn evaluate(snapshot: &Snapshot, rules: &RuleSet, waivers: &Waivers) -> Eval
 }
 
 pub fn sha256_file(path: &Path) -> Result<String, ReportError> {
-    let bytes = std::fs::read(path).map_err(|e| ReportError::read(path, e))?;
-    Ok(hex::encode(Sha256::digest(&bytes)))
+    crate::report::manifest::sha256_and_size(path)
+        .map(|(sha256, _)| sha256)
+        .map_err(|e| ReportError::read(path, e))
 }
 
 /// Where the snapshot of a run comes from.

@@ -5,6 +5,7 @@
 //! a name can neither add a row for line-based readers nor hide; cells that a spreadsheet would run as a formula
 //! (starting with `=`, `+`, `-`, `@`) are prefixed with `'`.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use super::{ApproverRow, LedgerRow, ReportError, ReportInput, WriteGrantRow};
@@ -90,16 +91,24 @@ pub const WRITE_GRANTS_COLUMNS: &[&str] = &[
 
 /// Shows control characters visibly and neutralises spreadsheet formula injection.
 pub fn safe_cell(value: &str) -> String {
+    safe(value).into_owned()
+}
+
+/// `safe_cell` without copying a value that needs no change (most of them).
+fn safe(value: &str) -> Cow<'_, str> {
     let value = super::text::visible(value);
     match value.chars().next() {
-        Some('=' | '+' | '-' | '@') => format!("'{value}"),
-        _ => value.into_owned(),
+        Some('=' | '+' | '-' | '@') => Cow::Owned(format!("'{value}")),
+        _ => value,
     }
 }
 
-fn write_rows<I>(path: &Path, header: &[&str], rows: I) -> Result<PathBuf, ReportError>
+/// Writes `rows` one at a time (never all rows' cells at once); a row's cells are borrowed where they can be.
+fn write_rows<I, R>(path: &Path, header: &[&str], rows: I) -> Result<PathBuf, ReportError>
 where
-    I: IntoIterator<Item = Vec<String>>,
+    I: IntoIterator<Item = R>,
+    R: IntoIterator,
+    R::Item: AsRef<str>,
 {
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
@@ -109,8 +118,13 @@ where
         .write_record(header)
         .map_err(|e| ReportError::format(path, e))?;
     for row in rows {
+        for cell in row {
+            writer
+                .write_field(safe(cell.as_ref()).as_bytes())
+                .map_err(|e| ReportError::format(path, e))?;
+        }
         writer
-            .write_record(row.iter().map(|c| safe_cell(c)))
+            .write_record(std::iter::empty::<&[u8]>())
             .map_err(|e| ReportError::format(path, e))?;
     }
     writer.flush().map_err(|e| ReportError::io(path, e))?;
@@ -154,26 +168,26 @@ pub fn write_findings(input: &ReportInput, path: &Path) -> Result<PathBuf, Repor
 }
 
 pub fn write_ledger(ledger: &[LedgerRow], path: &Path) -> Result<PathBuf, ReportError> {
-    let rows = ledger.iter().map(|r| {
-        vec![
-            r.account_id.clone(),
-            r.account_name.clone(),
-            r.environment.clone(),
-            r.region.clone(),
-            r.pipeline.clone(),
-            r.execution_id.clone().unwrap_or_default(),
-            r.stage.clone(),
-            r.action.clone(),
-            r.approver_recorded.clone(),
-            r.person.clone(),
-            r.person_name.clone(),
-            r.normalisation.clone(),
-            r.time.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-            r.status.clone(),
-            r.summary.clone(),
-            r.event_id.clone(),
-            r.record_key.clone().unwrap_or_default(),
-            r.execution_verdict.clone(),
+    let rows = ledger.iter().map(|r| -> [Cow<'_, str>; 18] {
+        [
+            r.account_id.as_str().into(),
+            r.account_name.as_str().into(),
+            r.environment.as_str().into(),
+            r.region.as_str().into(),
+            r.pipeline.as_str().into(),
+            r.execution_id.as_deref().unwrap_or_default().into(),
+            r.stage.as_str().into(),
+            r.action.as_str().into(),
+            r.approver_recorded.as_str().into(),
+            r.person.as_str().into(),
+            r.person_name.as_str().into(),
+            r.normalisation.as_str().into(),
+            r.time.format("%Y-%m-%dT%H:%M:%SZ").to_string().into(),
+            r.status.as_str().into(),
+            r.summary.as_str().into(),
+            r.event_id.as_str().into(),
+            r.record_key.as_deref().unwrap_or_default().into(),
+            r.execution_verdict.as_str().into(),
         ]
     });
     write_rows(path, LEDGER_COLUMNS, rows)

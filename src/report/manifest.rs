@@ -65,8 +65,17 @@ fn pem_body(text: &str, label: &str) -> Option<Vec<u8>> {
     crate::iam::condition::base64_decode(&body)
 }
 
+/// The SHA-256 (hex) and size of a file, read in pieces: a report of 100,000 approvals has files of hundreds of
+/// MB, which hashing must not hold in memory.
+pub fn sha256_and_size(path: &Path) -> std::io::Result<(String, u64)> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let size = std::io::copy(&mut file, &mut hasher)?;
+    Ok((hex::encode(hasher.finalize()), size))
+}
+
 fn file_entry(dir: &Path, path: &Path, role: &str) -> Result<ManifestEntry, ReportError> {
-    let bytes = std::fs::read(path).map_err(|e| ReportError::read(path, e))?;
+    let (sha256, size) = sha256_and_size(path).map_err(|e| ReportError::read(path, e))?;
     let relative = path.strip_prefix(dir).unwrap_or(path);
     Ok(ManifestEntry {
         path: relative
@@ -75,8 +84,8 @@ fn file_entry(dir: &Path, path: &Path, role: &str) -> Result<ManifestEntry, Repo
             .collect::<Vec<_>>()
             .join("/"),
         role: role.to_owned(),
-        size: bytes.len() as u64,
-        sha256: hex::encode(Sha256::digest(&bytes)),
+        size,
+        sha256,
     })
 }
 
@@ -218,18 +227,16 @@ pub fn verify(dir: &Path, trusted_key: Option<&[u8]>) -> Result<Verification, Re
     for entry in &manifest.files {
         listed.insert(entry.path.clone());
         let file = dir.join(&entry.path);
-        match std::fs::read(&file) {
+        match sha256_and_size(&file) {
             Err(_) => result.problems.push(format!("{}: missing", entry.path)),
-            Ok(content) => {
+            Ok((sha256, size)) => {
                 result.files_checked += 1;
-                if content.len() as u64 != entry.size {
+                if size != entry.size {
                     result.problems.push(format!(
                         "{}: size {} differs from the manifest's {}",
-                        entry.path,
-                        content.len(),
-                        entry.size
+                        entry.path, size, entry.size
                     ));
-                } else if hex::encode(Sha256::digest(&content)) != entry.sha256 {
+                } else if sha256 != entry.sha256 {
                     result.problems.push(format!(
                         "{}: SHA-256 differs from the manifest (modified)",
                         entry.path

@@ -182,7 +182,7 @@ pub struct WrittenReport {
 /// who-can-approve.csv, write-access.csv, findings.json, junit.xml, report.pdf. The snapshot itself is written by the caller before, so its hash is known.
 pub fn write_all(input: &ReportInput, dir: &Path) -> Result<WrittenReport, ReportError> {
     std::fs::create_dir_all(dir).map_err(|e| ReportError::io(dir, e))?;
-    let files = vec![
+    let mut files = vec![
         csv_files::write_findings(input, &dir.join("findings.csv"))?,
         csv_files::write_ledger(input.ledger, &dir.join("approvals.csv"))?,
         csv_files::write_changes(input.changes, &dir.join("changes.csv"))?,
@@ -197,8 +197,8 @@ pub fn write_all(input: &ReportInput, dir: &Path) -> Result<WrittenReport, Repor
             input.fail_on,
             &dir.join("junit.xml"),
         )?,
-        pdf::write_pdf(input, &dir.join("report.pdf"))?,
     ];
+    files.extend(pdf::write_pdf(input, &dir.join("report.pdf"))?);
     Ok(WrittenReport {
         dir: dir.to_path_buf(),
         files,

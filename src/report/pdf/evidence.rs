@@ -90,8 +90,8 @@ pub fn write_evidence_pdf(
         "Approval evidence · {} · run {}",
         snapshot.organisation, snapshot.run_id
     );
-    ledger(&mut l, evidence.rows, "evidence.csv");
-    changes(&mut l, evidence.changes);
+    ledger(&mut l, evidence.rows, "evidence.csv", &[]);
+    changes(&mut l, evidence.changes, &[]);
     let bytes = super::finish_document(doc, l, &snapshot.run_id, evidence.snapshot_sha256);
     std::fs::write(path, bytes).map_err(|e| ReportError::io(path, e))?;
     Ok(path.to_path_buf())

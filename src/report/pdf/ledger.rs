@@ -2,11 +2,13 @@
 //! (every execution that deployed into production, with its approvals and verdict). Renders only.
 
 use super::layout::*;
+use super::volumes::Volume;
 use crate::report::LedgerRow;
 
 /// The ledger, on landscape pages: every field of `csv_name` (approvals.csv, or evidence.csv for an evidence
 /// request) is in the table, whole, so the PDF alone answers "who approved what, when, why, with what record".
-pub(super) fn ledger(l: &mut Layout, rows: &[LedgerRow], csv_name: &str) {
+/// With `volumes`, the rows are in those files (one PDF per volume) and the section lists them with their hashes.
+pub(super) fn ledger(l: &mut Layout, rows: &[LedgerRow], csv_name: &str, volumes: &[Volume]) {
     l.new_page_in(Orientation::Landscape);
     l.bookmark("Approval ledger");
     l.heading1("3. Approval ledger");
@@ -30,6 +32,58 @@ pub(super) fn ledger(l: &mut Layout, rows: &[LedgerRow], csv_name: &str) {
         );
         return;
     }
+    if !volumes.is_empty() {
+        volume_list(l, volumes, "approval", csv_name);
+        return;
+    }
+    ledger_table(l, rows);
+}
+
+/// The list of a section's volumes: file, rows, period and SHA-256 of each.
+fn volume_list(l: &mut Layout, volumes: &[Volume], what: &str, csv_name: &str) {
+    l.paragraph(
+        &format!(
+            "The {what} rows are too many for one document: they are in {} volumes beside this report, each a PDF of \
+             at most {} rows in the same order and with the same columns. Each volume's SHA-256 is below and in \
+             manifest.json; {csv_name} holds every row in one file.",
+            volumes.len(),
+            volumes.iter().map(|v| v.last - v.first + 1).max().unwrap_or(0)
+        ),
+        BODY_STYLE,
+    );
+    l.gap(4.0);
+    let cols = Table::new(
+        Orientation::Landscape,
+        &[
+            ("volume", 90.0),
+            ("rows", 70.0),
+            ("first / last time (UTC)", 90.0),
+            ("size", 50.0),
+            ("SHA-256", 462.0),
+        ],
+    );
+    l.table_start(&cols);
+    for (i, v) in volumes.iter().enumerate() {
+        l.table_row(
+            &cols,
+            &[
+                Cell::plain(v.file.clone()),
+                Cell::plain(format!("{}–{}", v.first, v.last)),
+                Cell::lines(vec![
+                    v.from.map(iso).unwrap_or_else(|| "-".into()),
+                    v.to.map(iso).unwrap_or_else(|| "-".into()),
+                ]),
+                Cell::plain(format!("{:.1} MB", v.size as f64 / 1e6)),
+                Cell::plain(v.sha256.clone()),
+            ],
+            i,
+        );
+    }
+    l.table_end(&cols);
+}
+
+/// The ledger's rows as a table (a whole section, or one volume of it).
+pub(super) fn ledger_table(l: &mut Layout, rows: &[LedgerRow]) {
     let cols = Table::new(
         Orientation::Landscape,
         &[
@@ -109,8 +163,13 @@ pub(super) fn ledger(l: &mut Layout, rows: &[LedgerRow], csv_name: &str) {
     l.table_end(&cols);
 }
 
-/// The change population: every production deployment of the period, its approvals and its verdict.
-pub(super) fn changes(l: &mut Layout, changes: &[crate::analysis::changes::Change]) {
+/// The change population: every production deployment of the period, its approvals and its verdict. With
+/// `volumes`, the rows are in those files and the section lists them.
+pub(super) fn changes(
+    l: &mut Layout,
+    changes: &[crate::analysis::changes::Change],
+    volumes: &[Volume],
+) {
     l.new_page_in(Orientation::Landscape);
     l.bookmark("Production changes");
     l.heading1("4. Production changes");
@@ -134,6 +193,15 @@ pub(super) fn changes(l: &mut Layout, changes: &[crate::analysis::changes::Chang
         );
         return;
     }
+    if !volumes.is_empty() {
+        volume_list(l, volumes, "production-change", "changes.csv");
+        return;
+    }
+    changes_table(l, changes);
+}
+
+/// The production changes as a table (a whole section, or one volume of it).
+pub(super) fn changes_table(l: &mut Layout, changes: &[crate::analysis::changes::Change]) {
     let cols = Table::new(
         Orientation::Landscape,
         &[

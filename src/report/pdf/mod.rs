@@ -30,6 +30,7 @@ mod summary;
 #[cfg(test)]
 mod tests;
 pub mod trend;
+pub mod volumes;
 mod wrap;
 
 pub use evidence::{write_evidence_pdf, EvidenceDocument};
@@ -52,14 +53,58 @@ impl Context<'_> {
     }
 }
 
-/// Renders the evidence report to `path` and returns the path written.
-pub fn write_pdf(input: &ReportInput, path: &Path) -> Result<PathBuf, ReportError> {
-    let bytes = render(input);
-    std::fs::write(path, bytes).map_err(|e| ReportError::io(path, e))?;
-    Ok(path.to_path_buf())
+/// Renders the evidence report to `path` and returns the files written: the volumes of the ledger and of the
+/// production changes when either has more than [`volumes::ROWS_PER_VOLUME`] rows, then report.pdf.
+pub fn write_pdf(input: &ReportInput, path: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    write_pdf_in_volumes_of(input, path, volumes::ROWS_PER_VOLUME)
 }
 
-/// Builds the whole document in memory.
+/// `write_pdf` with volumes of at most `per_volume` rows (tests use small ones).
+pub(super) fn write_pdf_in_volumes_of(
+    input: &ReportInput,
+    path: &Path,
+    per_volume: usize,
+) -> Result<Vec<PathBuf>, ReportError> {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let ledger_volumes = volumes::write_volumes(
+        input,
+        dir,
+        &volumes::Section {
+            stem: "approvals-ledger",
+            title: "Approval ledger",
+            csv_name: "approvals.csv",
+        },
+        input.ledger,
+        per_volume,
+        |r| Some(r.time),
+        ledger::ledger_table,
+    )?;
+    let change_volumes = volumes::write_volumes(
+        input,
+        dir,
+        &volumes::Section {
+            stem: "production-changes",
+            title: "Production changes",
+            csv_name: "changes.csv",
+        },
+        input.changes,
+        per_volume,
+        |c| c.deployed_at.or(c.started_at),
+        ledger::changes_table,
+    )?;
+    let listed =
+        |v: &[(PathBuf, volumes::Volume)]| v.iter().map(|(_, v)| v.clone()).collect::<Vec<_>>();
+    let bytes = render(input, &listed(&ledger_volumes), &listed(&change_volumes));
+    std::fs::write(path, bytes).map_err(|e| ReportError::io(path, e))?;
+    let mut files: Vec<PathBuf> = ledger_volumes
+        .into_iter()
+        .chain(change_volumes)
+        .map(|(p, _)| p)
+        .collect();
+    files.push(path.to_path_buf());
+    Ok(files)
+}
+
 /// A document with the metadata every gateaudit PDF carries (dated at collection, not at rendering, so a
 /// re-rendered report is identical) and the embedded fonts.
 pub(super) fn new_document(
@@ -85,7 +130,12 @@ pub(super) fn new_document(
     (doc, regular, bold)
 }
 
-fn render(input: &ReportInput) -> Vec<u8> {
+/// Builds report.pdf in memory (its volumes, if any, are written before and only listed here).
+fn render(
+    input: &ReportInput,
+    ledger_volumes: &[volumes::Volume],
+    change_volumes: &[volumes::Volume],
+) -> Vec<u8> {
     let snapshot = input.snapshot;
     let title = format!(
         "Change-management evidence report — {}",
@@ -113,8 +163,8 @@ fn render(input: &ReportInput) -> Vec<u8> {
     );
     summary::summary(&mut l, &ctx);
     findings::check_sections(&mut l, &ctx);
-    ledger::ledger(&mut l, input.ledger, "approvals.csv");
-    ledger::changes(&mut l, input.changes);
+    ledger::ledger(&mut l, input.ledger, "approvals.csv", ledger_volumes);
+    ledger::changes(&mut l, input.changes, change_volumes);
     appendices::appendices(&mut l, &ctx);
 
     finish_document(doc, l, &snapshot.run_id, &input.snapshot_sha256)

@@ -1,3 +1,4 @@
+use super::volumes::ROWS_PER_VOLUME;
 use super::*;
 use crate::model::{
     AccountSnapshot, CollectionStep, Evidence, Finding, Period, Severity, Snapshot, StepStatus,
@@ -245,8 +246,12 @@ fn write(dir: &Path, name: &str, ledger: &[LedgerRow]) -> PathBuf {
     };
     let path = dir.join(name);
     let written = write_pdf(&input, &path).expect("the report is written");
-    assert_eq!(written, path);
-    written
+    assert_eq!(
+        written,
+        vec![path.clone()],
+        "no volumes below {ROWS_PER_VOLUME} rows"
+    );
+    path
 }
 
 /// Page objects (`/Type /Page`, not `/Pages`), however lopdf spaced them.
@@ -585,6 +590,87 @@ fn every_ledger_value_appears_whole_however_long_hostile_or_non_ascii() {
             pages[i].contains("approver as recorded"),
             "page {} repeats the header",
             i + 1
+        );
+    }
+}
+
+#[test]
+fn a_ledger_too_long_for_one_document_goes_into_volumes_each_listed_with_its_hash() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rows = ledger_rows(25);
+    let (snapshot, checks, findings) = (snapshot(), checks(), findings());
+    let input = ReportInput {
+        snapshot: &snapshot,
+        findings: &findings,
+        checks: &checks,
+        ledger: &rows,
+        approvers: &[],
+        write_grants: &[],
+        fail_on: crate::model::Severity::High,
+        snapshot_sha256: SHA.into(),
+        rule_set: "soc2-default".into(),
+        notes: &[],
+        changes: &[],
+    };
+    let path = dir.path().join("report.pdf");
+    let written = super::write_pdf_in_volumes_of(&input, &path, 10).expect("written");
+    let names: Vec<String> = written
+        .iter()
+        .map(|p| {
+            p.file_name()
+                .expect("a file")
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "approvals-ledger-001.pdf",
+            "approvals-ledger-002.pdf",
+            "approvals-ledger-003.pdf",
+            "report.pdf"
+        ]
+    );
+    // Every row is in exactly one volume, in order, and in none of report.pdf's pages.
+    let report = without_whitespace(&raw_text(&path));
+    let volumes: Vec<String> = written[..3]
+        .iter()
+        .map(|p| without_whitespace(&raw_text(p)))
+        .collect();
+    for (i, row) in rows.iter().enumerate() {
+        // The status / event id cell, then the start of the summary: unique per row (evt-1 is not evt-12).
+        let summary: String = without_whitespace(&row.summary).chars().take(4).collect();
+        let cell = format!("{}{}{summary}", row.status, row.event_id);
+        let holders: Vec<usize> = (0..3).filter(|&v| volumes[v].contains(&cell)).collect();
+        assert_eq!(
+            holders,
+            vec![i / 10],
+            "row {i} ({}) is in volume {}",
+            row.event_id,
+            i / 10 + 1
+        );
+        assert!(
+            !report.contains(&row.approver_recorded),
+            "report.pdf lists rows instead of volumes"
+        );
+    }
+    assert!(
+        volumes[2].contains("rows21–25of25"),
+        "the last volume says which rows it holds"
+    );
+    // report.pdf names every volume with the SHA-256 of the file as written.
+    for volume in &written[..3] {
+        let (sha256, _) = crate::report::manifest::sha256_and_size(volume).expect("hashed");
+        let name = volume
+            .file_name()
+            .expect("a file")
+            .to_string_lossy()
+            .into_owned();
+        assert!(report.contains(&name), "report.pdf lists {name}");
+        assert!(
+            report.contains(&sha256),
+            "report.pdf gives {name}'s SHA-256 {sha256}"
         );
     }
 }
