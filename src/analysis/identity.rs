@@ -397,9 +397,8 @@ impl<'a> Directory<'a> {
             "SAMLUser" | "WebIdentityUser" => {
                 let provider = identity
                     .raw
-                    .get("identityProvider")
-                    .and_then(serde_json::Value::as_str)
-                    .unwrap_or("unknown-provider");
+                    .str_field("identityProvider")
+                    .unwrap_or_else(|| "unknown-provider".to_owned());
                 let user = identity
                     .user_name
                     .clone()

@@ -122,7 +122,51 @@ pub struct UserIdentity {
     pub on_behalf_of_user_id: Option<String>,
     pub on_behalf_of_identity_store: Option<String>,
     pub invoked_by: Option<String>,
-    pub raw: serde_json::Value,
+    pub raw: RawJson,
+}
+
+/// A JSON value kept as its text (one allocation), not as a parsed tree: a snapshot holds one `userIdentity` per
+/// event, and as `serde_json::Value` trees they were most of a large snapshot's memory. Written back verbatim.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RawJson(Box<serde_json::value::RawValue>);
+
+impl RawJson {
+    /// `value` as compact JSON text.
+    pub fn of(value: &serde_json::Value) -> RawJson {
+        // Serialising a `Value` cannot fail (its map keys are strings); `null` is the fallback all the same.
+        RawJson(serde_json::value::to_raw_value(value).unwrap_or_else(|_| RawJson::default().0))
+    }
+
+    /// The JSON text.
+    pub fn text(&self) -> &str {
+        self.0.get()
+    }
+
+    /// Field `key` of a JSON object, as a string (`None` for another type, a missing field or another value).
+    pub fn str_field(&self, key: &str) -> Option<String> {
+        let object: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(self.text()).ok()?;
+        object.get(key)?.as_str().map(str::to_owned)
+    }
+}
+
+impl Default for RawJson {
+    fn default() -> RawJson {
+        RawJson(
+            serde_json::value::RawValue::from_string("null".to_owned())
+                .unwrap_or_else(|_| unreachable!("null is JSON")),
+        )
+    }
+}
+
+impl PartialEq for RawJson {
+    /// The same JSON value, however it is spaced (a pretty-printed snapshot and a compact record are equal).
+    fn eq(&self, other: &RawJson) -> bool {
+        self.text() == other.text()
+            || serde_json::from_str::<serde_json::Value>(self.text()).ok()
+                == serde_json::from_str::<serde_json::Value>(other.text()).ok()
+    }
 }
 
 impl UserIdentity {
@@ -157,7 +201,7 @@ impl UserIdentity {
             on_behalf_of_user_id: s(on_behalf_of.and_then(|o| o.get("userId"))),
             on_behalf_of_identity_store: s(on_behalf_of.and_then(|o| o.get("identityStoreArn"))),
             invoked_by,
-            raw: raw.clone(),
+            raw: RawJson::of(raw),
         }
     }
 }

@@ -20,7 +20,7 @@ pub use bucket::{
 };
 pub use cloudtrail::{
     AdvancedEventSelector, ApprovalEvent, BasicEventSelector, EventOrigin, EventSelectors,
-    FieldSelector, RoleSession, SessionIssuer, Trail, UserIdentity,
+    FieldSelector, RawJson, RoleSession, SessionIssuer, Trail, UserIdentity,
 };
 pub use finding::{Evidence, Finding, Severity, WaiverNote};
 pub use iam::{

@@ -28,7 +28,10 @@ pub fn jsonl_object(e: &Extracted) -> Value {
     if let Some(code) = &e.error_code {
         m.insert("errorCode".into(), code.clone().into());
     }
-    m.insert("userIdentity".into(), e.identity.raw.clone());
+    m.insert(
+        "userIdentity".into(),
+        serde_json::from_str(e.identity.raw.text()).unwrap_or(Value::Null),
+    );
     if e.approval.is_some() {
         m.insert(
             "requestParameters".into(),

@@ -92,7 +92,7 @@ pub fn write_evidence_pdf(
     );
     ledger(&mut l, evidence.rows, "evidence.csv", &[]);
     changes(&mut l, evidence.changes, &[]);
-    let bytes = super::finish_document(doc, l, &snapshot.run_id, evidence.snapshot_sha256);
+    let bytes = super::finish_document(doc, l, &snapshot.run_id, evidence.snapshot_sha256, path)?;
     std::fs::write(path, bytes).map_err(|e| ReportError::io(path, e))?;
     Ok(path.to_path_buf())
 }

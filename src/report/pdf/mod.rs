@@ -94,7 +94,12 @@ pub(super) fn write_pdf_in_volumes_of(
     )?;
     let listed =
         |v: &[(PathBuf, volumes::Volume)]| v.iter().map(|(_, v)| v.clone()).collect::<Vec<_>>();
-    let bytes = render(input, &listed(&ledger_volumes), &listed(&change_volumes));
+    let bytes = render(
+        input,
+        &listed(&ledger_volumes),
+        &listed(&change_volumes),
+        path,
+    )?;
     std::fs::write(path, bytes).map_err(|e| ReportError::io(path, e))?;
     let mut files: Vec<PathBuf> = ledger_volumes
         .into_iter()
@@ -135,7 +140,8 @@ fn render(
     input: &ReportInput,
     ledger_volumes: &[volumes::Volume],
     change_volumes: &[volumes::Volume],
-) -> Vec<u8> {
+    path: &Path,
+) -> Result<Vec<u8>, ReportError> {
     let snapshot = input.snapshot;
     let title = format!(
         "Change-management evidence report — {}",
@@ -167,15 +173,78 @@ fn render(
     ledger::changes(&mut l, input.changes, change_volumes);
     appendices::appendices(&mut l, &ctx);
 
-    finish_document(doc, l, &snapshot.run_id, &input.snapshot_sha256)
+    finish_document(doc, l, &snapshot.run_id, &input.snapshot_sha256, path)
 }
 
-/// Footers on every page, bookmarks, and the document's bytes: the last step of every gateaudit PDF.
-fn finish_document(mut doc: PdfDocument, l: Layout, run_id: &str, sha256: &str) -> Vec<u8> {
+/// Footers on every page, bookmarks, and the document's bytes: the last step of every gateaudit PDF, written to
+/// `path` (named in errors).
+///
+/// The streams are compressed here, with libdeflate at its default level on every core, rather than by printpdf's
+/// save (one core, zlib level 9 in miniz_oxide): in the 100,000-approval benchmark that compression was a third of
+/// the report's time (check + write 19.9 s before, 12.5 s after, same machine), for files a few percent smaller.
+fn finish_document(
+    mut doc: PdfDocument,
+    l: Layout,
+    run_id: &str,
+    sha256: &str,
+    path: &Path,
+) -> Result<Vec<u8>, ReportError> {
     let (pages, bookmarks) = l.finish(run_id, sha256);
     for (name, page) in bookmarks {
         doc.add_bookmark(&name, page);
     }
     doc.with_pages(pages);
-    doc.save(&PdfSaveOptions::default(), &mut Vec::new())
+    let options = PdfSaveOptions {
+        optimize: false,
+        ..PdfSaveOptions::default()
+    };
+    let mut pdf = doc.to_lopdf_document(&options, &mut Vec::new());
+    drop(doc);
+    compress_streams(&mut pdf);
+    let mut bytes = Vec::new();
+    pdf.save_to(&mut bytes)
+        .map_err(|e| ReportError::format(path, e))?;
+    Ok(bytes)
+}
+
+/// FlateDecode every stream that allows it and is not encoded yet, where that makes it smaller (as lopdf's own
+/// `compress` does, with libdeflate instead of zlib level 9, streams in parallel).
+fn compress_streams(pdf: &mut lopdf::Document) {
+    use rayon::prelude::*;
+    let mut streams: Vec<&mut lopdf::Stream> = pdf
+        .objects
+        .values_mut()
+        .filter_map(|object| match object {
+            lopdf::Object::Stream(stream)
+                if stream.allows_compression && stream.dict.get(b"Filter").is_err() =>
+            {
+                Some(stream)
+            }
+            _ => None,
+        })
+        .collect();
+    let new_compressor = || libdeflater::Compressor::new(libdeflater::CompressionLvl::default());
+    let compress = |compressor: &mut libdeflater::Compressor, stream: &mut &mut lopdf::Stream| {
+        let mut out = vec![0; compressor.zlib_compress_bound(stream.content.len())];
+        let Ok(n) = compressor.zlib_compress(&stream.content, &mut out) else {
+            return;
+        };
+        if n + 19 < stream.content.len() {
+            out.truncate(n);
+            stream.dict.set("Filter", "FlateDecode");
+            stream.set_content(out);
+        }
+    };
+    if rayon::current_thread_index().is_some() {
+        // Already one of several documents laid out in parallel (volumes): a nested parallel loop would let
+        // this thread start another volume while it waits, holding more layouts in memory than there are threads.
+        let mut compressor = new_compressor();
+        streams
+            .iter_mut()
+            .for_each(|s| compress(&mut compressor, s));
+    } else {
+        streams
+            .par_iter_mut()
+            .for_each_init(new_compressor, compress);
+    }
 }

@@ -71,7 +71,7 @@ pub fn write_trend_pdf(
     }
     l.table_end(&cols);
     let newest = runs.last().map_or("none", |r| r.run_id.as_str());
-    let bytes = super::finish_document(doc, l, newest, "(trend over stored runs)");
+    let bytes = super::finish_document(doc, l, newest, "(trend over stored runs)", path)?;
     std::fs::write(path, bytes).map_err(|e| ReportError::io(path, e))?;
     Ok(path.to_path_buf())
 }

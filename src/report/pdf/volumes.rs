@@ -14,7 +14,7 @@ use super::new_document;
 use crate::report::{ReportError, ReportInput};
 
 /// At most this many rows in one document (a volume, or the section itself when it fits).
-pub const ROWS_PER_VOLUME: usize = 10_000;
+pub const ROWS_PER_VOLUME: usize = 2_500;
 
 /// One volume written: its file name (beside report.pdf), the rows it holds (1-based, inclusive), the times of
 /// its first and last rows, its size and SHA-256.
@@ -42,23 +42,26 @@ pub(super) struct Section<'a> {
 /// Writes `rows` as volumes of at most `per_volume` rows into `dir` when there are more than `per_volume`;
 /// nothing (an empty list) when they fit in report.pdf itself. `time` gives a row's time for the volume list;
 /// `table` renders a slice of rows.
-pub(super) fn write_volumes<T>(
+///
+/// Volumes are laid out in parallel, one per rayon thread at a time: memory holds as many volumes' layouts as
+/// there are threads, never all of them.
+pub(super) fn write_volumes<T: Sync>(
     input: &ReportInput,
     dir: &Path,
     section: &Section,
     rows: &[T],
     per_volume: usize,
-    time: impl Fn(&T) -> Option<DateTime<Utc>>,
-    table: impl Fn(&mut Layout, &[T]),
+    time: impl Fn(&T) -> Option<DateTime<Utc>> + Sync,
+    table: impl Fn(&mut Layout, &[T]) + Sync,
 ) -> Result<Vec<(PathBuf, Volume)>, ReportError> {
+    use rayon::prelude::*;
     let per_volume = per_volume.max(1);
     if rows.len() <= per_volume {
         return Ok(Vec::new());
     }
     let snapshot = input.snapshot;
     let count = rows.len().div_ceil(per_volume);
-    let mut written = Vec::with_capacity(count);
-    for (n, chunk) in rows.chunks(per_volume).enumerate() {
+    let write_volume = |(n, chunk): (usize, &[T])| -> Result<(PathBuf, Volume), ReportError> {
         let first = n * per_volume + 1;
         let last = first + chunk.len() - 1;
         let file = format!("{}-{:03}.pdf", section.stem, n + 1);
@@ -100,7 +103,8 @@ pub(super) fn write_volumes<T>(
         );
         l.gap(4.0);
         table(&mut l, chunk);
-        let bytes = super::finish_document(doc, l, &snapshot.run_id, &input.snapshot_sha256);
+        let bytes =
+            super::finish_document(doc, l, &snapshot.run_id, &input.snapshot_sha256, &path)?;
         std::fs::write(&path, &bytes).map_err(|e| ReportError::io(&path, e))?;
         let sha256 = {
             use sha2::{Digest, Sha256};
@@ -115,7 +119,11 @@ pub(super) fn write_volumes<T>(
             size: bytes.len() as u64,
             sha256,
         };
-        written.push((path, volume));
-    }
-    Ok(written)
+        Ok((path, volume))
+    };
+    // `par_chunks(..).enumerate()` keeps the volumes in order in the result.
+    rows.par_chunks(per_volume)
+        .enumerate()
+        .map(write_volume)
+        .collect()
 }
