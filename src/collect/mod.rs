@@ -3,6 +3,7 @@
 //! audited account. A failure is recorded in the account's steps; it never makes an account disappear.
 
 mod buckets;
+pub mod call_counts;
 mod cloudtrail;
 mod codepipeline;
 pub mod gate;
