@@ -340,7 +340,8 @@ async fn credentials(iam: &aws_sdk_iam::Client, users: &mut [IamUser], log: &mut
             }
             log.ok_with_note("iam:GetCredentialReport", None, covered, note);
             let why = (!missing.is_empty()).then(|| {
-                "not in the credential report (created after it, or its row could not be read)".to_owned()
+                "not in the credential report (created after it, or its row could not be read)"
+                    .to_owned()
             });
             (missing, why)
         }
@@ -368,7 +369,8 @@ async fn credential_report(
         Ok(out) => out,
         Err(e) => {
             let service = e.as_service_error();
-            let reason = if service.is_some_and(|s| s.is_credential_report_not_present_exception()) {
+            let reason = if service.is_some_and(|s| s.is_credential_report_not_present_exception())
+            {
                 "no credential report exists (gateaudit does not generate one: GenerateCredentialReport starts a \
                  job in the audited account)"
                     .to_owned()
@@ -500,11 +502,12 @@ async fn credentials_per_user(
     log: &mut StepLog,
 ) {
     let users_ref = &*users;
-    let results: Vec<(usize, Result<UserCredentials, String>)> = stream::iter(which.iter().copied())
-        .map(|i| async move { (i, user_credentials(iam, &users_ref[i].name).await) })
-        .buffer_unordered(PER_USER_CONCURRENCY)
-        .collect()
-        .await;
+    let results: Vec<(usize, Result<UserCredentials, String>)> =
+        stream::iter(which.iter().copied())
+            .map(|i| async move { (i, user_credentials(iam, &users_ref[i].name).await) })
+            .buffer_unordered(PER_USER_CONCURRENCY)
+            .collect()
+            .await;
     let mut errors = Vec::new();
     for (i, result) in results {
         match result {
@@ -612,7 +615,11 @@ cert_1_last_rotated,cert_2_active,cert_2_last_rotated";
         let bo = &rows["arn:aws:iam::111111111111:user/bo"];
         assert!(!bo.0);
         let statuses: Vec<&str> = bo.1.iter().map(|k| k.status.as_str()).collect();
-        assert_eq!(statuses, ["Inactive", "Active"], "an inactive key is still a key");
+        assert_eq!(
+            statuses,
+            ["Inactive", "Active"],
+            "an inactive key is still a key"
+        );
         assert_eq!(
             bo.1[1].created.map(|t| t.to_rfc3339()),
             Some("2026-03-01T10:00:00+00:00".to_owned())
@@ -638,7 +645,8 @@ cert_1_last_rotated,cert_2_active,cert_2_last_rotated";
             ["arn:aws:iam::111111111111:user/ok"]
         );
         // Without the columns it needs, the report cannot be used at all.
-        let err = parse_credential_report(b"user,arn\nx,arn:aws:iam::1:user/x").expect_err("refused");
+        let err =
+            parse_credential_report(b"user,arn\nx,arn:aws:iam::1:user/x").expect_err("refused");
         assert!(err.contains("password_enabled"), "{err}");
     }
 

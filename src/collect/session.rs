@@ -85,7 +85,9 @@ impl AccountClients {
     pub fn iam(&self) -> aws_sdk_iam::Client {
         let builder = aws_sdk_iam::config::Builder::from(&self.config)
             .retry_partition(RetryPartition::new(format!("iam-{}", self.account_id)));
-        aws_sdk_iam::Client::from_conf(with_expiry_retry!(builder, &self.session, &self.account_id).build())
+        aws_sdk_iam::Client::from_conf(
+            with_expiry_retry!(builder, &self.session, &self.account_id).build(),
+        )
     }
 
     pub fn cloudtrail(&self, region: &str) -> aws_sdk_cloudtrail::Client {
@@ -95,7 +97,9 @@ impl AccountClients {
                 "cloudtrail-{}-{region}",
                 self.account_id
             )));
-        aws_sdk_cloudtrail::Client::from_conf(with_expiry_retry!(builder, &self.session, &self.account_id).build())
+        aws_sdk_cloudtrail::Client::from_conf(
+            with_expiry_retry!(builder, &self.session, &self.account_id).build(),
+        )
     }
 
     pub fn codepipeline(&self, region: &str) -> aws_sdk_codepipeline::Client {
@@ -105,7 +109,9 @@ impl AccountClients {
                 "codepipeline-{}-{region}",
                 self.account_id
             )));
-        aws_sdk_codepipeline::Client::from_conf(with_expiry_retry!(builder, &self.session, &self.account_id).build())
+        aws_sdk_codepipeline::Client::from_conf(
+            with_expiry_retry!(builder, &self.session, &self.account_id).build(),
+        )
     }
 
     /// Organizations has one endpoint per partition, in its home region.
@@ -116,7 +122,9 @@ impl AccountClients {
                 "organizations-{}",
                 self.account_id
             )));
-        aws_sdk_organizations::Client::from_conf(with_expiry_retry!(builder, &self.session, &self.account_id).build())
+        aws_sdk_organizations::Client::from_conf(
+            with_expiry_retry!(builder, &self.session, &self.account_id).build(),
+        )
     }
 
     pub fn sso_admin(&self, region: &str) -> aws_sdk_ssoadmin::Client {
@@ -126,7 +134,9 @@ impl AccountClients {
                 "sso-admin-{}-{region}",
                 self.account_id
             )));
-        aws_sdk_ssoadmin::Client::from_conf(with_expiry_retry!(builder, &self.session, &self.account_id).build())
+        aws_sdk_ssoadmin::Client::from_conf(
+            with_expiry_retry!(builder, &self.session, &self.account_id).build(),
+        )
     }
 
     pub fn identity_store(&self, region: &str) -> aws_sdk_identitystore::Client {
@@ -136,7 +146,9 @@ impl AccountClients {
                 "identitystore-{}-{region}",
                 self.account_id
             )));
-        aws_sdk_identitystore::Client::from_conf(with_expiry_retry!(builder, &self.session, &self.account_id).build())
+        aws_sdk_identitystore::Client::from_conf(
+            with_expiry_retry!(builder, &self.session, &self.account_id).build(),
+        )
     }
 
     pub fn kms(&self, region: &str) -> aws_sdk_kms::Client {
@@ -146,20 +158,26 @@ impl AccountClients {
                 "kms-{}-{region}",
                 self.account_id
             )));
-        aws_sdk_kms::Client::from_conf(with_expiry_retry!(builder, &self.session, &self.account_id).build())
+        aws_sdk_kms::Client::from_conf(
+            with_expiry_retry!(builder, &self.session, &self.account_id).build(),
+        )
     }
 
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let builder = aws_sdk_s3::config::Builder::from(&self.config)
             .force_path_style(self.path_style_s3)
             .retry_partition(RetryPartition::new(format!("s3-{}", self.account_id)));
-        aws_sdk_s3::Client::from_conf(with_expiry_retry!(builder, &self.session, &self.account_id).build())
+        aws_sdk_s3::Client::from_conf(
+            with_expiry_retry!(builder, &self.session, &self.account_id).build(),
+        )
     }
 
     fn sts(&self) -> aws_sdk_sts::Client {
         let builder = aws_sdk_sts::config::Builder::from(&self.config)
             .retry_partition(RetryPartition::new(format!("sts-{}", self.account_id)));
-        aws_sdk_sts::Client::from_conf(with_expiry_retry!(builder, &self.session, &self.account_id).build())
+        aws_sdk_sts::Client::from_conf(
+            with_expiry_retry!(builder, &self.session, &self.account_id).build(),
+        )
     }
 }
 
