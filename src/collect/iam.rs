@@ -62,20 +62,76 @@ fn tags(list: &[aws_sdk_iam::types::Tag]) -> Vec<(String, String)> {
         .collect()
 }
 
-pub async fn collect(clients: &AccountClients, log: &mut StepLog) -> Option<IamSnapshot> {
-    read(clients, log, true).await
+/// The account's IAM, and when its users' passwords and keys came from a credential report, that report's time
+/// (to be checked against the CloudTrail events read later: [`recheck_credentials`]).
+pub async fn collect(
+    clients: &AccountClients,
+    log: &mut StepLog,
+) -> (Option<IamSnapshot>, Option<DateTime<Utc>>) {
+    let mut report_time = None;
+    let snapshot = read(clients, log, Some(&mut report_time)).await;
+    (snapshot, report_time)
+}
+
+/// Calls that change a user's console password or access keys: recorded after the credential report, they make
+/// its picture of the users out of date.
+const CREDENTIAL_CHANGES: &[&str] = &[
+    "CreateAccessKey",
+    "UpdateAccessKey",
+    "DeleteAccessKey",
+    "CreateLoginProfile",
+    "DeleteLoginProfile",
+];
+
+/// When CloudTrail recorded a password or key change at or after the credential report was generated (`events`:
+/// the account's mutating events, in which IAM's are), the report is out of date: every user is read one by one.
+/// Events reach LookupEvents within minutes, not at once: a change in the last minutes before collection can
+/// still be missed, which the credential report step's note says.
+pub async fn recheck_credentials(
+    clients: &AccountClients,
+    iam: &mut IamSnapshot,
+    report_time: DateTime<Utc>,
+    events: &[crate::model::WriteEvent],
+    log: &mut StepLog,
+) {
+    // A minute of margin: the report's time and the events' are set by different machines.
+    let since = report_time - chrono::Duration::minutes(1);
+    let mut changes: Vec<&str> = events
+        .iter()
+        .filter(|e| {
+            e.source == "iam.amazonaws.com"
+                && e.event_time >= since
+                && e.error_code.is_none()
+                && CREDENTIAL_CHANGES.contains(&e.name.as_str())
+        })
+        .map(|e| e.name.as_str())
+        .collect();
+    if changes.is_empty() {
+        return;
+    }
+    let count = changes.len();
+    changes.sort_unstable();
+    changes.dedup();
+    let all: Vec<usize> = (0..iam.users.len()).collect();
+    let why = format!(
+        "CloudTrail recorded {count} credential change(s) ({}) after the credential report of {}",
+        changes.join(", "),
+        report_time.format("%Y-%m-%dT%H:%M:%SZ")
+    );
+    credentials_per_user(&clients.iam(), &mut iam.users, &all, Some(why), log).await;
 }
 
 /// Users, groups, roles and every policy that applies to them, and the SAML/OIDC providers: what access and
 /// identity questions need, without the per-user credential reads (`gateaudit gate` asks only those questions).
 pub async fn collect_policies(clients: &AccountClients, log: &mut StepLog) -> Option<IamSnapshot> {
-    read(clients, log, false).await
+    read(clients, log, None).await
 }
 
+/// `user_credentials`: read passwords and keys, and say there when they came from a credential report.
 async fn read(
     clients: &AccountClients,
     log: &mut StepLog,
-    user_credentials: bool,
+    user_credentials: Option<&mut Option<DateTime<Utc>>>,
 ) -> Option<IamSnapshot> {
     let iam = clients.iam();
     let mut snapshot = IamSnapshot::default();
@@ -161,8 +217,8 @@ async fn read(
             + snapshot.policies.len(),
     );
     fetch_missing_policy_documents(&iam, &mut snapshot, log).await;
-    if user_credentials {
-        credentials(&iam, &mut snapshot.users, log).await;
+    if let Some(report_time) = user_credentials {
+        *report_time = credentials(&iam, &mut snapshot.users, log).await;
     }
     identity_providers(&iam, &mut snapshot, log).await;
     Some(snapshot)
@@ -303,11 +359,17 @@ async fn fetch_policy(iam: &aws_sdk_iam::Client, arn: &str) -> Result<ManagedPol
 }
 
 /// Console access (password) and long-lived access keys, which make write access high severity: from the
-/// credential report where it can be used, else per user.
-async fn credentials(iam: &aws_sdk_iam::Client, users: &mut [IamUser], log: &mut StepLog) {
+/// credential report where it can be used, else per user. Returns the report's time when it was used.
+async fn credentials(
+    iam: &aws_sdk_iam::Client,
+    users: &mut [IamUser],
+    log: &mut StepLog,
+) -> Option<DateTime<Utc>> {
     let now = Utc::now();
+    let mut used = None;
     let (per_user, why): (Vec<usize>, Option<String>) = match credential_report(iam, now).await {
         Ok(report) => {
+            used = Some(report.generated);
             let mut missing = Vec::new();
             let mut covered = 0;
             for (i, user) in users.iter_mut().enumerate() {
@@ -323,7 +385,8 @@ async fn credentials(iam: &aws_sdk_iam::Client, users: &mut [IamUser], log: &mut
             let age = (now - report.generated).num_minutes().max(0);
             let mut note = format!(
                 "console passwords and access keys of {covered} user(s) as of the credential report generated at \
-                 {} ({age} min before collection; changes after it are not in it)",
+                 {} ({age} min before collection; changes after it are looked for in CloudTrail, where they \
+                 appear within minutes)",
                 report.generated.format("%Y-%m-%dT%H:%M:%SZ")
             );
             if report.unreadable_rows > 0 {
@@ -348,9 +411,10 @@ async fn credentials(iam: &aws_sdk_iam::Client, users: &mut [IamUser], log: &mut
         Err(reason) => ((0..users.len()).collect(), Some(reason)),
     };
     if per_user.is_empty() && why.is_none() {
-        return;
+        return used;
     }
     credentials_per_user(iam, users, &per_user, why, log).await;
+    used
 }
 
 /// A credential report that can be used: when it was generated, and each listed user's facts by ARN.

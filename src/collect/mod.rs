@@ -440,7 +440,8 @@ async fn collect_account(
     };
     tracing::info!(account = %account.id, name = %account.name, "collecting");
     progress.step("IAM");
-    snapshot.iam = iam::collect(&clients, &mut log).await;
+    let (iam_snapshot, credential_report) = iam::collect(&clients, &mut log).await;
+    snapshot.iam = iam_snapshot;
     for region in &config.regions {
         progress.step(&format!("CloudTrail and CodePipeline in {region}"));
         let known: Vec<String> = snapshot.trails.iter().map(|t| t.arn.clone()).collect();
@@ -482,6 +483,11 @@ async fn collect_account(
         snapshot
             .role_sessions
             .extend(cloudtrail::role_sessions(&clients, &global_region, &window, &mut log).await);
+    }
+    // Passwords and keys read from a credential report are read again when CloudTrail shows them changed since.
+    if let (Some(iam), Some(report_time)) = (snapshot.iam.as_mut(), credential_report) {
+        iam::recheck_credentials(&clients, iam, report_time, &snapshot.write_events, &mut log)
+            .await;
     }
     for bucket in config
         .approval_record_buckets
