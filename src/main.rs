@@ -448,7 +448,8 @@ fn totals(snapshot: &Snapshot, outcome: Option<(&Outcome, Severity)>, started: s
     let seconds = started.elapsed().as_secs_f64();
     let api_calls = collect::limits::requests_sent();
     let mut fields = serde_json::json!({"accounts": accounts, "complete_accounts": complete,
-        "seconds": (seconds * 10.0).round() / 10.0, "api_calls": api_calls});
+        "seconds": (seconds * 10.0).round() / 10.0, "api_calls": api_calls,
+        "api_calls_by_account": collect::call_counts::by_account()});
     let mut text = format!("totals: {accounts} account(s) ({complete} complete)");
     if let Some((outcome, fail_on)) = outcome {
         let (findings, violations) = (outcome.findings.len(), outcome.violations(fail_on));

@@ -83,6 +83,8 @@ pub struct LimitedHttpClient {
     interval: Duration,
     /// The account's assumed-role session: told which session AWS refused as expired.
     session: Option<Arc<RefreshingCredentials>>,
+    /// Whose requests these are, for the per-account call counts (`call_counts`).
+    label: Arc<str>,
 }
 
 impl LimitedHttpClient {
@@ -95,6 +97,7 @@ impl LimitedHttpClient {
             pacer: None,
             interval: LOOKUP_EVENTS_INTERVAL,
             session: None,
+            label: Arc::from(super::call_counts::RUN_WIDE),
         }
     }
 
@@ -103,6 +106,7 @@ impl LimitedHttpClient {
         inner: SharedHttpClient,
         total: Arc<Semaphore>,
         per_account: usize,
+        account_id: &str,
     ) -> LimitedHttpClient {
         LimitedHttpClient {
             inner,
@@ -111,6 +115,7 @@ impl LimitedHttpClient {
             pacer: Some(Arc::new(Pacer::default())),
             interval: LOOKUP_EVENTS_INTERVAL,
             session: None,
+            label: Arc::from(account_id),
         }
     }
 
@@ -188,6 +193,7 @@ impl HttpConnector for LimitedConnector {
                 pacer.wait(region, limits.interval).await;
             }
             REQUESTS_SENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            super::call_counts::record_request(&limits.label);
             let mut response = inner.call(request).await?;
             let status = response.status().as_u16();
             if let (Some(session), true) = (&limits.session, matches!(status, 400 | 403)) {

@@ -3,6 +3,7 @@
 //! audited account. A failure is recorded in the account's steps; it never makes an account disappear.
 
 mod buckets;
+pub mod call_counts;
 mod cloudtrail;
 mod codepipeline;
 pub mod gate;
@@ -154,28 +155,32 @@ pub async fn collect_resuming(
         .iter()
         .map(|t| t.account.id.clone())
         .collect();
-    let identity_center = match (&config.organization, &discovery.org_clients) {
-        (Some(org), Some(Ok(clients))) if org.identity_center => {
-            let region = org
-                .identity_center_region
-                .clone()
-                .or_else(|| config.regions.first().cloned())
-                .unwrap_or_else(|| "us-east-1".to_owned());
-            Some(identity_center::collect(clients, &region, &audited).await)
+    // Identity Center is read from the organisation's account while the accounts are collected: its reads
+    // (per permission set and account, per group) do not wait for theirs, nor theirs for it.
+    let identity_center = async {
+        match (&config.organization, &discovery.org_clients) {
+            (Some(org), Some(Ok(clients))) if org.identity_center => {
+                let region = org
+                    .identity_center_region
+                    .clone()
+                    .or_else(|| config.regions.first().cloned())
+                    .unwrap_or_else(|| "us-east-1".to_owned());
+                Some(identity_center::collect(clients, &region, &audited).await)
+            }
+            (Some(org), Some(Err(e))) if org.identity_center => {
+                let mut log = StepLog::default();
+                log.failed(org_assume_step(config), None, e.clone());
+                Some(crate::model::IdentityCenterSnapshot {
+                    read_from: org.account.clone(),
+                    steps: log.into_steps(),
+                    ..Default::default()
+                })
+            }
+            _ => None,
         }
-        (Some(org), Some(Err(e))) if org.identity_center => {
-            let mut log = StepLog::default();
-            log.failed(org_assume_step(config), None, e.clone());
-            Some(crate::model::IdentityCenterSnapshot {
-                read_from: org.account.clone(),
-                steps: log.into_steps(),
-                ..Default::default()
-            })
-        }
-        _ => None,
     };
     let phase = crate::progress::Phase::start("accounts", discovery.targets.len() as u64);
-    let accounts: Vec<AccountSnapshot> = stream::iter(discovery.targets.iter())
+    let accounts = stream::iter(discovery.targets.iter())
         .map(|target| {
             let progress = phase.account(&target.account.id, &target.account.name);
             let (base, audited, period, identity_rules) =
@@ -201,8 +206,8 @@ pub async fn collect_resuming(
             }
         })
         .buffer_unordered(config.max_concurrency)
-        .collect()
-        .await;
+        .collect::<Vec<AccountSnapshot>>();
+    let (identity_center, accounts) = futures::join!(identity_center, accounts);
     phase.finish();
     let mut accounts = accounts;
     // Keep the discovery (or configuration) order, whatever order the accounts finished in.
@@ -435,7 +440,8 @@ async fn collect_account(
     };
     tracing::info!(account = %account.id, name = %account.name, "collecting");
     progress.step("IAM");
-    snapshot.iam = iam::collect(&clients, &mut log).await;
+    let (iam_snapshot, credential_report) = iam::collect(&clients, &mut log).await;
+    snapshot.iam = iam_snapshot;
     for region in &config.regions {
         progress.step(&format!("CloudTrail and CodePipeline in {region}"));
         let known: Vec<String> = snapshot.trails.iter().map(|t| t.arn.clone()).collect();
@@ -477,6 +483,11 @@ async fn collect_account(
         snapshot
             .role_sessions
             .extend(cloudtrail::role_sessions(&clients, &global_region, &window, &mut log).await);
+    }
+    // Passwords and keys read from a credential report are read again when CloudTrail shows them changed since.
+    if let (Some(iam), Some(report_time)) = (snapshot.iam.as_mut(), credential_report) {
+        iam::recheck_credentials(&clients, iam, report_time, &snapshot.write_events, &mut log)
+            .await;
     }
     for bucket in config
         .approval_record_buckets

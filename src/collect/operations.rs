@@ -76,6 +76,12 @@ pub const OPERATIONS: &[Operation] = &[
     ),
     op(
         "IAM",
+        "GetCredentialReport",
+        "iam:GetCredentialReport",
+        "console passwords and access keys of every user in one read (when a recent report exists)",
+    ),
+    op(
+        "IAM",
         "GetLoginProfile",
         "iam:GetLoginProfile",
         "console access of users",

@@ -67,11 +67,13 @@ pub struct AccountClients {
     pub session: Option<Arc<RefreshingCredentials>>,
 }
 
-/// Every client: the read-only guard (only listed operations are sent), and for an assumed role the retry of
-/// a call refused because its session expired.
+/// Every client: the read-only guard (only listed operations are sent), the per-operation call counter, and for
+/// an assumed role the retry of a call refused because its session expired.
 macro_rules! with_expiry_retry {
-    ($builder:expr, $session:expr) => {{
-        let builder = $builder.interceptor(super::operations::ReadOnlyGuard);
+    ($builder:expr, $session:expr, $account:expr) => {{
+        let builder = $builder
+            .interceptor(super::operations::ReadOnlyGuard)
+            .interceptor(super::call_counts::CallCounter::new($account));
         match $session {
             Some(_) => builder.retry_classifier(ExpiredSessionClassifier),
             None => builder,
@@ -83,7 +85,9 @@ impl AccountClients {
     pub fn iam(&self) -> aws_sdk_iam::Client {
         let builder = aws_sdk_iam::config::Builder::from(&self.config)
             .retry_partition(RetryPartition::new(format!("iam-{}", self.account_id)));
-        aws_sdk_iam::Client::from_conf(with_expiry_retry!(builder, &self.session).build())
+        aws_sdk_iam::Client::from_conf(
+            with_expiry_retry!(builder, &self.session, &self.account_id).build(),
+        )
     }
 
     pub fn cloudtrail(&self, region: &str) -> aws_sdk_cloudtrail::Client {
@@ -93,7 +97,9 @@ impl AccountClients {
                 "cloudtrail-{}-{region}",
                 self.account_id
             )));
-        aws_sdk_cloudtrail::Client::from_conf(with_expiry_retry!(builder, &self.session).build())
+        aws_sdk_cloudtrail::Client::from_conf(
+            with_expiry_retry!(builder, &self.session, &self.account_id).build(),
+        )
     }
 
     pub fn codepipeline(&self, region: &str) -> aws_sdk_codepipeline::Client {
@@ -103,7 +109,9 @@ impl AccountClients {
                 "codepipeline-{}-{region}",
                 self.account_id
             )));
-        aws_sdk_codepipeline::Client::from_conf(with_expiry_retry!(builder, &self.session).build())
+        aws_sdk_codepipeline::Client::from_conf(
+            with_expiry_retry!(builder, &self.session, &self.account_id).build(),
+        )
     }
 
     /// Organizations has one endpoint per partition, in its home region.
@@ -114,7 +122,9 @@ impl AccountClients {
                 "organizations-{}",
                 self.account_id
             )));
-        aws_sdk_organizations::Client::from_conf(with_expiry_retry!(builder, &self.session).build())
+        aws_sdk_organizations::Client::from_conf(
+            with_expiry_retry!(builder, &self.session, &self.account_id).build(),
+        )
     }
 
     pub fn sso_admin(&self, region: &str) -> aws_sdk_ssoadmin::Client {
@@ -124,7 +134,9 @@ impl AccountClients {
                 "sso-admin-{}-{region}",
                 self.account_id
             )));
-        aws_sdk_ssoadmin::Client::from_conf(with_expiry_retry!(builder, &self.session).build())
+        aws_sdk_ssoadmin::Client::from_conf(
+            with_expiry_retry!(builder, &self.session, &self.account_id).build(),
+        )
     }
 
     pub fn identity_store(&self, region: &str) -> aws_sdk_identitystore::Client {
@@ -134,7 +146,9 @@ impl AccountClients {
                 "identitystore-{}-{region}",
                 self.account_id
             )));
-        aws_sdk_identitystore::Client::from_conf(with_expiry_retry!(builder, &self.session).build())
+        aws_sdk_identitystore::Client::from_conf(
+            with_expiry_retry!(builder, &self.session, &self.account_id).build(),
+        )
     }
 
     pub fn kms(&self, region: &str) -> aws_sdk_kms::Client {
@@ -144,20 +158,26 @@ impl AccountClients {
                 "kms-{}-{region}",
                 self.account_id
             )));
-        aws_sdk_kms::Client::from_conf(with_expiry_retry!(builder, &self.session).build())
+        aws_sdk_kms::Client::from_conf(
+            with_expiry_retry!(builder, &self.session, &self.account_id).build(),
+        )
     }
 
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let builder = aws_sdk_s3::config::Builder::from(&self.config)
             .force_path_style(self.path_style_s3)
             .retry_partition(RetryPartition::new(format!("s3-{}", self.account_id)));
-        aws_sdk_s3::Client::from_conf(with_expiry_retry!(builder, &self.session).build())
+        aws_sdk_s3::Client::from_conf(
+            with_expiry_retry!(builder, &self.session, &self.account_id).build(),
+        )
     }
 
     fn sts(&self) -> aws_sdk_sts::Client {
         let builder = aws_sdk_sts::config::Builder::from(&self.config)
             .retry_partition(RetryPartition::new(format!("sts-{}", self.account_id)));
-        aws_sdk_sts::Client::from_conf(with_expiry_retry!(builder, &self.session).build())
+        aws_sdk_sts::Client::from_conf(
+            with_expiry_retry!(builder, &self.session, &self.account_id).build(),
+        )
     }
 }
 
@@ -248,6 +268,7 @@ pub async fn clients_for(
         base_session.http.clone(),
         Arc::clone(&base_session.total),
         base_session.per_account,
+        account_id,
     );
     let mut builder = base.to_builder().http_client(http.clone());
     let mut session = None;

@@ -45,6 +45,10 @@ Extensions (tests/emulator/ext/, loaded before the first request):
                    policies, boundary) into the target accounts; sign-in and
                    the access portal's GetRoleCredentials with its events
   s3fix.py         GetBucketVersioning with AWS's root element
+  credential_report.py  IAM credential reports as AWS keeps them: a picture
+                   of the users taken at generation (GeneratedTime by the
+                   emulator clock), regenerated only after four hours, with
+                   the root row and CSV quoting
   kms.py           automatic key rotation by the clock, recorded as the
                    AwsServiceEvent RotateKey (userIdentity accountId + invokedBy)
   identity.py      access key -> IAM user / assumed-role session / root

@@ -13,7 +13,7 @@ def install() -> None:
     global _INSTALLED
     if _INSTALLED:
         return
-    from . import cloudtrail, codepipeline, identity_center, kms, organizations, s3fix, sts
+    from . import cloudtrail, codepipeline, credential_report, identity_center, kms, organizations, s3fix, sts
 
     sts.install()
     codepipeline.install()
@@ -22,4 +22,5 @@ def install() -> None:
     organizations.install()
     identity_center.install()
     kms.install()
+    credential_report.install()
     _INSTALLED = True
