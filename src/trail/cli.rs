@@ -578,3 +578,78 @@ pub fn load_public_keys(path: &Path) -> anyhow::Result<Vec<TrailPublicKey>> {
     }
     Ok(serde_json::from_value(v)?)
 }
+
+#[derive(Debug, Args)]
+pub struct AthenaDdlArgs {
+    /// `s3://bucket[/prefix]`: where the archive is.
+    pub source: String,
+    /// The table to create, DB.TABLE.
+    #[arg(long)]
+    pub athena_table: String,
+    /// For an organisation trail: its organisation id (`o-...`).
+    #[arg(long)]
+    pub org_id: Option<String>,
+    /// Accounts the projection enumerates (repeatable); default: the configuration's accounts.
+    #[arg(long = "account")]
+    pub accounts: Vec<String>,
+    /// Regions the projection enumerates (repeatable); default: every commercial region.
+    #[arg(long = "region")]
+    pub regions: Vec<String>,
+    /// Configuration file (for the default account list).
+    #[arg(long, default_value = "gateaudit.toml")]
+    pub config: PathBuf,
+    /// First day of the projected range (YYYY-MM-DD).
+    #[arg(long, default_value = "2013-11-01")]
+    pub first_day: String,
+}
+
+/// `gateaudit trail athena-ddl`: prints the `CREATE EXTERNAL TABLE` of the Athena engine's table for a bucket.
+pub fn run_athena_ddl(args: &AthenaDdlArgs) -> anyhow::Result<u8> {
+    use super::athena::{ddl, TableName};
+    let Some(rest) = args.source.strip_prefix("s3://") else {
+        bail!(
+            "{:?}: the Athena table reads an S3 archive, give s3://bucket[/prefix]",
+            args.source
+        );
+    };
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    let table = TableName::parse(&args.athena_table).context("--athena-table")?;
+    if let Some(org) = &args.org_id {
+        if !super::layout::is_org_id(org) {
+            bail!("--org-id {org:?} is not an organisation id (o-...)");
+        }
+    }
+    let accounts = if args.accounts.is_empty() {
+        Config::load(&args.config)
+            .with_context(|| {
+                format!(
+                    "no --account given, and {} gives none",
+                    args.config.display()
+                )
+            })?
+            .accounts
+            .iter()
+            .map(|a| a.id.clone())
+            .collect()
+    } else {
+        args.accounts.clone()
+    };
+    for a in &accounts {
+        if !super::layout::is_account_id(a) {
+            bail!("account {a:?} is not a 12-digit account id");
+        }
+    }
+    let first = NaiveDate::parse_from_str(&args.first_day, "%Y-%m-%d")
+        .with_context(|| format!("--first-day {:?} is not YYYY-MM-DD", args.first_day))?;
+    let text = ddl::ddl(&ddl::DdlInput {
+        table: &table,
+        bucket,
+        prefix,
+        org_id: args.org_id.as_deref(),
+        accounts: &accounts,
+        regions: &args.regions,
+        first_day: &first.format("%Y/%m/%d").to_string(),
+    });
+    print!("{text}");
+    Ok(EXIT_OK)
+}

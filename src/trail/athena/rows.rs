@@ -86,18 +86,23 @@ pub fn outcomes(
             );
             continue;
         }
-        let Some(record) = row.record else {
-            file.damaged(
-                UnreadableKind::Json,
-                "not a CloudTrail log document (Athena found no Records array)".into(),
-            );
-            continue;
-        };
         let index = row
             .record_index
             .as_deref()
             .and_then(|i| i.parse::<usize>().ok())
             .and_then(|i| i.checked_sub(1));
+        // A record row always has its index; a JSON `null` record comes back as NULL (duckdb does that).
+        let record = match (row.record, index) {
+            (Some(r), _) => r,
+            (None, Some(_)) => "null".to_owned(),
+            (None, None) => {
+                file.damaged(
+                    UnreadableKind::Json,
+                    "not a CloudTrail log document (Athena found no Records array)".into(),
+                );
+                continue;
+            }
+        };
         let mut one = FileOutcome::new(&location, &file.key);
         extract_json(
             format!("{{\"Records\":[{record}]}}").as_bytes(),
@@ -162,6 +167,7 @@ mod tests {
                 "2",
                 Some("\"not an object\""),
             ),
+            row("s3://b/AWSLogs/1/f2.json.gz", "4", None),
             row("s3://b/AWSLogs/1/f3.json.gz", "", None),
         ];
         let day = NaiveDate::from_ymd_opt(2026, 3, 1).expect("d");
@@ -175,6 +181,12 @@ mod tests {
         assert_eq!(out[0].1.unreadable[0].record_index, Some(2));
         assert_eq!(out[0].1.unreadable[0].kind, UnreadableKind::Record);
         assert_eq!(out[1].1.unreadable[0].kind, UnreadableKind::Record);
+        assert_eq!(
+            out[1].1.unreadable.len(),
+            2,
+            "a null record is a damaged record"
+        );
+        assert_eq!(out[1].1.unreadable[1].record_index, Some(3));
         assert_eq!(out[2].1.unreadable[0].kind, UnreadableKind::Json);
         assert!(ResultRow::from_values(vec![None; 3]).is_err());
     }
