@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -198,6 +198,24 @@ pub struct BucketConfig {
     pub bucket: String,
     #[serde(default)]
     pub prefix: String,
+    /// `trail_buckets` only: `native` (download and read here, the default) or `athena` (query in place).
+    #[serde(default)]
+    pub engine: TrailEngine,
+    /// For `engine = "athena"`: the table (`DB.TABLE`, made with `gateaudit trail athena-ddl`) ...
+    #[serde(default)]
+    pub athena_table: Option<String>,
+    /// ... and the workgroup the queries run in (its output location holds the results).
+    #[serde(default)]
+    pub athena_workgroup: Option<String>,
+}
+
+/// How a trail archive is read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrailEngine {
+    #[default]
+    Native,
+    Athena,
 }
 
 impl Config {
@@ -364,6 +382,33 @@ impl Config {
                 }
                 if bucket.bucket.is_empty() {
                     return Err(invalid(format!("{name}[{i}].bucket"), "must not be empty"));
+                }
+                if bucket.engine == TrailEngine::Athena {
+                    if name != "trail_buckets" {
+                        return Err(invalid(
+                            format!("{name}[{i}].engine"),
+                            "athena reads trail archives only (trail_buckets)",
+                        ));
+                    }
+                    match bucket.athena_table.as_deref() {
+                        None => {
+                            return Err(invalid(
+                                format!("{name}[{i}].athena_table"),
+                                "engine = \"athena\" needs athena_table = \"DB.TABLE\"",
+                            ))
+                        }
+                        Some(t) => {
+                            crate::trail::athena::TableName::parse(t).map_err(|e| {
+                                invalid(format!("{name}[{i}].athena_table"), &e.to_string())
+                            })?;
+                        }
+                    }
+                    if bucket.athena_workgroup.as_deref().is_none_or(str::is_empty) {
+                        return Err(invalid(
+                            format!("{name}[{i}].athena_workgroup"),
+                            "engine = \"athena\" needs athena_workgroup",
+                        ));
+                    }
                 }
             }
         }

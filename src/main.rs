@@ -161,6 +161,8 @@ enum TrailCommand {
     Scan(gateaudit::trail::cli::ScanArgs),
     /// Check digest signatures, the digest chain and every log file's hash.
     Verify(gateaudit::trail::cli::VerifyArgs),
+    /// Print the Amazon Athena table DDL (partition projection over the archive layout) for a bucket.
+    AthenaDdl(gateaudit::trail::cli::AthenaDdlArgs),
 }
 
 #[derive(Args)]
@@ -381,6 +383,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Gate(args) => gateaudit::gate::cli::run(&args),
         Command::Trail(TrailCommand::Scan(args)) => gateaudit::trail::cli::run_scan(&args),
         Command::Trail(TrailCommand::Verify(args)) => gateaudit::trail::cli::run_verify(&args),
+        Command::Trail(TrailCommand::AthenaDdl(args)) => {
+            gateaudit::trail::cli::run_athena_ddl(&args)
+        }
         Command::VerifyReport { dir, public_key } => verify_report(&dir, public_key.as_deref()),
         Command::WhoCan {
             snapshot,

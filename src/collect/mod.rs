@@ -2,6 +2,7 @@
 //! returns a [`Snapshot`]. Every call is a List/Get/Describe/LookupEvents call: the auditor never changes an
 //! audited account. A failure is recorded in the account's steps; it never makes an account disappear.
 
+pub mod athena;
 mod buckets;
 pub mod call_counts;
 mod cloudtrail;
@@ -559,6 +560,9 @@ async fn collect_account(
             account: account.id.clone(),
             bucket: name,
             prefix: String::new(),
+            engine: Default::default(),
+            athena_table: None,
+            athena_workgroup: None,
         };
         snapshot
             .buckets

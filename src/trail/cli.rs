@@ -115,6 +115,30 @@ pub struct ScanArgs {
     /// Also verify the digests of the files read.
     #[arg(long)]
     pub verify: bool,
+    /// `native` downloads and reads the files here; `athena` runs the selection where the data lives (needs
+    /// --athena-table and --athena-workgroup, or a `[[trail_buckets]]` entry with them). Default: the bucket's
+    /// `engine` in the configuration, else native.
+    #[arg(long, value_enum)]
+    pub engine: Option<EngineArg>,
+    /// For --engine athena: the table (DB.TABLE) made from `gateaudit trail athena-ddl`.
+    #[arg(long)]
+    pub athena_table: Option<String>,
+    /// For --engine athena: the workgroup the query runs in.
+    #[arg(long)]
+    pub athena_workgroup: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EngineArg {
+    Native,
+    Athena,
+}
+
+/// What `--engine athena` needs, resolved from the flags and the configuration.
+#[derive(Debug, Clone)]
+struct AthenaTarget {
+    table: super::athena::TableName,
+    workgroup: String,
 }
 
 #[derive(Debug, Args)]
@@ -190,18 +214,18 @@ pub fn run_scan(args: &ScanArgs) -> anyhow::Result<u8> {
     let (outcome, collected) = match args.format {
         FormatArg::Snapshot => {
             let mut sink = CollectingSink::default();
-            let o = scan_source(&args.source, selection, args.verify, &mut sink)?;
+            let o = scan_source(args, selection, args.verify, &mut sink)?;
             (o, Some(sink))
         }
         FormatArg::Jsonl => {
             let mut sink = JsonlSink::new(writer);
-            let o = scan_source(&args.source, selection, args.verify, &mut sink)?;
+            let o = scan_source(args, selection, args.verify, &mut sink)?;
             sink.into_inner().flush()?;
             (o, None)
         }
         FormatArg::Csv => {
             let mut sink = CsvSink::new(writer)?;
-            let o = scan_source(&args.source, selection, args.verify, &mut sink)?;
+            let o = scan_source(args, selection, args.verify, &mut sink)?;
             sink.flush()?;
             (o, None)
         }
@@ -238,7 +262,7 @@ pub fn run_scan(args: &ScanArgs) -> anyhow::Result<u8> {
 pub fn run_verify(args: &VerifyArgs) -> anyhow::Result<u8> {
     let started = Instant::now();
     let mut sink = CollectingSink::default();
-    let outcome = scan_source(&args.source, Selection::Nothing, true, &mut sink)?;
+    let outcome = scan_source_with(&args.source, None, Selection::Nothing, true, &mut sink)?;
     if let (Some(path), Some(report)) = (&args.out, &outcome.integrity) {
         std::fs::write(path, serde_json::to_vec_pretty(report)?)
             .with_context(|| format!("cannot write {}", path.display()))?;
@@ -347,7 +371,62 @@ fn identity_rules(args: &SourceArgs) -> anyhow::Result<IdentityRules> {
 }
 
 fn scan_source(
+    scan: &ScanArgs,
+    selection: Selection,
+    verify: bool,
+    sink: &mut (dyn EventSink + Send),
+) -> anyhow::Result<Outcome> {
+    scan_source_with(&scan.source, Some(scan), selection, verify, sink)
+}
+
+/// The Athena target of a scan, if it runs on Athena: the flags first, then the bucket's configuration entry.
+fn athena_target(scan: &ScanArgs, bucket: &str) -> anyhow::Result<Option<AthenaTarget>> {
+    let args = &scan.source;
+    let entry = || -> anyhow::Result<Option<crate::config::BucketConfig>> {
+        if !args.config.exists() {
+            return Ok(None);
+        }
+        let config = Config::load(&args.config)?;
+        Ok(config
+            .trail_buckets
+            .into_iter()
+            .find(|b| b.bucket == bucket))
+    };
+    let from_config = match (scan.engine, &scan.athena_table, &scan.athena_workgroup) {
+        (Some(EngineArg::Native), ..) => return Ok(None),
+        (Some(EngineArg::Athena), Some(_), Some(_)) => None,
+        _ => entry()?,
+    };
+    let configured = from_config
+        .as_ref()
+        .is_some_and(|b| b.engine == crate::config::TrailEngine::Athena);
+    if scan.engine != Some(EngineArg::Athena) && !configured {
+        return Ok(None);
+    }
+    let table = scan
+        .athena_table
+        .clone()
+        .or_else(|| from_config.as_ref().and_then(|b| b.athena_table.clone()));
+    let workgroup = scan.athena_workgroup.clone().or_else(|| {
+        from_config
+            .as_ref()
+            .and_then(|b| b.athena_workgroup.clone())
+    });
+    let (Some(table), Some(workgroup)) = (table, workgroup) else {
+        bail!("--engine athena needs --athena-table DB.TABLE and --athena-workgroup W (or both in the bucket's [[trail_buckets]] entry)");
+    };
+    if scan.verify {
+        bail!("--verify reads every log file to hash it: use the native engine (or `gateaudit trail verify`) for digests");
+    }
+    Ok(Some(AthenaTarget {
+        table: super::athena::TableName::parse(&table).context("--athena-table")?,
+        workgroup,
+    }))
+}
+
+fn scan_source_with(
     args: &SourceArgs,
+    scan: Option<&ScanArgs>,
     selection: Selection,
     verify: bool,
     sink: &mut (dyn EventSink + Send),
@@ -374,7 +453,14 @@ fn scan_source(
                 max_in_flight: args.max_in_flight,
                 max_file_bytes: args.max_file_bytes(),
             };
-            scan_s3(args, bucket, prefix, &period, &options, sink, counters)
+            let athena = match scan {
+                Some(scan) => athena_target(scan, bucket)?,
+                None => None,
+            };
+            match athena {
+                Some(target) => scan_athena(args, bucket, prefix, &period, &options, &target, sink),
+                None => scan_s3(args, bucket, prefix, &period, &options, sink, counters),
+            }
         }
         None => scan_local(
             args,
@@ -448,6 +534,98 @@ fn scan_s3(
             public_keys: scan.public_keys,
             prefix: normalise_prefix(prefix),
         })
+    })
+}
+
+/// The bucket's account clients, on a runtime of their own (for the S3 and Athena sources).
+fn with_bucket_clients<T>(
+    args: &SourceArgs,
+    bucket: &str,
+    requests: usize,
+    work: impl AsyncFnOnce(crate::collect::session::AccountClients) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let config = Config::load(&args.config)?;
+    let owner = args
+        .bucket_account
+        .clone()
+        .or_else(|| {
+            config
+                .trail_buckets
+                .iter()
+                .find(|b| b.bucket == bucket)
+                .map(|b| b.account.clone())
+        })
+        .unwrap_or_else(|| config.cicd_account.clone());
+    let Some(account) = config.accounts.iter().find(|a| a.id == owner) else {
+        bail!(
+            "account {owner} (reading s3://{bucket}) is not in {}",
+            args.config.display()
+        );
+    };
+    let session = SessionOptions {
+        profile: args.profile.clone(),
+        endpoint_url: args.endpoint_url.clone(),
+        max_requests_per_account: requests,
+        max_requests: requests,
+        ..SessionOptions::default()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let base = crate::collect::session::base_config(&config, &session).await;
+        let clients = crate::collect::session::account_clients(&base, &config, account)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot read account {owner}: {e}"))?;
+        work(clients).await
+    })
+}
+
+/// `--engine athena`: the selection runs in Athena over the table; its rows go through the native extractor
+/// and deduplication. A query that fails, is cancelled or interrupted is an error: the scan is not done.
+fn scan_athena(
+    args: &SourceArgs,
+    bucket: &str,
+    prefix: &str,
+    period: &Period,
+    options: &ArchiveOptions,
+    target: &AthenaTarget,
+    sink: &mut (dyn EventSink + Send),
+) -> anyhow::Result<Outcome> {
+    let filters = super::athena::query::QueryFilters {
+        accounts: options.filters.accounts.clone(),
+        regions: options.filters.regions.clone(),
+    };
+    let sql = super::athena::query::query(&target.table, options.selection, period, &filters);
+    let rows = with_bucket_clients(args, bucket, 4, async |clients| {
+        let client = crate::collect::athena::client(&clients.config);
+        crate::collect::athena::run_query(&client, &target.table, &target.workgroup, &sql)
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!("s3://{bucket}: {e}; the scan of this archive is incomplete")
+            })
+    })?;
+    let settings = ScanSettings {
+        max_file_bytes: args.max_file_bytes(),
+        ..ScanSettings::new(options.selection, *period, false, options.rules.clone())
+    };
+    let mut scanner = Scanner::new(sink, None, false);
+    scanner.absorb(super::athena::rows::outcomes(
+        rows,
+        &settings,
+        period.since.date_naive(),
+    ))?;
+    Ok(Outcome {
+        source: format!(
+            "athena:{}.{} (s3://{bucket}/{})",
+            target.table.database,
+            target.table.table,
+            normalise_prefix(prefix)
+        ),
+        totals: scanner.totals,
+        integrity: None,
+        public_keys: Vec::new(),
+        prefix: normalise_prefix(prefix),
     })
 }
 
@@ -577,4 +755,79 @@ pub fn load_public_keys(path: &Path) -> anyhow::Result<Vec<TrailPublicKey>> {
         return Ok(serde_json::from_value(k.clone())?);
     }
     Ok(serde_json::from_value(v)?)
+}
+
+#[derive(Debug, Args)]
+pub struct AthenaDdlArgs {
+    /// `s3://bucket[/prefix]`: where the archive is.
+    pub source: String,
+    /// The table to create, DB.TABLE.
+    #[arg(long)]
+    pub athena_table: String,
+    /// For an organisation trail: its organisation id (`o-...`).
+    #[arg(long)]
+    pub org_id: Option<String>,
+    /// Accounts the projection enumerates (repeatable); default: the configuration's accounts.
+    #[arg(long = "account")]
+    pub accounts: Vec<String>,
+    /// Regions the projection enumerates (repeatable); default: every commercial region.
+    #[arg(long = "region")]
+    pub regions: Vec<String>,
+    /// Configuration file (for the default account list).
+    #[arg(long, default_value = "gateaudit.toml")]
+    pub config: PathBuf,
+    /// First day of the projected range (YYYY-MM-DD).
+    #[arg(long, default_value = "2013-11-01")]
+    pub first_day: String,
+}
+
+/// `gateaudit trail athena-ddl`: prints the `CREATE EXTERNAL TABLE` of the Athena engine's table for a bucket.
+pub fn run_athena_ddl(args: &AthenaDdlArgs) -> anyhow::Result<u8> {
+    use super::athena::{ddl, TableName};
+    let Some(rest) = args.source.strip_prefix("s3://") else {
+        bail!(
+            "{:?}: the Athena table reads an S3 archive, give s3://bucket[/prefix]",
+            args.source
+        );
+    };
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    let table = TableName::parse(&args.athena_table).context("--athena-table")?;
+    if let Some(org) = &args.org_id {
+        if !super::layout::is_org_id(org) {
+            bail!("--org-id {org:?} is not an organisation id (o-...)");
+        }
+    }
+    let accounts = if args.accounts.is_empty() {
+        Config::load(&args.config)
+            .with_context(|| {
+                format!(
+                    "no --account given, and {} gives none",
+                    args.config.display()
+                )
+            })?
+            .accounts
+            .iter()
+            .map(|a| a.id.clone())
+            .collect()
+    } else {
+        args.accounts.clone()
+    };
+    for a in &accounts {
+        if !super::layout::is_account_id(a) {
+            bail!("account {a:?} is not a 12-digit account id");
+        }
+    }
+    let first = NaiveDate::parse_from_str(&args.first_day, "%Y-%m-%d")
+        .with_context(|| format!("--first-day {:?} is not YYYY-MM-DD", args.first_day))?;
+    let text = ddl::ddl(&ddl::DdlInput {
+        table: &table,
+        bucket,
+        prefix,
+        org_id: args.org_id.as_deref(),
+        accounts: &accounts,
+        regions: &args.regions,
+        first_day: &first.format("%Y/%m/%d").to_string(),
+    });
+    print!("{text}");
+    Ok(EXIT_OK)
 }

@@ -5,11 +5,13 @@
 //! * [`scan`]: the parallel (rayon) batch pipeline, deduplication ([`dedupe`]) and event sinks;
 //! * [`integrity`]: digest signatures, the digest chain and log-file hashes;
 //! * [`local`]: a local copy of the archive; [`output`]: JSON Lines and CSV; [`distribute`]: into the snapshot;
+//! * [`athena`]: the Amazon Athena engine (DDL, SQL, result rows; the calls are in `crate::collect`);
 //! * [`cli`]: `gateaudit trail scan|verify`.
 //!
 //! Nothing here talks to AWS: downloading and listing S3, and `ListPublicKeys`, are in
 //! `crate::collect::trail_archive`, which feeds bytes into [`scan`] and [`integrity`].
 
+pub mod athena;
 pub mod cli;
 pub mod decode;
 pub mod dedupe;

@@ -1,0 +1,171 @@
+//! The Amazon Athena calls of the trail archive's Athena engine: StartQueryExecution in the table's workgroup,
+//! GetQueryExecution polled with backoff until the query ends, GetQueryResults paged (the first page's first
+//! row is the header). Ctrl-C while a query runs stops it (StopQueryExecution) and returns an error.
+//!
+//! The one exception to read-only collection: starting a query writes its results to the workgroup's output
+//! location, in the *logging* account, never in an audited one (policies/auditor-athena-policy.json). So this
+//! client is built without the read-only guard and is used for nothing else. No SQL or row decoding here
+//! (`crate::trail::athena`); a failed, cancelled or interrupted query is an error, never an empty result.
+
+use std::time::Duration;
+
+use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState};
+
+use crate::trail::athena::rows::ResultRow;
+use crate::trail::athena::TableName;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AthenaRunError {
+    #[error("athena: cannot start the query in workgroup {workgroup}: {detail}")]
+    Start { workgroup: String, detail: String },
+    #[error("athena: query {id} {state}: {reason}")]
+    Ended {
+        id: String,
+        state: String,
+        reason: String,
+    },
+    #[error("athena: query {id}: {detail}")]
+    Call { id: String, detail: String },
+    #[error("athena: interrupted (Ctrl-C); query {id} was stopped{stop}")]
+    Interrupted { id: String, stop: String },
+}
+
+/// The Athena client of an account's configuration (no read-only guard: see the module comment).
+pub fn client(config: &aws_config::SdkConfig) -> aws_sdk_athena::Client {
+    aws_sdk_athena::Client::new(config)
+}
+
+fn detail<E: std::error::Error>(e: E) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// Runs `sql` and returns every result row (values as Athena returns them: strings, NULL as None).
+pub async fn run_query(
+    client: &aws_sdk_athena::Client,
+    table: &TableName,
+    workgroup: &str,
+    sql: &str,
+) -> Result<Vec<ResultRow>, AthenaRunError> {
+    let started = client
+        .start_query_execution()
+        .query_string(sql)
+        .work_group(workgroup)
+        .query_execution_context(
+            QueryExecutionContext::builder()
+                .database(&table.database)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| AthenaRunError::Start {
+            workgroup: workgroup.to_owned(),
+            detail: detail(e),
+        })?;
+    let Some(id) = started.query_execution_id().map(str::to_owned) else {
+        return Err(AthenaRunError::Start {
+            workgroup: workgroup.to_owned(),
+            detail: "no query execution id in the answer".into(),
+        });
+    };
+    wait(client, &id).await?;
+    results(client, &id).await
+}
+
+async fn wait(client: &aws_sdk_athena::Client, id: &str) -> Result<(), AthenaRunError> {
+    let mut delay = Duration::from_millis(200);
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    loop {
+        let answer = client
+            .get_query_execution()
+            .query_execution_id(id)
+            .send()
+            .await
+            .map_err(|e| AthenaRunError::Call {
+                id: id.to_owned(),
+                detail: detail(e),
+            })?;
+        let status = answer.query_execution().and_then(|q| q.status());
+        match status.and_then(|s| s.state()) {
+            Some(QueryExecutionState::Succeeded) => return Ok(()),
+            Some(state @ (QueryExecutionState::Failed | QueryExecutionState::Cancelled)) => {
+                return Err(AthenaRunError::Ended {
+                    id: id.to_owned(),
+                    state: state.as_str().to_owned(),
+                    reason: status
+                        .and_then(|s| s.state_change_reason())
+                        .unwrap_or("no reason given")
+                        .to_owned(),
+                })
+            }
+            Some(QueryExecutionState::Queued | QueryExecutionState::Running) => {}
+            other => {
+                return Err(AthenaRunError::Call {
+                    id: id.to_owned(),
+                    detail: format!("unexpected query state {other:?}"),
+                })
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = &mut ctrl_c => {
+                let stop = match client.stop_query_execution().query_execution_id(id).send().await {
+                    Ok(_) => String::new(),
+                    Err(e) => format!(" (StopQueryExecution failed: {})", detail(e)),
+                };
+                return Err(AthenaRunError::Interrupted { id: id.to_owned(), stop });
+            }
+        }
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}
+
+async fn results(
+    client: &aws_sdk_athena::Client,
+    id: &str,
+) -> Result<Vec<ResultRow>, AthenaRunError> {
+    let mut rows = Vec::new();
+    let mut token: Option<String> = None;
+    let mut first = true;
+    loop {
+        let page = client
+            .get_query_results()
+            .query_execution_id(id)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| AthenaRunError::Call {
+                id: id.to_owned(),
+                detail: detail(e),
+            })?;
+        let data = page.result_set().map(|r| r.rows()).unwrap_or_default();
+        for (i, row) in data.iter().enumerate() {
+            if first && i == 0 {
+                continue; // the header row
+            }
+            let values = row
+                .data()
+                .iter()
+                .map(|d| d.var_char_value().map(str::to_owned))
+                .collect();
+            rows.push(
+                ResultRow::from_values(values).map_err(|detail| AthenaRunError::Call {
+                    id: id.to_owned(),
+                    detail,
+                })?,
+            );
+        }
+        first = false;
+        match page.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+            _ => return Ok(rows),
+        }
+    }
+}
