@@ -85,6 +85,22 @@ pub async fn collect(
         bucket.bucket,
         normalise_prefix(&bucket.prefix)
     );
+    if bucket.engine == crate::config::TrailEngine::Athena {
+        // Never ignore the setting silently (downloading what the user meant to keep in place) nor pass without
+        // the events: the audit's own collection reads archives natively only, so this archive is not read.
+        log.failed(
+            &step,
+            None,
+            format!(
+                "engine = \"athena\" is supported by `gateaudit trail scan --engine athena` only; the audit reads \
+                 trail archives natively, so {source} was not read (set engine = \"native\" to download it)"
+            ),
+        );
+        return TrailArchiveScan {
+            source,
+            ..TrailArchiveScan::default()
+        };
+    }
     let mut sink = CollectingSink::default();
     let scan = match scan_bucket(
         clients,
