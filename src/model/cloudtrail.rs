@@ -128,13 +128,19 @@ pub struct UserIdentity {
 impl UserIdentity {
     /// Builds the typed identity from CloudTrail's `userIdentity` object, keeping the original beside it.
     pub fn from_cloudtrail(raw: &serde_json::Value) -> UserIdentity {
+        UserIdentity::from_cloudtrail_value(raw.clone())
+    }
+
+    /// [`Self::from_cloudtrail`] taking the object by value: it becomes `raw` without a copy (the archive scanner
+    /// parses one `userIdentity` per write event and has no other use for it).
+    pub fn from_cloudtrail_value(raw: serde_json::Value) -> UserIdentity {
         let s = |v: Option<&serde_json::Value>| {
             v.and_then(serde_json::Value::as_str).map(str::to_owned)
         };
         let ctx = raw.get("sessionContext");
         let issuer = ctx
             .and_then(|c| c.get("sessionIssuer"))
-            .and_then(|i| serde_json::from_value::<SessionIssuer>(i.clone()).ok())
+            .and_then(|i| SessionIssuer::deserialize(i).ok())
             .filter(|i| i.arn.is_some() || i.kind.is_some());
         let source_identity =
             s(ctx.and_then(|c| c.get("sourceIdentity"))).or_else(|| s(raw.get("sourceIdentity")));
@@ -157,7 +163,7 @@ impl UserIdentity {
             on_behalf_of_user_id: s(on_behalf_of.and_then(|o| o.get("userId"))),
             on_behalf_of_identity_store: s(on_behalf_of.and_then(|o| o.get("identityStoreArn"))),
             invoked_by,
-            raw: raw.clone(),
+            raw,
         }
     }
 }

@@ -5,38 +5,69 @@
 
 use std::io::Write;
 
-use serde_json::{Map, Value};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::extract::Extracted;
 use super::scan::EventSink;
 
-/// The JSON Lines object of one event.
-pub fn jsonl_object(e: &Extracted) -> Value {
-    let mut m = Map::new();
-    m.insert("eventID".into(), e.event_id.clone().into());
-    m.insert(
-        "eventTime".into(),
-        e.event_time.format("%Y-%m-%dT%H:%M:%SZ").to_string().into(),
-    );
-    m.insert("eventName".into(), e.name.clone().into());
-    m.insert("eventSource".into(), e.source.clone().into());
-    m.insert("awsRegion".into(), e.region.clone().into());
-    m.insert("recipientAccountId".into(), e.account_id.clone().into());
-    if let Some(r) = e.read_only {
-        m.insert("readOnly".into(), r.into());
+/// The JSON Lines line of one event, serialised straight from the event's fields (nothing is cloned or built per
+/// event). The fields are in the order a `serde_json::Map` (sorted keys) gave them before, so the output stays
+/// byte-identical to that form; `requestParameters` is there (null when absent) for approvals only.
+#[derive(Serialize)]
+struct JsonlLine<'a> {
+    #[serde(rename = "awsRegion")]
+    region: &'a str,
+    #[serde(rename = "errorCode", skip_serializing_if = "Option::is_none")]
+    error_code: Option<&'a str>,
+    #[serde(rename = "eventID")]
+    event_id: &'a str,
+    #[serde(rename = "eventName")]
+    name: &'a str,
+    #[serde(rename = "eventSource")]
+    source: &'a str,
+    #[serde(rename = "eventTime")]
+    event_time: Time,
+    person: &'a str,
+    #[serde(rename = "readOnly", skip_serializing_if = "Option::is_none")]
+    read_only: Option<bool>,
+    #[serde(rename = "recipientAccountId")]
+    account_id: &'a str,
+    #[serde(rename = "requestParameters", skip_serializing_if = "Option::is_none")]
+    request_parameters: Option<&'a Value>,
+    #[serde(rename = "userIdentity")]
+    identity: &'a Value,
+}
+
+/// `eventTime` as CloudTrail writes it (`2026-03-04T05:06:07Z`), formatted into the writer without a String.
+struct Time(DateTime<Utc>);
+
+impl Serialize for Time {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0.format("%Y-%m-%dT%H:%M:%SZ"))
     }
-    if let Some(code) = &e.error_code {
-        m.insert("errorCode".into(), code.clone().into());
+}
+
+impl<'a> JsonlLine<'a> {
+    fn of(e: &'a Extracted) -> Self {
+        JsonlLine {
+            region: &e.region,
+            error_code: e.error_code.as_deref(),
+            event_id: &e.event_id,
+            name: &e.name,
+            source: &e.source,
+            event_time: Time(e.event_time),
+            person: &e.person,
+            read_only: e.read_only,
+            account_id: &e.account_id,
+            request_parameters: e
+                .approval
+                .as_ref()
+                .map(|_| e.request_parameters.as_ref().unwrap_or(&Value::Null)),
+            identity: &e.identity.raw,
+        }
     }
-    m.insert("userIdentity".into(), e.identity.raw.clone());
-    if e.approval.is_some() {
-        m.insert(
-            "requestParameters".into(),
-            e.request_parameters.clone().unwrap_or(Value::Null),
-        );
-    }
-    m.insert("person".into(), e.person.clone().into());
-    Value::Object(m)
 }
 
 pub struct JsonlSink<W: Write> {
@@ -54,7 +85,7 @@ impl<W: Write> JsonlSink<W> {
 
 impl<W: Write> EventSink for JsonlSink<W> {
     fn emit(&mut self, event: Extracted) -> std::io::Result<()> {
-        serde_json::to_writer(&mut self.out, &jsonl_object(&event))?;
+        serde_json::to_writer(&mut self.out, &JsonlLine::of(&event))?;
         self.out.write_all(b"\n")
     }
 }
