@@ -204,6 +204,47 @@ mod tests {
     }
 
     #[test]
+    fn jsonl_bytes_are_those_of_a_sorted_map() {
+        // The line written field by field is byte-for-byte what serialising a `serde_json::Map` (sorted keys)
+        // gave before: outputs of earlier scans compare equal with `cmp`.
+        let mut e = event();
+        let mut sink = JsonlSink::new(Vec::new());
+        sink.emit(e.clone()).expect("write");
+        let as_map = serde_json::json!({
+            "eventID": "e1", "eventTime": "2026-03-04T05:06:07Z", "eventName": "CreateUser",
+            "eventSource": "iam.amazonaws.com", "awsRegion": "us-east-1", "recipientAccountId": "111111111111",
+            "readOnly": false, "errorCode": "AccessDenied", "userIdentity": e.identity.raw.clone(),
+            "person": "arn:aws:iam::111111111111:user/a"});
+        assert_eq!(
+            String::from_utf8(sink.into_inner()).expect("utf8"),
+            format!("{}\n", serde_json::to_string(&as_map).expect("json"))
+        );
+        // An approval carries requestParameters, null when the record had none.
+        e.approval = Some(crate::model::ApprovalEvent {
+            event_id: "e1".into(),
+            event_time: e.event_time,
+            account_id: e.account_id.clone(),
+            region: e.region.clone(),
+            pipeline: "p".into(),
+            stage: "s".into(),
+            action: "a".into(),
+            status: "Approved".into(),
+            summary: String::new(),
+            token: None,
+            error_code: None,
+            identity: e.identity.clone(),
+            origin: crate::model::EventOrigin::TrailArchive,
+        });
+        e.read_only = None;
+        e.error_code = None;
+        let mut sink = JsonlSink::new(Vec::new());
+        sink.emit(e.clone()).expect("write");
+        let text = String::from_utf8(sink.into_inner()).expect("utf8");
+        assert!(text.contains(r#""person":"arn:aws:iam::111111111111:user/a","recipientAccountId":"111111111111","requestParameters":null,"userIdentity":{"#), "{text}");
+        assert!(!text.contains("readOnly") && !text.contains("errorCode"));
+    }
+
+    #[test]
     fn csv_has_a_header_and_a_row() {
         let mut buf = Vec::new();
         {
