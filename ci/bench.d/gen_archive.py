@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Writes a synthetic CloudTrail archive for ci/bench: realistic ~1 KB records (a mix of identities, ~1 %
 PutApprovalResult, ~20 % writes), files of 100-1,000 records in the standard layout, until TARGET_MB of
-uncompressed JSON.  Usage: gen_archive.py DIR TARGET_MB.  Writes DIR/manifest.json with the totals."""
+uncompressed JSON.  Usage: gen_archive.py DIR TARGET_MB.  Writes DIR/manifest.json with the totals, including
+what `trail scan` must find: `approvals`, `writes` (readOnly false, approvals excluded; the generator makes no
+AssumeRole calls, data events or duplicates) and `all_events` (both)."""
 
 import gzip
 import json
@@ -72,25 +74,29 @@ def write_file(job):
     name = "%s_CloudTrail_%s_%sT%02d00Z_%016x.json.gz" % (acct, region, day.replace("-", ""), n % 24, seed)
     with open(os.path.join(folder, name), "wb") as f:
         f.write(gzip.compress(raw, 6))
-    return len(raw), sum(1 for r in recs if r["eventName"] == "PutApprovalResult"), len(recs)
+    approvals = sum(1 for r in recs if r["eventName"] == "PutApprovalResult")
+    writes = sum(1 for r in recs if r["readOnly"] is False and r["eventName"] != "PutApprovalResult")
+    return len(raw), approvals, writes, len(recs)
 
 
 def main():
     out, target = sys.argv[1], int(sys.argv[2]) * 1_000_000
-    total = approvals = records = files = 0
+    total = approvals = writes = records = files = 0
     with Pool(os.cpu_count() or 2) as pool:
         n = 0
         while total < target:
             batch = [(out, n + i, 7919 * (n + i) + 1) for i in range(64)]
-            for size, a, r in pool.map(write_file, batch):
+            for size, a, w, r in pool.map(write_file, batch):
                 total += size
                 approvals += a
+                writes += w
                 records += r
                 files += 1
             n += 64
     with open(os.path.join(out, "manifest.json"), "w") as f:
-        json.dump({"uncompressed_bytes": total, "approvals": approvals, "records": records, "files": files}, f)
-    print(f"{files} files, {records} records, {approvals} approvals, {total / 1e6:.0f} MB uncompressed")
+        json.dump({"uncompressed_bytes": total, "approvals": approvals, "writes": writes,
+                   "all_events": approvals + writes, "records": records, "files": files}, f)
+    print(f"{files} files, {records} records, {approvals} approvals, {writes} writes, {total / 1e6:.0f} MB uncompressed")
 
 
 if __name__ == "__main__":

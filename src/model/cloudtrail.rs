@@ -171,6 +171,11 @@ impl PartialEq for RawJson {
 
 impl UserIdentity {
     /// Builds the typed identity from CloudTrail's `userIdentity` object, keeping the original beside it.
+    pub fn from_cloudtrail_value(raw: serde_json::Value) -> UserIdentity {
+        UserIdentity::from_cloudtrail(&raw)
+    }
+
+    /// Builds the typed identity from CloudTrail's `userIdentity` object; `raw` keeps it as compact JSON text.
     pub fn from_cloudtrail(raw: &serde_json::Value) -> UserIdentity {
         let s = |v: Option<&serde_json::Value>| {
             v.and_then(serde_json::Value::as_str).map(str::to_owned)
@@ -178,7 +183,7 @@ impl UserIdentity {
         let ctx = raw.get("sessionContext");
         let issuer = ctx
             .and_then(|c| c.get("sessionIssuer"))
-            .and_then(|i| serde_json::from_value::<SessionIssuer>(i.clone()).ok())
+            .and_then(|i| SessionIssuer::deserialize(i).ok())
             .filter(|i| i.arn.is_some() || i.kind.is_some());
         let source_identity =
             s(ctx.and_then(|c| c.get("sourceIdentity"))).or_else(|| s(raw.get("sourceIdentity")));

@@ -15,14 +15,31 @@ enum Id {
     Text(Box<str>),
 }
 
-fn id_of(event_id: &str) -> Id {
-    let hex: String = event_id.chars().filter(|c| *c != '-').collect();
-    if event_id.len() == 36 && hex.len() == 32 {
-        if let Ok(n) = u128::from_str_radix(&hex, 16) {
-            return Id::Uuid(n);
-        }
+/// The 16 bytes of a UUID-shaped id (`8-4-4-4-12` hex digits, either case), read in place without allocating.
+fn uuid_of(event_id: &str) -> Option<u128> {
+    let b = event_id.as_bytes();
+    if b.len() != 36 {
+        return None;
     }
-    Id::Text(event_id.into())
+    let mut n = 0u128;
+    for (i, c) in b.iter().enumerate() {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            if *c != b'-' {
+                return None;
+            }
+            continue;
+        }
+        let digit = (*c as char).to_digit(16)?;
+        n = (n << 4) | u128::from(digit);
+    }
+    Some(n)
+}
+
+fn id_of(event_id: &str) -> Id {
+    match uuid_of(event_id) {
+        Some(n) => Id::Uuid(n),
+        None => Id::Text(event_id.into()),
+    }
 }
 
 #[derive(Debug, Default)]
@@ -82,5 +99,19 @@ mod tests {
         assert_eq!(d.remembered(), 2, "yesterday is still in the window");
         d.advance_to(t(10).date_naive());
         assert_eq!(d.remembered(), 0);
+    }
+
+    #[test]
+    fn uuid_ids_are_read_in_place_and_others_kept_as_text() {
+        assert_eq!(
+            uuid_of("12345678-123a-123B-123c-123456789abc"),
+            Some(0x12345678_123a_123b_123c_123456789abc)
+        );
+        // Same hex digits, dashes elsewhere: not a UUID, so not the same id.
+        assert_eq!(uuid_of("1234567-8123a-123b-123c-123456789abc"), None);
+        assert_eq!(uuid_of("12345678-123a-123b-123c-123456789abg"), None);
+        assert_eq!(uuid_of("+2345678-123a-123b-123c-123456789abc"), None);
+        assert_eq!(uuid_of("short"), None);
+        assert!(matches!(id_of("x-1"), Id::Text(t) if &*t == "x-1"));
     }
 }

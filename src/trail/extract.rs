@@ -333,7 +333,7 @@ fn record(raw: &RawValue, opts: &ExtractOptions<'_>) -> Result<Option<Extracted>
         .ok_or_else(|| fail("missing userIdentity".into()))?;
     let identity_value: serde_json::Value =
         serde_json::from_str(identity_raw.get()).map_err(|e| fail(format!("userIdentity: {e}")))?;
-    let identity = UserIdentity::from_cloudtrail(&identity_value);
+    let identity = UserIdentity::from_cloudtrail_value(identity_value);
     // Only the services whose resources a check looks at are worth parsing the parameters of.
     let (resources, request_parameters) = match (head.request_parameters, source) {
         (

@@ -319,13 +319,17 @@ pub fn read_regular(path: &Path, cap: usize) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-/// Scans local files in batches bounded in files and bytes (read and decoded by the rayon workers).
+/// Scans local files in batches bounded in files and bytes (read and decoded by the rayon workers). While the
+/// workers decode one batch, the previous batch's outcomes are folded into the scanner (deduplicated and
+/// written out) on the side, so the serial part overlaps the parallel one; at most two batches' outcomes (the
+/// selected events, never the files' bytes) are held at once, which keeps memory bounded by the batch size.
 pub fn scan_files(
     files: &[LocalFile],
     settings: &ScanSettings,
     scanner: &mut Scanner<'_>,
 ) -> std::io::Result<()> {
     let sizes: Vec<u64> = files.iter().map(|f| f.size).collect();
+    let mut pending = None;
     for range in batches(&sizes, BATCH_BYTES) {
         let inputs = files[range]
             .iter()
@@ -336,7 +340,16 @@ pub fn scan_files(
                 data: InputData::Path(f.path.clone()),
             })
             .collect();
-        scanner.absorb(process_batch(inputs, settings))?;
+        let previous = pending.take();
+        let (outcomes, absorbed) = rayon::join(
+            || process_batch(inputs, settings),
+            || previous.map_or(Ok(()), |p| scanner.absorb(p)),
+        );
+        absorbed?;
+        pending = Some(outcomes);
+    }
+    if let Some(last) = pending {
+        scanner.absorb(last)?;
     }
     Ok(())
 }
