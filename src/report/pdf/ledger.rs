@@ -55,11 +55,11 @@ fn volume_list(l: &mut Layout, volumes: &[Volume], what: &str, csv_name: &str) {
     let cols = Table::new(
         Orientation::Landscape,
         &[
-            ("volume", 90.0),
+            ("volume", 130.0),
             ("rows", 70.0),
-            ("first / last time (UTC)", 90.0),
+            ("first / last time (UTC)", 120.0),
             ("size", 50.0),
-            ("SHA-256", 462.0),
+            ("SHA-256", 392.0),
         ],
     );
     l.table_start(&cols);

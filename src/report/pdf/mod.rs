@@ -236,8 +236,8 @@ fn compress_streams(pdf: &mut lopdf::Document) {
         }
     };
     if rayon::current_thread_index().is_some() {
-        // Already one of several documents laid out in parallel (volumes): a nested parallel loop would let
-        // this thread start another volume while it waits, holding more layouts in memory than there are threads.
+        // Called from a rayon worker (a caller laying out documents in parallel): a nested parallel loop would let
+        // this thread start another document while it waits, holding more layouts in memory than there are threads.
         let mut compressor = new_compressor();
         streams
             .iter_mut()
