@@ -13,7 +13,7 @@ def install() -> None:
     global _INSTALLED
     if _INSTALLED:
         return
-    from . import cloudtrail, codepipeline, credential_report, identity_center, kms, organizations, s3fix, sts
+    from . import athena, cloudtrail, codepipeline, credential_report, identity_center, kms, organizations, s3fix, sts
 
     sts.install()
     codepipeline.install()
@@ -23,4 +23,5 @@ def install() -> None:
     identity_center.install()
     kms.install()
     credential_report.install()
+    athena.install()
     _INSTALLED = True
