@@ -1,6 +1,7 @@
 //! The Amazon Athena calls of the trail archive's Athena engine: StartQueryExecution in the table's workgroup,
 //! GetQueryExecution polled with backoff until the query ends, GetQueryResults paged (the first page's first
-//! row is the header). Ctrl-C while a query runs stops it (StopQueryExecution) and returns an error.
+//! row is the header). Ctrl-C while the query is started, polled or paged stops it (StopQueryExecution) and
+//! returns an error.
 //!
 //! The one exception to read-only collection: starting a query writes its results to the workgroup's output
 //! location, in the *logging* account, never in an audited one (policies/auditor-athena-policy.json). So this
@@ -46,7 +47,8 @@ fn detail<E: std::error::Error>(e: E) -> String {
     text
 }
 
-/// Runs `sql` and returns every result row (values as Athena returns them: strings, NULL as None).
+/// Runs `sql` and returns every result row (values as Athena returns them: strings, NULL as None). Ctrl-C at
+/// any point (starting, polling or paging) stops the query if it may still run and ends with `Interrupted`.
 pub async fn run_query(
     client: &aws_sdk_athena::Client,
     table: &TableName,
@@ -62,26 +64,47 @@ pub async fn run_query(
                 .database(&table.database)
                 .build(),
         )
-        .send()
-        .await
-        .map_err(|e| AthenaRunError::Start {
-            workgroup: workgroup.to_owned(),
-            detail: detail(e),
-        })?;
+        .send();
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let started = tokio::select! {
+        answer = started => answer,
+        _ = &mut ctrl_c => {
+            // The query may have started: its id is unknown, so it cannot be stopped from here.
+            return Err(AthenaRunError::Interrupted {
+                id: "(not yet known)".into(),
+                stop: " (interrupted while starting it: look for it in the workgroup's history)".into(),
+            });
+        }
+    }
+    .map_err(|e| AthenaRunError::Start {
+        workgroup: workgroup.to_owned(),
+        detail: detail(e),
+    })?;
     let Some(id) = started.query_execution_id().map(str::to_owned) else {
         return Err(AthenaRunError::Start {
             workgroup: workgroup.to_owned(),
             detail: "no query execution id in the answer".into(),
         });
     };
-    wait(client, &id).await?;
-    results(client, &id).await
+    let work = async {
+        wait(client, &id).await?;
+        results(client, &id).await
+    };
+    tokio::select! {
+        outcome = work => outcome,
+        _ = &mut ctrl_c => {
+            let stop = match client.stop_query_execution().query_execution_id(&id).send().await {
+                Ok(_) => String::new(),
+                Err(e) => format!(" (StopQueryExecution failed: {})", detail(e)),
+            };
+            Err(AthenaRunError::Interrupted { id, stop })
+        }
+    }
 }
 
 async fn wait(client: &aws_sdk_athena::Client, id: &str) -> Result<(), AthenaRunError> {
     let mut delay = Duration::from_millis(200);
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
     loop {
         let answer = client
             .get_query_execution()
@@ -113,19 +136,13 @@ async fn wait(client: &aws_sdk_athena::Client, id: &str) -> Result<(), AthenaRun
                 })
             }
         }
-        tokio::select! {
-            _ = tokio::time::sleep(delay) => {}
-            _ = &mut ctrl_c => {
-                let stop = match client.stop_query_execution().query_execution_id(id).send().await {
-                    Ok(_) => String::new(),
-                    Err(e) => format!(" (StopQueryExecution failed: {})", detail(e)),
-                };
-                return Err(AthenaRunError::Interrupted { id: id.to_owned(), stop });
-            }
-        }
+        tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(5));
     }
 }
+
+/// The most rows GetQueryResults returns at once.
+const PAGE_ROWS: i32 = 1000;
 
 async fn results(
     client: &aws_sdk_athena::Client,
@@ -138,6 +155,7 @@ async fn results(
         let page = client
             .get_query_results()
             .query_execution_id(id)
+            .max_results(PAGE_ROWS)
             .set_next_token(token.take())
             .send()
             .await

@@ -5,6 +5,7 @@
     seed_trail_archive.py put --endpoint URL --bucket B --key K --file F
     seed_trail_archive.py get --endpoint URL --bucket B --key K --file F
     seed_trail_archive.py delete --endpoint URL --bucket B --key K
+    seed_trail_archive.py athena-sql --endpoint URL --workgroup W --file F [--results-bucket R]
 
 ``seed`` builds an organisation (management account 710000000001 and one
 member), a bucket ``trail-archive-710000000001``, an organisation trail and
@@ -16,6 +17,11 @@ failed PutApprovalResult attempts) in us-east-1 and eu-west-1 on 2026-02-10,
 without eventTime to 2026-02-11, and a corrupt file to 2026-02-25.  It
 writes ``DIR/gateaudit.toml``, ``DIR/credentials.env`` (an auditor in the
 management account) and ``DIR/expected.json``.
+
+``athena-sql`` runs the statement in file F in Athena (management account,
+us-east-1) and waits for it to succeed (exit 1 with its reason otherwise); with
+``--results-bucket`` it first creates that bucket and the workgroup W writing
+its results there (enforced), when they do not exist yet.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import gzip
 import json
 import os
 import sys
+import time
 import urllib.request
 
 import boto3
@@ -156,15 +163,42 @@ bucket = "{BUCKET}"
                    "damaged": damaged, "keys": sorted(keys)}, f, indent=2)
 
 
+def athena_sql(endpoint: str, workgroup: str, path: str, results_bucket: str | None) -> int:
+    athena = client(endpoint, "athena", MANAGEMENT)
+    if results_bucket:
+        s3 = client(endpoint, "s3", MANAGEMENT)
+        if results_bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+            s3.create_bucket(Bucket=results_bucket)
+        if workgroup not in {w["Name"] for w in athena.list_work_groups()["WorkGroups"]}:
+            athena.create_work_group(Name=workgroup, Configuration={
+                "ResultConfiguration": {"OutputLocation": f"s3://{results_bucket}/results/"},
+                "EnforceWorkGroupConfiguration": True})
+    with open(path) as f:
+        sql = f.read()
+    qid = athena.start_query_execution(QueryString=sql, WorkGroup=workgroup)["QueryExecutionId"]
+    for _ in range(600):
+        status = athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]
+        if status["State"] == "SUCCEEDED":
+            return 0
+        if status["State"] in ("FAILED", "CANCELLED"):
+            print(f"{status['State']}: {status.get('StateChangeReason')}", file=sys.stderr)
+            return 1
+        time.sleep(0.05)
+    print(f"query {qid} did not end", file=sys.stderr)
+    return 1
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("command", choices=["seed", "put", "get", "delete"])
+    p.add_argument("command", choices=["seed", "put", "get", "delete", "athena-sql"])
     p.add_argument("--endpoint", required=True)
     p.add_argument("--out")
     p.add_argument("--damage", action="store_true")
     p.add_argument("--bucket", default=BUCKET)
     p.add_argument("--key")
     p.add_argument("--file")
+    p.add_argument("--workgroup")
+    p.add_argument("--results-bucket")
     a = p.parse_args(argv)
     s3 = client(a.endpoint, "s3", MANAGEMENT)
     if a.command == "seed":
@@ -172,6 +206,8 @@ def main(argv: list[str]) -> int:
     elif a.command == "put":
         with open(a.file, "rb") as f:
             s3.put_object(Bucket=a.bucket, Key=a.key, Body=f.read())
+    elif a.command == "athena-sql":
+        return athena_sql(a.endpoint, a.workgroup, a.file, a.results_bucket)
     elif a.command == "get":
         with open(a.file, "wb") as f:
             f.write(s3.get_object(Bucket=a.bucket, Key=a.key)["Body"].read())
