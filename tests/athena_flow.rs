@@ -419,7 +419,7 @@ fn running_select(a: &Archive) -> Option<String> {
         .as_array()?
         .iter()
         .find(|e| {
-            e["state"] == "RUNNING" && e["query"].as_str().is_some_and(|q| q.starts_with("SELECT"))
+            e["state"] == "RUNNING" && e["query"].as_str().is_some_and(|q| q.contains("UNNEST"))
         })
         .and_then(|e| e["id"].as_str().map(str::to_owned))
 }

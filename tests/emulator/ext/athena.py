@@ -234,8 +234,9 @@ def _projection(table: Table) -> tuple[re.Pattern[str], dict[str, Any]]:
 
 def _pruning(tree: Any, table: Table) -> Any:
     """Athena's partition pruning: a test of a file's partition values that is false when no SELECT of the
-    query could read it, from the simple predicates on partition keys (``=``, ``IN``, ``BETWEEN`` on literals)
-    joined by AND in each SELECT's WHERE. A SELECT without such predicates reads every projected partition."""
+    query that reads the table itself could read it, from the simple predicates on partition keys (``=``,
+    ``IN``, ``BETWEEN`` on literals) joined by AND in its WHERE. Such a SELECT without them reads every
+    projected partition."""
     from sqlglot import exp
 
     def conjuncts(node: Any) -> list[Any]:
@@ -248,8 +249,14 @@ def _pruning(tree: Any, table: Table) -> Any:
     def literal(node: Any) -> str | None:
         return node.this if isinstance(node, exp.Literal) and node.is_string else None
 
+    def reads_table(select: Any) -> bool:
+        return any(t.name.lower() == table.name and (t.db or table.database).lower() == table.database
+                   and t.find_ancestor(exp.Select) is select for t in select.find_all(exp.Table))
+
     branches = []
     for select in tree.find_all(exp.Select):
+        if not reads_table(select):
+            continue  # reads a CTE or subquery, whose own SELECT is pruned
         where = select.args.get("where")
         tests = []
         for c in conjuncts(where.this) if where else []:
@@ -347,7 +354,10 @@ def _select(run: Run) -> None:
     con = duckdb.connect()
     try:
         seen = set()
+        ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
         for ref in tree.find_all(exp.Table):
+            if not ref.db and ref.name.lower() in ctes:
+                continue  # a WITH query's name, not a table
             database = (ref.db or run.database or "default").lower()
             key = (database, ref.name.lower())
             if key in seen:
