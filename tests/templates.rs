@@ -196,6 +196,78 @@ fn the_published_auditor_policy_holds_no_write_permissions_management_or_tagging
     }
 }
 
+/// The Athena engine's policy (for the logging account, never an audited one) may change only what running a
+/// query changes: the query's own state in the named workgroup and its results under the results prefix. The
+/// trail bucket is read only, and every Athena call the engine makes is granted.
+#[test]
+fn the_athena_policy_writes_only_query_state_and_results_and_grants_every_call_the_engine_makes() {
+    const ATHENA_POLICY: &str = "policies/auditor-athena-policy.json";
+    let policy = common::read_json(&common::repo().join(ATHENA_POLICY));
+    let mutating = mutating_actions(&policy).unwrap_or_else(|e| panic!("{ATHENA_POLICY}: {e}"));
+    for (action, _, resources) in &mutating {
+        for r in resources {
+            let allowed = match action.as_str() {
+                "athena:StartQueryExecution" | "athena:StopQueryExecution" => {
+                    r.starts_with("arn:aws:athena:") && r.ends_with(":workgroup/WORKGROUP")
+                }
+                "s3:PutObject" | "s3:AbortMultipartUpload" => {
+                    r == "arn:aws:s3:::RESULTS_BUCKET/RESULTS_PREFIX/*"
+                }
+                _ => false,
+            };
+            assert!(
+                allowed,
+                "{ATHENA_POLICY}: {action} on {r}: only query state and results may change"
+            );
+        }
+    }
+    let names: BTreeSet<&str> = mutating.iter().map(|(a, _, _)| a.as_str()).collect();
+    assert!(
+        names.contains("athena:StartQueryExecution"),
+        "the catalog classes starting a query Write: {names:?}"
+    );
+    // What src/collect/athena.rs calls, by the SDK's method names, must be granted (a call missing here would
+    // fail in an account set up from the published policy).
+    let source = std::fs::read_to_string(common::repo().join("src/collect/athena.rs"))
+        .expect("src/collect/athena.rs");
+    let granted: BTreeSet<String> = one_or_many(&policy["Statement"])
+        .into_iter()
+        .flat_map(|s| one_or_many(&s["Action"]))
+        .filter_map(|a| a.as_str().map(str::to_owned))
+        .collect();
+    let mut calls = 0;
+    for (method, action) in [
+        ("start_query_execution", "athena:StartQueryExecution"),
+        ("get_query_execution", "athena:GetQueryExecution"),
+        ("get_query_results", "athena:GetQueryResults"),
+        ("stop_query_execution", "athena:StopQueryExecution"),
+    ] {
+        if source.contains(&format!(".{method}()")) {
+            calls += 1;
+            assert!(granted.contains(action), "{ATHENA_POLICY} lacks {action}");
+        }
+    }
+    assert_eq!(
+        calls, 4,
+        "the engine's four Athena calls were found in the source"
+    );
+    for r in one_or_many(&policy["Statement"])
+        .into_iter()
+        .filter(|s| {
+            one_or_many(&s["Resource"])
+                .iter()
+                .any(|r| r.as_str().is_some_and(|r| r.contains("TRAIL_BUCKET")))
+        })
+        .flat_map(|s| one_or_many(&s["Action"]))
+    {
+        let a = r.as_str().unwrap_or_default();
+        assert!(
+            ["s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation"].contains(&a),
+            "{ATHENA_POLICY}: the trail bucket is read only, not {a}"
+        );
+    }
+}
+
 #[test]
 fn the_read_only_proof_refuses_what_it_must() {
     let policy = |statement: Value| json!({"Version": "2012-10-17", "Statement": [statement]});
