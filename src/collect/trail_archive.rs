@@ -520,3 +520,51 @@ async fn public_keys(
     }
     Ok(keys.into_values().collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::StepStatus;
+
+    /// The audit's own collection reads archives natively only: a bucket set to Athena is a failed step naming
+    /// the bucket and what to do, with nothing read and no call made, never a silent empty archive.
+    #[test]
+    fn an_audit_of_a_bucket_set_to_athena_is_a_failed_step_not_an_empty_archive() {
+        let clients = AccountClients {
+            account_id: "111111111111".into(),
+            config: aws_config::SdkConfig::builder().build(),
+            path_style_s3: false,
+            session: None,
+        };
+        let bucket = BucketConfig {
+            account: "111111111111".into(),
+            bucket: "org-trail".into(),
+            prefix: String::new(),
+            engine: crate::config::TrailEngine::Athena,
+            athena_table: Some("audit.trail".into()),
+            athena_workgroup: Some("audit".into()),
+        };
+        let period = Period {
+            since: chrono::DateTime::from_timestamp(1_767_225_600, 0).expect("t"),
+            until: chrono::DateTime::from_timestamp(1_769_904_000, 0).expect("t"),
+        };
+        let options = ArchiveOptions::for_audit(vec![], vec![], IdentityRules::default());
+        let mut log = StepLog::default();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let scan = runtime.block_on(collect(&clients, &bucket, &period, &options, &mut log));
+        assert_eq!(scan.source, "s3://org-trail/");
+        assert_eq!(scan.files, 0);
+        let steps = log.into_steps();
+        assert_eq!(steps.len(), 1, "{steps:?}");
+        assert_eq!(steps[0].step, "s3:trail-archive(org-trail)");
+        assert_eq!(steps[0].status, StepStatus::Failed);
+        let error = steps[0].error.as_deref().unwrap_or_default();
+        assert!(
+            error.contains("was not read") && error.contains("engine = \"native\""),
+            "{error}"
+        );
+    }
+}
