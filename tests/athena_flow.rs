@@ -74,13 +74,17 @@ impl Archive {
         a
     }
 
-    fn seeder(&self, args: &[&str]) {
-        let out = Command::new(common::python())
+    fn seeder_output(&self, args: &[&str]) -> Output {
+        Command::new(common::python())
             .arg(repo().join("tests/emulator/seed_trail_archive.py"))
             .args(args)
             .args(["--endpoint", &self.emulator.endpoint])
             .output()
-            .expect("run the seeder");
+            .expect("run the seeder")
+    }
+
+    fn seeder(&self, args: &[&str]) {
+        let out = self.seeder_output(args);
         assert!(
             out.status.success(),
             "seed_trail_archive.py {args:?}: {}",
@@ -94,12 +98,7 @@ impl Archive {
         if let Some(b) = results_bucket {
             args.extend(["--results-bucket", b]);
         }
-        let out = Command::new(common::python())
-            .arg(repo().join("tests/emulator/seed_trail_archive.py"))
-            .args(&args)
-            .args(["--endpoint", &self.emulator.endpoint])
-            .output()
-            .expect("run the seeder");
+        let out = self.seeder_output(&args);
         if out.status.success() {
             Ok(())
         } else {
@@ -398,20 +397,11 @@ fn athena_scan_equals_the_native_scan_pages_its_results_and_fails_on_a_failed_qu
 }
 
 fn spawn(a: &Archive, args: &[String]) -> std::process::Child {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gateaudit"));
-    cmd.args(args).current_dir(a.dir.path());
-    for (key, _) in std::env::vars() {
-        if key.starts_with("AWS_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .envs(a.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    common::gateaudit_command(args, &a.env, a.dir.path())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd.spawn().expect("start gateaudit")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start gateaudit")
 }
 
 fn running_select(a: &Archive) -> Option<String> {

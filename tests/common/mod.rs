@@ -207,6 +207,17 @@ impl Demo {
 }
 
 pub fn gateaudit_with_env(args: &[&str], env: &[(String, String)], cwd: &Path) -> Output {
+    gateaudit_command(args, env, cwd)
+        .output()
+        .expect("run gateaudit")
+}
+
+/// The gateaudit command with `env` and nothing else from the caller's AWS environment, in `cwd`.
+pub fn gateaudit_command<S: AsRef<std::ffi::OsStr>>(
+    args: &[S],
+    env: &[(String, String)],
+    cwd: &Path,
+) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gateaudit"));
     cmd.args(args).current_dir(cwd);
     for (key, _) in std::env::vars() {
@@ -220,7 +231,7 @@ pub fn gateaudit_with_env(args: &[&str], env: &[(String, String)], cwd: &Path) -
     for (k, v) in env {
         cmd.env(k, v);
     }
-    cmd.output().expect("run gateaudit")
+    cmd
 }
 
 /// The single run directory under `out`.
