@@ -27,6 +27,8 @@ pub enum AthenaRunError {
     },
     #[error("athena: query {id}: {detail}")]
     Call { id: String, detail: String },
+    #[error("athena: query {id}: its results could not be taken in: {detail}")]
+    Rows { id: String, detail: String },
     #[error("athena: interrupted (Ctrl-C); query {id} was stopped{stop}")]
     Interrupted { id: String, stop: String },
 }
@@ -47,14 +49,16 @@ fn detail<E: std::error::Error>(e: E) -> String {
     text
 }
 
-/// Runs `sql` and returns every result row (values as Athena returns them: strings, NULL as None). Ctrl-C at
-/// any point (starting, polling or paging) stops the query if it may still run and ends with `Interrupted`.
+/// Runs `sql` and hands every page of result rows (values as Athena returns them: strings, NULL as None) to
+/// `take` as it arrives, so the result is never held whole; returns the number of rows. Ctrl-C at any point
+/// (starting, polling or paging) stops the query if it may still run and ends with `Interrupted`.
 pub async fn run_query(
     client: &aws_sdk_athena::Client,
     table: &TableName,
     workgroup: &str,
     sql: &str,
-) -> Result<Vec<ResultRow>, AthenaRunError> {
+    take: &mut (dyn FnMut(Vec<ResultRow>) -> Result<(), String> + Send),
+) -> Result<u64, AthenaRunError> {
     let started = client
         .start_query_execution()
         .query_string(sql)
@@ -89,7 +93,7 @@ pub async fn run_query(
     };
     let work = async {
         wait(client, &id).await?;
-        results(client, &id).await
+        results(client, &id, take).await
     };
     tokio::select! {
         outcome = work => outcome,
@@ -147,8 +151,9 @@ const PAGE_ROWS: i32 = 1000;
 async fn results(
     client: &aws_sdk_athena::Client,
     id: &str,
-) -> Result<Vec<ResultRow>, AthenaRunError> {
-    let mut rows = Vec::new();
+    take: &mut (dyn FnMut(Vec<ResultRow>) -> Result<(), String> + Send),
+) -> Result<u64, AthenaRunError> {
+    let mut count = 0u64;
     let mut token: Option<String> = None;
     let mut first = true;
     loop {
@@ -164,6 +169,7 @@ async fn results(
                 detail: detail(e),
             })?;
         let data = page.result_set().map(|r| r.rows()).unwrap_or_default();
+        let mut rows = Vec::with_capacity(data.len());
         for (i, row) in data.iter().enumerate() {
             if first && i == 0 {
                 continue; // the header row
@@ -181,9 +187,14 @@ async fn results(
             );
         }
         first = false;
+        count += rows.len() as u64;
+        take(rows).map_err(|detail| AthenaRunError::Rows {
+            id: id.to_owned(),
+            detail,
+        })?;
         match page.next_token() {
             Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-            _ => return Ok(rows),
+            _ => return Ok(count),
         }
     }
 }

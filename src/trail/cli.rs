@@ -597,23 +597,36 @@ fn scan_athena(
         regions: options.filters.regions.clone(),
     };
     let sql = super::athena::query::query(&target.table, options.selection, period, &filters);
-    let rows = with_bucket_clients(args, bucket, 4, async |clients| {
-        let client = crate::collect::athena::client(&clients.config);
-        crate::collect::athena::run_query(&client, &target.table, &target.workgroup, &sql)
-            .await
-            .map_err(|e| {
-                anyhow::anyhow!("s3://{bucket}: {e}; the scan of this archive is incomplete")
-            })
-    })?;
     let settings = ScanSettings {
         max_file_bytes: args.max_file_bytes(),
         ..ScanSettings::new(options.selection, *period, false, options.rules.clone())
     };
+    let first_day = period.since.date_naive();
     let mut scanner = Scanner::new(sink, None, false);
+    // Pages go into the scanner as they arrive, whole files at a time: the result is never held whole.
+    let mut files = super::athena::rows::WholeFiles::default();
+    with_bucket_clients(args, bucket, 4, async |clients| {
+        let client = crate::collect::athena::client(&clients.config);
+        let mut take = |page| {
+            let whole = files.page(page);
+            scanner
+                .absorb(super::athena::rows::outcomes(whole, &settings, first_day))
+                .map_err(|e| format!("writing the events: {e}"))
+        };
+        crate::collect::athena::run_query(
+            &client,
+            &target.table,
+            &target.workgroup,
+            &sql,
+            &mut take,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("s3://{bucket}: {e}; the scan of this archive is incomplete"))
+    })?;
     scanner.absorb(super::athena::rows::outcomes(
-        rows,
+        files.finish(),
         &settings,
-        period.since.date_naive(),
+        first_day,
     ))?;
     Ok(Outcome {
         source: format!(

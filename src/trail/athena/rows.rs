@@ -40,6 +40,36 @@ impl ResultRow {
     }
 }
 
+/// Result pages cut into whole files: rows arrive ordered by file, but a page may end inside one. Each page's
+/// rows are handed on except the run of its last file, which waits for the next page (or the end), so a file's
+/// records always reach [`outcomes`] together and memory holds one page and one file, not the whole result.
+#[derive(Debug, Default)]
+pub struct WholeFiles {
+    pending: Vec<ResultRow>,
+}
+
+impl WholeFiles {
+    /// Adds a page; returns the rows of the files it completes.
+    pub fn page(&mut self, page: Vec<ResultRow>) -> Vec<ResultRow> {
+        self.pending.extend(page);
+        let Some(last) = self.pending.last().map(|r| r.location.clone()) else {
+            return Vec::new();
+        };
+        let keep_from = self
+            .pending
+            .iter()
+            .rposition(|r| r.location != last)
+            .map_or(0, |i| i + 1);
+        let rest = self.pending.split_off(keep_from);
+        std::mem::replace(&mut self.pending, rest)
+    }
+
+    /// The rows still held, at the end of the result.
+    pub fn finish(self) -> Vec<ResultRow> {
+        self.pending
+    }
+}
+
 /// Turns rows into one outcome per run of rows of the same file (its key being the location's path), ready
 /// for `Scanner::absorb`. `fallback_day` dates a row whose day is unreadable.
 pub fn outcomes(
@@ -189,5 +219,28 @@ mod tests {
         assert_eq!(out[1].1.unreadable[1].record_index, Some(3));
         assert_eq!(out[2].1.unreadable[0].kind, UnreadableKind::Json);
         assert!(ResultRow::from_values(vec![None; 3]).is_err());
+    }
+
+    #[test]
+    fn a_file_cut_by_a_page_end_is_handed_on_whole() {
+        let r = |loc: &str, i: &str| row(loc, i, Some("{}"));
+        let mut files = WholeFiles::default();
+        let first = files.page(vec![
+            r("s3://b/a", "1"),
+            r("s3://b/b", "1"),
+            r("s3://b/b", "2"),
+        ]);
+        assert_eq!(
+            first,
+            vec![r("s3://b/a", "1")],
+            "b may go on in the next page"
+        );
+        let second = files.page(vec![r("s3://b/b", "3"), r("s3://b/c", "1")]);
+        assert_eq!(
+            second,
+            vec![r("s3://b/b", "1"), r("s3://b/b", "2"), r("s3://b/b", "3")]
+        );
+        assert!(files.page(Vec::new()).is_empty());
+        assert_eq!(files.finish(), vec![r("s3://b/c", "1")]);
     }
 }
