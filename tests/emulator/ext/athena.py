@@ -525,13 +525,16 @@ def install() -> None:
             return None
         return run
 
+    def not_found(self: AthenaResponse) -> tuple[str, dict[str, int]]:
+        return error("InvalidRequestException",
+                     f"QueryExecution {self._get_param('QueryExecutionId')} was not found")
+
     def get_query_execution(self: AthenaResponse) -> Any:
         import json
 
         run = lookup(self)
         if run is None:
-            return error("InvalidRequestException",
-                         f"QueryExecution {self._get_param('QueryExecutionId')} was not found")
+            return not_found(self)
         with LOCK:
             status: dict[str, Any] = {"State": run.state, "SubmissionDateTime": run.submitted}
             if run.completed is not None:
@@ -559,8 +562,7 @@ def install() -> None:
 
         run = lookup(self)
         if run is None:
-            return error("InvalidRequestException",
-                         f"QueryExecution {self._get_param('QueryExecutionId')} was not found")
+            return not_found(self)
         if run.state != "SUCCEEDED":
             if run.state in ("QUEUED", "RUNNING"):
                 return error("InvalidRequestException", f"Query has not yet finished. Current state: {run.state}")
@@ -604,8 +606,7 @@ def install() -> None:
 
         run = lookup(self)
         if run is None:
-            return error("InvalidRequestException",
-                         f"QueryExecution {self._get_param('QueryExecutionId')} was not found")
+            return not_found(self)
         with LOCK:
             if run.state in ("QUEUED", "RUNNING"):
                 run.cancel.set()
