@@ -1,8 +1,9 @@
 //! `gateaudit trail scan --engine athena` against the emulator's Athena (tests/emulator/ext/athena.py), which
 //! runs the query over the bucket's objects: the table is made from `gateaudit trail athena-ddl`'s statement,
 //! the scan's events and unreadable evidence must equal the native scan's of the same files, results come in
-//! several pages, a damaged gzip or a missing table fails the query and the scan (never an empty pass), and
-//! Ctrl-C stops the running query. Requires `.venv` (run `ci/setup-python`).
+//! several pages, a table whose projection does not cover the archive (a second trail root, an unprojected
+//! region) or a missing table is refused before any query, a damaged gzip fails the query and the scan (never an
+//! empty pass), and Ctrl-C stops the running query. Requires `.venv` (run `ci/setup-python`).
 
 mod common;
 
@@ -165,6 +166,20 @@ impl Archive {
         self.seeder(&["delete", "--bucket", &bucket, "--key", key]);
     }
 
+    /// Deletes the organisation trail's copy of the archive (`AWSLogs/o-.../`), leaving the member trail's: one
+    /// table reads one trail root.
+    fn delete_org_root(&self) {
+        let bucket = self.bucket();
+        let org = self.expected["org_id"].as_str().expect("org_id");
+        self.seeder(&[
+            "delete",
+            "--bucket",
+            &bucket,
+            "--prefix",
+            &format!("AWSLogs/{org}/"),
+        ]);
+    }
+
     fn athena_state(&self) -> Value {
         let response = self.emulator.control("/_emulator/athena", "{}");
         let body = response
@@ -277,6 +292,23 @@ fn athena_scan_equals_the_native_scan_pages_its_results_and_fails_on_a_failed_qu
         .expect("a truncated gzip")
         .to_owned();
 
+    // The organisation trail delivers the member's events too, under AWSLogs/o-.../: the member trail's table
+    // does not read that root, so Athena would return fewer events than the archive holds. The scan refuses.
+    let out = a.path("athena-two-roots.json");
+    let refused = a.scan(&out, &ATHENA);
+    let text = common::text(&refused);
+    assert_eq!(refused.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("does not cover") && text.contains("2 trail roots"),
+        "{text}"
+    );
+    assert!(text.contains("incomplete"), "{text}");
+    assert!(
+        !Path::new(&out).exists(),
+        "no output for a table that does not cover the archive"
+    );
+    a.delete_org_root();
+
     // A gzip that ends early cannot be read by Athena either: the query fails (HIVE_CURSOR_ERROR), and so does
     // the scan, with Athena's reason; nothing is written as if the archive had been read.
     let out = a.path("athena-damaged.json");
@@ -362,6 +394,30 @@ fn athena_scan_equals_the_native_scan_pages_its_results_and_fails_on_a_failed_qu
         snapshot["source"]
     );
 
+    // A region the projection does not enumerate: Athena would never read its folder. The scan refuses and
+    // names it; without it the same table is accepted again (the equality above).
+    let unprojected =
+        format!("AWSLogs/{member}/CloudTrail/ap-south-1/2026/02/11/{member}_CloudTrail_ap-south-1_x.json.gz");
+    a.put(&unprojected, &approvals_file(&member, 1));
+    let refused = a.scan(&a.path("unprojected.json"), &ATHENA);
+    let text = common::text(&refused);
+    assert_eq!(refused.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("projection.region.values leaves out regions the archive holds: ap-south-1"),
+        "{text}"
+    );
+    // The region filter narrows what the table must cover, as it narrows the native scan.
+    let narrowed = a.scan(
+        &a.path("narrowed.json"),
+        &[&ATHENA[..], &["--region", "us-east-1"]].concat(),
+    );
+    assert!(
+        !common::text(&narrowed).contains("does not cover"),
+        "{}",
+        common::text(&narrowed)
+    );
+    a.delete(&unprojected);
+
     // A table that does not exist, or a workgroup that does not: a clear error, never an empty result.
     let missing = a.scan(
         &a.path("missing.json"),
@@ -376,7 +432,10 @@ fn athena_scan_equals_the_native_scan_pages_its_results_and_fails_on_a_failed_qu
     );
     let text = common::text(&missing);
     assert_eq!(missing.status.code(), Some(1), "{text}");
-    assert!(text.contains("TABLE_NOT_FOUND"), "{text}");
+    assert!(
+        text.contains("cannot read table audit.nosuch") && text.contains("EntityNotFoundException"),
+        "{text}"
+    );
     let no_workgroup = a.scan(
         &a.path("nowg.json"),
         &[
@@ -417,6 +476,7 @@ fn running_select(a: &Archive) -> Option<String> {
 #[test]
 fn ctrl_c_stops_the_running_query_and_fails_the_scan() {
     let a = Archive::seed();
+    a.delete_org_root();
     a.set_min_running_ms(120_000);
     let out = a.path("interrupted.json");
     let child = spawn(&a, &a.scan_args(&out, &ATHENA));

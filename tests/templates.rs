@@ -241,6 +241,7 @@ fn the_athena_policy_writes_only_query_state_and_results_and_grants_every_call_t
         ("get_query_execution", "athena:GetQueryExecution"),
         ("get_query_results", "athena:GetQueryResults"),
         ("stop_query_execution", "athena:StopQueryExecution"),
+        ("get_table_metadata", "athena:GetTableMetadata"),
     ] {
         if source.contains(&format!(".{method}()")) {
             calls += 1;
@@ -248,8 +249,8 @@ fn the_athena_policy_writes_only_query_state_and_results_and_grants_every_call_t
         }
     }
     assert_eq!(
-        calls, 4,
-        "the engine's four Athena calls were found in the source"
+        calls, 5,
+        "the engine's five Athena calls were found in the source"
     );
     for r in one_or_many(&policy["Statement"])
         .into_iter()

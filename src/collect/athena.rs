@@ -8,6 +8,7 @@
 //! client is built without the read-only guard and is used for nothing else. No SQL or row decoding here
 //! (`crate::trail::athena`); a failed, cancelled or interrupted query is an error, never an empty result.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState};
@@ -29,6 +30,8 @@ pub enum AthenaRunError {
     Call { id: String, detail: String },
     #[error("athena: query {id}: its results could not be taken in: {detail}")]
     Rows { id: String, detail: String },
+    #[error("athena: cannot read table {table} (GetTableMetadata): {detail}")]
+    Table { table: String, detail: String },
     #[error("athena: interrupted (Ctrl-C); query {id} was stopped{stop}")]
     Interrupted { id: String, stop: String },
 }
@@ -47,6 +50,38 @@ fn detail<E: std::error::Error>(e: E) -> String {
         source = s.source();
     }
     text
+}
+
+/// The catalog every table of the engine is in (the account's Glue Data Catalog).
+const CATALOG: &str = "AwsDataCatalog";
+
+/// The table's parameters (TBLPROPERTIES, with partition projection) as GetTableMetadata returns them, so
+/// `crate::trail::athena::coverage` can tell whether the table reads the whole archive.
+pub async fn table_parameters(
+    client: &aws_sdk_athena::Client,
+    table: &TableName,
+) -> Result<BTreeMap<String, String>, AthenaRunError> {
+    let answer = client
+        .get_table_metadata()
+        .catalog_name(CATALOG)
+        .database_name(&table.database)
+        .table_name(&table.table)
+        .send()
+        .await
+        .map_err(|e| AthenaRunError::Table {
+            table: format!("{}.{}", table.database, table.table),
+            detail: detail(e),
+        })?;
+    let Some(metadata) = answer.table_metadata() else {
+        return Err(AthenaRunError::Table {
+            table: format!("{}.{}", table.database, table.table),
+            detail: "no table metadata in the answer".into(),
+        });
+    };
+    Ok(metadata
+        .parameters()
+        .map(|p| p.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default())
 }
 
 /// Runs `sql` and hands every page of result rows (values as Athena returns them: strings, NULL as None) to

@@ -17,6 +17,7 @@ use super::{to_chrono, to_smithy, StepLog};
 use crate::config::BucketConfig;
 use crate::model::{IntegrityReport, Period, TrailArchiveScan, TrailPublicKey};
 use crate::rules::IdentityRules;
+use crate::trail::athena::coverage::ArchiveFolder;
 use crate::trail::integrity::{self, DigestInput, LogEvidence};
 use crate::trail::layout::{
     days, is_account_id, is_org_id, normalise_prefix, AccountRoot, FileKind,
@@ -340,6 +341,33 @@ async fn account_roots(
         }
     }
     Ok(roots)
+}
+
+/// The `CloudTrail/<region>/` log folders of the archive, for the accounts and regions `filters` keep: what an
+/// Athena table must cover (`crate::trail::athena::coverage`).
+pub async fn archive_folders(
+    clients: &AccountClients,
+    bucket: &str,
+    prefix: &str,
+    filters: &Filters,
+) -> Result<Vec<ArchiveFolder>, String> {
+    let s3 = clients.s3();
+    let prefix = normalise_prefix(prefix);
+    let mut folders = Vec::new();
+    for root in account_roots(&s3, bucket, &prefix, filters).await? {
+        let logs = format!("{}{}/", root.base(), FileKind::Log.folder());
+        for region in common_prefixes(&s3, bucket, &logs).await? {
+            let region = last_segment(&region);
+            if filters.region(region) {
+                folders.push(ArchiveFolder {
+                    org_id: root.org_id.clone(),
+                    account: root.account.clone(),
+                    region: region.to_owned(),
+                });
+            }
+        }
+    }
+    Ok(folders)
 }
 
 /// A listed archive file: its day folder, key and size.

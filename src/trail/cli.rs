@@ -607,6 +607,46 @@ fn scan_athena(
     let mut files = super::athena::rows::WholeFiles::default();
     with_bucket_clients(args, bucket, 4, async |clients| {
         let client = crate::collect::athena::client(&clients.config);
+        // The table must read every folder the native scan would: otherwise Athena returns fewer events
+        // without an error.
+        let parameters = crate::collect::athena::table_parameters(&client, &target.table)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}; the scan of s3://{bucket} is incomplete"))?;
+        let folders = crate::collect::trail_archive::archive_folders(
+            &clients,
+            bucket,
+            prefix,
+            &options.filters,
+        )
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!("s3://{bucket}: {e}; the scan of this archive is incomplete")
+        })?;
+        let scanned_days = super::layout::days(period, 1);
+        let (Some(first), Some(last)) = (scanned_days.first(), scanned_days.last()) else {
+            bail!("the period {period:?} has no day to scan");
+        };
+        let gaps = super::athena::coverage::gaps(
+            &parameters,
+            &super::athena::coverage::Needed {
+                bucket,
+                prefix,
+                folders: &folders,
+                first_day: *first,
+                last_day: *last,
+                today: chrono::Utc::now().date_naive(),
+            },
+        );
+        if !gaps.is_empty() {
+            bail!(
+                "athena table {}.{} does not cover s3://{bucket}/{}: {}; the scan of this archive is incomplete \
+                 (recreate the table with `gateaudit trail athena-ddl`, or scan with --engine native)",
+                target.table.database,
+                target.table.table,
+                normalise_prefix(prefix),
+                gaps.join("; ")
+            );
+        }
         let mut take = |page| {
             let whole = files.page(page);
             scanner

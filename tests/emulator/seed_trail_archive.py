@@ -196,6 +196,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--damage", action="store_true")
     p.add_argument("--bucket", default=BUCKET)
     p.add_argument("--key")
+    p.add_argument("--prefix", help="delete: every key under this prefix instead of --key")
     p.add_argument("--file")
     p.add_argument("--workgroup")
     p.add_argument("--results-bucket")
@@ -211,6 +212,10 @@ def main(argv: list[str]) -> int:
     elif a.command == "get":
         with open(a.file, "wb") as f:
             f.write(s3.get_object(Bucket=a.bucket, Key=a.key)["Body"].read())
+    elif a.prefix is not None:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=a.bucket, Prefix=a.prefix):
+            for o in page.get("Contents", []):
+                s3.delete_object(Bucket=a.bucket, Key=o["Key"])
     else:
         s3.delete_object(Bucket=a.bucket, Key=a.key)
     return 0

@@ -206,6 +206,29 @@ class AthenaTests(unittest.TestCase):
         self.assertEqual(status["State"], "FAILED")
         self.assertIn("HIVE_CURSOR_ERROR", status["StateChangeReason"])
 
+    def test_a_tables_metadata_is_what_its_ddl_defined_and_a_missing_one_is_not_found(self):
+        table = self.athena.get_table_metadata(CatalogName="AwsDataCatalog", DatabaseName="audit",
+                                               TableName="trail")["TableMetadata"]
+        self.assertEqual(table["Name"], "trail")
+        self.assertEqual(table["TableType"], "EXTERNAL_TABLE")
+        self.assertEqual(table["Columns"], [{"Name": "line", "Type": "string"}])
+        self.assertEqual([k["Name"] for k in table["PartitionKeys"]], ["account", "region", "log_day"])
+        parameters = table["Parameters"]
+        self.assertEqual(parameters["projection.account.values"], "111111111111")
+        self.assertEqual(parameters["projection.log_day.range"], "2026/03/01,NOW")
+        self.assertEqual(parameters["storage.location.template"],
+                         f"s3://{BUCKET}/AWSLogs/${{account}}/CloudTrail/${{region}}/${{log_day}}/")
+        self.assertEqual(parameters["location"], f"s3://{BUCKET}/AWSLogs/")
+        for database, name in (("audit", "nosuch"), ("nodb", "trail")):
+            with self.assertRaises(ClientError) as raised:
+                self.athena.get_table_metadata(CatalogName="AwsDataCatalog", DatabaseName=database, TableName=name)
+            self.assertEqual(raised.exception.response["Error"]["Code"], "MetadataException")
+            self.assertIn("EntityNotFoundException", raised.exception.response["Error"]["Message"])
+        # Tables are kept per account: another account's catalog does not have it.
+        with self.assertRaises(ClientError):
+            client("athena", "900000000072").get_table_metadata(
+                CatalogName="AwsDataCatalog", DatabaseName="audit", TableName="trail")
+
     def test_another_accounts_executions_are_not_found(self):
         qid, _ = run(self.athena, "SELECT 1")
         with self.assertRaises(ClientError):

@@ -8,6 +8,7 @@
 //!
 //! Pure text and data: no AWS SDK types and no I/O here (the calls are in `crate::collect::athena`).
 
+pub mod coverage;
 pub mod ddl;
 pub mod query;
 pub mod rows;

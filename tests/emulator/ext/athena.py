@@ -41,6 +41,11 @@ against a service whose answers follow from the data, so here:
   opaque ``NextToken``; the first page's first row is the header (the column
   names), values are ``VarCharValue`` strings and NULL is a datum without
   one; ``ResultSetMetadata.ColumnInfo`` gives Athena's type names.
+* ``GetTableMetadata`` answers from that catalog: the table's columns and
+  partition keys with their declared types and its parameters (the
+  ``TBLPROPERTIES`` with ``location``, the formats and ``EXTERNAL``), and
+  Athena's ``MetadataException`` (Glue's ``EntityNotFoundException``) for a
+  catalog, database or table that does not exist.
 * ``StopQueryExecution`` cancels a query that is queued or running (state
   ``CANCELLED``); a finished query is left as it is.
 
@@ -94,6 +99,9 @@ class Table:
     partitions: list[str]
     location: str
     properties: dict[str, str]
+    #: column or partition key -> its declared type, as the DDL gives it
+    types: dict[str, str] = field(default_factory=dict)
+    created: float = field(default_factory=time.time)
 
 
 @dataclass
@@ -133,7 +141,7 @@ _CREATE_TABLE = re.compile(
     r"(?:PARTITIONED\s+BY\s*\((?P<partitions>.*?)\)\s*)?(?P<rest>.*)$",
     re.IGNORECASE | re.DOTALL,
 )
-_COLUMN = re.compile(r"`?(\w+)`?\s+\w+")
+_COLUMN = re.compile(r"`?(\w+)`?\s+(\w+)")
 _LOCATION = re.compile(r"\bLOCATION\s+('(?:[^'\\]|\\.|'')*')", re.IGNORECASE)
 _PROPERTY = re.compile(r"('(?:[^'\\]|\\.|'')*')\s*=\s*('(?:[^'\\]|\\.|'')*')")
 
@@ -146,8 +154,9 @@ def _create_table(run: Run, backend_databases: dict) -> None:
     name = m.group("table").lower()
     if ("AwsDataCatalog", database) not in backend_databases:
         raise QueryFailed("SemanticException", f"FAILED: SemanticException [Error 10072]: Database does not exist: {database}")
-    columns = [c.lower() for c in _COLUMN.findall(m.group("columns"))]
-    partitions = [c.lower() for c in _COLUMN.findall(m.group("partitions") or "")]
+    declared = _COLUMN.findall(m.group("columns")) + _COLUMN.findall(m.group("partitions") or "")
+    columns = [c.lower() for c, _ in _COLUMN.findall(m.group("columns"))]
+    partitions = [c.lower() for c, _ in _COLUMN.findall(m.group("partitions") or "")]
     rest = m.group("rest")
     location = _LOCATION.search(rest)
     if not location:
@@ -156,7 +165,8 @@ def _create_table(run: Run, backend_databases: dict) -> None:
     props = re.search(r"\bTBLPROPERTIES\s*\((.*)\)", rest, re.IGNORECASE | re.DOTALL)
     if props:
         properties = {_literal(k): _literal(v) for k, v in _PROPERTY.findall(props.group(1))}
-    table = Table(database, name, columns, partitions, _literal(location.group(1)), properties)
+    table = Table(database, name, columns, partitions, _literal(location.group(1)), properties,
+                  types={c.lower(): t.lower() for c, t in declared})
     with LOCK:
         tables = CATALOG.setdefault((run.account, run.region), {})
         if (database, name) in tables:
@@ -615,7 +625,40 @@ def install() -> None:
                     run.completed = time.time()
         return json.dumps({})
 
+    def get_table_metadata(self: AthenaResponse) -> Any:
+        import json
+
+        catalog = self._get_param("CatalogName") or ""
+        database = (self._get_param("DatabaseName") or "").lower()
+        name = (self._get_param("TableName") or "").lower()
+        backend = self.athena_backend
+        # Athena reads the Glue catalog and passes its EntityNotFoundException on inside a MetadataException.
+        entity_not_found = ("MetadataException",
+                            "Entity Not Found (Service: AmazonDataCatalog; Status Code: 400; "
+                            "Error Code: EntityNotFoundException)")
+        if catalog != "AwsDataCatalog" or (catalog, database) not in backend.databases:
+            return error(*entity_not_found)
+        with LOCK:
+            table = CATALOG.get((backend.account_id, backend.region_name), {}).get((database, name))
+        if table is None:
+            return error(*entity_not_found)
+        parameters = {"EXTERNAL": "TRUE", "location": table.location,
+                      "inputformat": "org.apache.hadoop.mapred.TextInputFormat",
+                      "outputformat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+                      "serde.serialization.lib": "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe",
+                      **table.properties}
+
+        def column(name: str) -> dict[str, str]:
+            return {"Name": name, "Type": table.types.get(name, "string")}
+
+        return json.dumps({"TableMetadata": {
+            "Name": table.name, "CreateTime": table.created, "TableType": "EXTERNAL_TABLE",
+            "Columns": [column(c) for c in table.columns],
+            "PartitionKeys": [column(c) for c in table.partitions],
+            "Parameters": parameters}})
+
     AthenaResponse.start_query_execution = start_query_execution
+    AthenaResponse.get_table_metadata = get_table_metadata
     AthenaResponse.get_query_execution = get_query_execution
     AthenaResponse.get_query_results = get_query_results
     AthenaResponse.stop_query_execution = stop_query_execution
