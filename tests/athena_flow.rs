@@ -531,3 +531,120 @@ fn wait_with_timeout(mut child: std::process::Child, timeout: Duration) -> Outpu
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// The events, moved counts and unreadable evidence that `collect` took from the trail archive, and the
+/// archive step's status.
+fn archive_part(snapshot: &Value, bucket: &str) -> (BTreeSet<String>, String, String, String) {
+    let account = &snapshot["accounts"][0];
+    let mut events = BTreeSet::new();
+    for list in ["approval_events", "write_events", "role_sessions"] {
+        for e in account[list].as_array().into_iter().flatten() {
+            events.insert(format!("{list}:{e}"));
+        }
+    }
+    let scan = &snapshot["accounts"][0]["trail_archives"][0];
+    let step = account["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["step"] == format!("s3:trail-archive({bucket})").as_str())
+        .unwrap_or_else(|| panic!("no archive step in {}", account["steps"]))
+        .clone();
+    (
+        events,
+        scan["moved"].to_string(),
+        scan["unreadable"].to_string(),
+        format!("{} {}", step["status"], step["error"]),
+    )
+}
+
+/// `gateaudit collect` (and so `audit`) of a `[[trail_buckets]]` entry set to `engine = "athena"` reads the
+/// archive through the table and takes in the same events as the native read; the archive is marked as read
+/// through Athena (so trail-integrity says its digests were not verified, rather than that validation is off).
+#[test]
+fn the_audit_reads_a_bucket_set_to_athena_through_its_table() {
+    let a = Archive::seed();
+    let management = a.expected["management"].as_str().expect("m").to_owned();
+    let org = a.expected["org_id"].as_str().expect("org").to_owned();
+    // The audit reads the configured (management) account's folders: the organisation trail's root.
+    let ddl = a.gateaudit(&[
+        "trail",
+        "athena-ddl",
+        &format!("s3://{}", a.bucket()),
+        "--athena-table",
+        "audit.org_trail",
+        "--org-id",
+        &org,
+        "--account",
+        &management,
+        "--region",
+        "us-east-1",
+        "--region",
+        "eu-west-1",
+        "--first-day",
+        "2026-02-01",
+        "--config",
+        &a.path("gateaudit.toml"),
+    ]);
+    assert!(ddl.status.success(), "athena-ddl: {}", common::text(&ddl));
+    std::fs::write(a.dir.path().join("org.sql"), &ddl.stdout).expect("ddl");
+    a.athena_sql("org.sql", None).expect("create the org table");
+    let collect = |out: &str| {
+        let out = a.path(out);
+        let run = a.gateaudit(&[
+            "collect",
+            "--config",
+            &a.path("gateaudit.toml"),
+            "--since",
+            "2026-02-10",
+            "--until",
+            "2026-02-13",
+            "--out",
+            &out,
+        ]);
+        assert!(
+            Path::new(&out).exists(),
+            "collect wrote no snapshot: {}",
+            common::text(&run)
+        );
+        common::read_json(Path::new(&out))
+    };
+    let native = collect("native-collect.json");
+    let config = a.path("gateaudit.toml");
+    let mut text = std::fs::read_to_string(&config).expect("config");
+    assert!(
+        text.trim_end()
+            .ends_with(&format!("bucket = \"{}\"", a.bucket())),
+        "{text}"
+    );
+    text.push_str(
+        "engine = \"athena\"\nathena_table = \"audit.org_trail\"\nathena_workgroup = \"audit\"\n",
+    );
+    std::fs::write(&config, text).expect("config");
+    let athena = collect("athena-collect.json");
+
+    let (native_events, native_moved, native_unreadable, native_step) =
+        archive_part(&native, &a.bucket());
+    let (athena_events, athena_moved, athena_unreadable, athena_step) =
+        archive_part(&athena, &a.bucket());
+    assert!(native_step.starts_with("\"ok\""), "{native_step}");
+    assert!(athena_step.starts_with("\"ok\""), "{athena_step}");
+    assert_eq!(native_moved, athena_moved);
+    let moved: Value = serde_json::from_str(&athena_moved).expect("moved");
+    let total: u64 = [
+        "approval_events",
+        "write_events",
+        "role_sessions",
+        "already_known",
+    ]
+    .iter()
+    .filter_map(|k| moved[k].as_u64())
+    .sum();
+    assert!(total > 0, "the archive's events were taken in: {moved}");
+    assert!(native_events == athena_events, "identical events");
+    assert_eq!(native_unreadable, athena_unreadable);
+    let scan = &athena["accounts"][0]["trail_archives"][0];
+    assert_eq!(scan["athena_table"], "audit.org_trail");
+    assert!(scan["integrity"].is_null(), "{}", scan["integrity"]);
+    assert!(native["accounts"][0]["trail_archives"][0]["integrity"].is_object());
+}

@@ -272,6 +272,21 @@ impl TrailIntegrity {
                     ));
                 }
             }
+            None if scan.athena_table.is_some() => findings.push(finding(
+                Severity::High,
+                &scan.source,
+                format!(
+                    "read through Athena table {}: Athena returns the records, not the log files, so no digest was \
+                     verified and tampering cannot be ruled out (verify the period natively with `gateaudit trail \
+                     verify`)",
+                    scan.athena_table.as_deref().unwrap_or_default()
+                ),
+                vec![Evidence::new(
+                    "trail-archive",
+                    &scan.source,
+                    "integrity not verified",
+                )],
+            )),
             None if scan.files > 0 => findings.push(finding(
                 Severity::High,
                 &scan.source,
@@ -437,6 +452,27 @@ mod tests {
         assert_eq!(findings.len(), 1, "{findings:#?}");
         assert!(
             findings[0].message.contains("holds no log file"),
+            "{}",
+            findings[0].message
+        );
+    }
+
+    /// An archive read through Athena has no integrity report because no log file was downloaded, not because
+    /// validation is off: a finding says so, never a pass.
+    #[test]
+    fn an_archive_read_through_athena_is_not_verified_and_says_why() {
+        let mut org = org_with_archive(None, (23, 0));
+        org.account().trail_archives[0].athena_table = Some("audit.trail".into());
+        let findings = org.run(&TrailIntegrity);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(findings[0].severity, Severity::High);
+        assert!(
+            findings[0]
+                .message
+                .starts_with("read through Athena table audit.trail")
+                && findings[0]
+                    .message
+                    .contains("tampering cannot be ruled out"),
             "{}",
             findings[0].message
         );

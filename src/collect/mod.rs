@@ -16,6 +16,7 @@ mod organizations;
 pub mod records;
 pub mod session;
 pub mod trail_archive;
+pub mod trail_athena;
 
 use chrono::{DateTime, Utc};
 use futures::{stream, StreamExt};

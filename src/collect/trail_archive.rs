@@ -13,11 +13,13 @@ use chrono::{Duration, NaiveDate};
 use futures::{stream, StreamExt};
 
 use super::session::{error_text, AccountClients};
+use super::trail_athena::AthenaTarget;
 use super::{to_chrono, to_smithy, StepLog};
 use crate::config::BucketConfig;
 use crate::model::{IntegrityReport, Period, TrailArchiveScan, TrailPublicKey};
 use crate::rules::IdentityRules;
 use crate::trail::athena::coverage::ArchiveFolder;
+use crate::trail::athena::TableName;
 use crate::trail::integrity::{self, DigestInput, LogEvidence};
 use crate::trail::layout::{
     days, is_account_id, is_org_id, normalise_prefix, AccountRoot, FileKind,
@@ -86,34 +88,47 @@ pub async fn collect(
         bucket.bucket,
         normalise_prefix(&bucket.prefix)
     );
-    if bucket.engine == crate::config::TrailEngine::Athena {
-        // Never ignore the setting silently (downloading what the user meant to keep in place) nor pass without
-        // the events: the audit's own collection reads archives natively only, so this archive is not read.
-        log.failed(
-            &step,
-            None,
-            format!(
-                "engine = \"athena\" is supported by `gateaudit trail scan --engine athena` only; the audit reads \
-                 trail archives natively, so {source} was not read (set engine = \"native\" to download it)"
-            ),
-        );
-        return TrailArchiveScan {
-            source,
-            ..TrailArchiveScan::default()
-        };
-    }
     let mut sink = CollectingSink::default();
-    let scan = match scan_bucket(
-        clients,
-        &bucket.bucket,
-        &bucket.prefix,
-        period,
-        options,
-        &mut sink,
-        None,
-    )
-    .await
-    {
+    let athena = match bucket.engine {
+        crate::config::TrailEngine::Native => None,
+        crate::config::TrailEngine::Athena => match athena_target(bucket) {
+            Ok(target) => Some(target),
+            Err(e) => {
+                log.failed(&step, None, e);
+                return TrailArchiveScan {
+                    source,
+                    ..TrailArchiveScan::default()
+                };
+            }
+        },
+    };
+    let scanned = match &athena {
+        None => {
+            scan_bucket(
+                clients,
+                &bucket.bucket,
+                &bucket.prefix,
+                period,
+                options,
+                &mut sink,
+                None,
+            )
+            .await
+        }
+        Some(target) => {
+            super::trail_athena::scan_bucket_athena(
+                clients,
+                &bucket.bucket,
+                &bucket.prefix,
+                period,
+                options,
+                target,
+                &mut sink,
+            )
+            .await
+        }
+    };
+    let scan = match scanned {
         Ok(s) => s,
         Err(e) => {
             log.failed(&step, None, e);
@@ -166,7 +181,24 @@ pub async fn collect(
         unreadable: scan.totals.unreadable,
         public_keys: scan.public_keys,
         integrity: scan.integrity,
+        athena_table: athena.map(|t| format!("{}.{}", t.table.database, t.table.table)),
     }
+}
+
+/// The table and workgroup of a bucket set to `engine = "athena"` (checked when the configuration is loaded;
+/// checked again here, as a failed step rather than a panic).
+fn athena_target(bucket: &BucketConfig) -> Result<AthenaTarget, String> {
+    let table = bucket
+        .athena_table
+        .as_deref()
+        .ok_or("engine = \"athena\" needs athena_table")?;
+    let table = TableName::parse(table).map_err(|e| e.to_string())?;
+    let workgroup = bucket
+        .athena_workgroup
+        .clone()
+        .filter(|w| !w.is_empty())
+        .ok_or("engine = \"athena\" needs athena_workgroup")?;
+    Ok(AthenaTarget { table, workgroup })
 }
 
 /// Scans a bucket, streaming events into `sink`.
@@ -554,10 +586,30 @@ mod tests {
     use super::*;
     use crate::model::StepStatus;
 
-    /// The audit's own collection reads archives natively only: a bucket set to Athena is a failed step naming
-    /// the bucket and what to do, with nothing read and no call made, never a silent empty archive.
+    /// A bucket set to Athena without a usable table or workgroup (a configuration that skipped the load-time
+    /// check) is a failed step naming the field, with nothing read and no call made, never an empty archive.
     #[test]
-    fn an_audit_of_a_bucket_set_to_athena_is_a_failed_step_not_an_empty_archive() {
+    fn an_athena_bucket_without_a_table_or_workgroup_is_a_failed_step_not_an_empty_archive() {
+        for (table, workgroup, expected) in [
+            (None, Some("audit"), "needs athena_table"),
+            (Some("no-dots"), Some("audit"), "expected DB.TABLE"),
+            (Some("audit.trail"), Some(""), "needs athena_workgroup"),
+        ] {
+            let (scan, steps) = audit_of_athena_bucket(table, workgroup);
+            assert_eq!(scan.source, "s3://org-trail/");
+            assert_eq!((scan.files, scan.athena_table), (0, None));
+            assert_eq!(steps.len(), 1, "{steps:?}");
+            assert_eq!(steps[0].step, "s3:trail-archive(org-trail)");
+            assert_eq!(steps[0].status, StepStatus::Failed);
+            let error = steps[0].error.as_deref().unwrap_or_default();
+            assert!(error.contains(expected), "{error}");
+        }
+    }
+
+    fn audit_of_athena_bucket(
+        table: Option<&str>,
+        workgroup: Option<&str>,
+    ) -> (TrailArchiveScan, Vec<crate::model::CollectionStep>) {
         let clients = AccountClients {
             account_id: "111111111111".into(),
             config: aws_config::SdkConfig::builder().build(),
@@ -569,8 +621,8 @@ mod tests {
             bucket: "org-trail".into(),
             prefix: String::new(),
             engine: crate::config::TrailEngine::Athena,
-            athena_table: Some("audit.trail".into()),
-            athena_workgroup: Some("audit".into()),
+            athena_table: table.map(str::to_owned),
+            athena_workgroup: workgroup.map(str::to_owned),
         };
         let period = Period {
             since: chrono::DateTime::from_timestamp(1_767_225_600, 0).expect("t"),
@@ -583,16 +635,6 @@ mod tests {
             .build()
             .expect("runtime");
         let scan = runtime.block_on(collect(&clients, &bucket, &period, &options, &mut log));
-        assert_eq!(scan.source, "s3://org-trail/");
-        assert_eq!(scan.files, 0);
-        let steps = log.into_steps();
-        assert_eq!(steps.len(), 1, "{steps:?}");
-        assert_eq!(steps[0].step, "s3:trail-archive(org-trail)");
-        assert_eq!(steps[0].status, StepStatus::Failed);
-        let error = steps[0].error.as_deref().unwrap_or_default();
-        assert!(
-            error.contains("was not read") && error.contains("engine = \"native\""),
-            "{error}"
-        );
+        (scan, log.into_steps())
     }
 }

@@ -248,7 +248,12 @@ pub struct TrailArchiveScan {
     pub unreadable: Vec<UnreadableEvidence>,
     #[serde(default)]
     pub public_keys: Vec<TrailPublicKey>,
-    /// None when no digest files were found (log-file validation off) or verification was not asked for.
+    /// None when no digest files were found (log-file validation off), verification was not asked for, or the
+    /// archive was read through Athena (`athena_table`).
     #[serde(default)]
     pub integrity: Option<IntegrityReport>,
+    /// `DB.TABLE` when the archive was read through this Athena table: no log file reached this machine, so
+    /// no digest could be verified (`integrity` is None without meaning that log-file validation is off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub athena_table: Option<String>,
 }

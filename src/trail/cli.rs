@@ -23,6 +23,7 @@ use super::progress::{Counters, Progress};
 use super::scan::{CollectingSink, EventSink, ScanSettings, ScanTotals, Scanner};
 use super::Selection;
 use crate::collect::trail_archive::{self, ArchiveOptions};
+use crate::collect::trail_athena::AthenaTarget;
 use crate::collect::SessionOptions;
 use crate::config::Config;
 use crate::model::{IntegrityReport, Period, TrailArchiveScan, TrailPublicKey};
@@ -134,13 +135,6 @@ pub enum EngineArg {
     Athena,
 }
 
-/// What `--engine athena` needs, resolved from the flags and the configuration.
-#[derive(Debug, Clone)]
-struct AthenaTarget {
-    table: super::athena::TableName,
-    workgroup: String,
-}
-
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     #[command(flatten)]
@@ -157,6 +151,8 @@ struct Outcome {
     public_keys: Vec<TrailPublicKey>,
     /// The archive's prefix inside its bucket (empty for a local copy).
     prefix: String,
+    /// `DB.TABLE` when read through Athena.
+    athena_table: Option<String>,
 }
 
 /// Adds to the integrity report every part of the period that no valid digest covers, for each account and
@@ -250,6 +246,7 @@ pub fn run_scan(args: &ScanArgs) -> anyhow::Result<u8> {
             unreadable: t.unreadable.clone(),
             public_keys: outcome.public_keys.clone(),
             integrity: outcome.integrity.clone(),
+            athena_table: outcome.athena_table.clone(),
         };
         let file = std::fs::File::create(&path)
             .with_context(|| format!("cannot create {}", path.display()))?;
@@ -533,6 +530,7 @@ fn scan_s3(
             integrity: scan.integrity,
             public_keys: scan.public_keys,
             prefix: normalise_prefix(prefix),
+            athena_table: None,
         })
     })
 }
@@ -581,8 +579,9 @@ fn with_bucket_clients<T>(
     })
 }
 
-/// `--engine athena`: the selection runs in Athena over the table; its rows go through the native extractor
-/// and deduplication. A query that fails, is cancelled or interrupted is an error: the scan is not done.
+/// `--engine athena`: the selection runs in Athena over the table (`crate::collect::trail_athena`); its rows go
+/// through the native extractor and deduplication. A table that does not cover the archive, or a query that
+/// fails, is cancelled or interrupted, is an error: the scan is not done.
 fn scan_athena(
     args: &SourceArgs,
     bucket: &str,
@@ -592,82 +591,17 @@ fn scan_athena(
     target: &AthenaTarget,
     sink: &mut (dyn EventSink + Send),
 ) -> anyhow::Result<Outcome> {
-    let filters = super::athena::query::QueryFilters {
-        accounts: options.filters.accounts.clone(),
-        regions: options.filters.regions.clone(),
-    };
-    let sql = super::athena::query::query(&target.table, options.selection, period, &filters);
-    let settings = ScanSettings {
+    let options = ArchiveOptions {
         max_file_bytes: args.max_file_bytes(),
-        ..ScanSettings::new(options.selection, *period, false, options.rules.clone())
+        ..options.clone()
     };
-    let first_day = period.since.date_naive();
-    let mut scanner = Scanner::new(sink, None, false);
-    // Pages go into the scanner as they arrive, whole files at a time: the result is never held whole.
-    let mut files = super::athena::rows::WholeFiles::default();
-    with_bucket_clients(args, bucket, 4, async |clients| {
-        let client = crate::collect::athena::client(&clients.config);
-        // The table must read every folder the native scan would: otherwise Athena returns fewer events
-        // without an error.
-        let parameters = crate::collect::athena::table_parameters(&client, &target.table)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}; the scan of s3://{bucket} is incomplete"))?;
-        let folders = crate::collect::trail_archive::archive_folders(
-            &clients,
-            bucket,
-            prefix,
-            &options.filters,
-        )
-        .await
-        .map_err(|e| {
-            anyhow::anyhow!("s3://{bucket}: {e}; the scan of this archive is incomplete")
-        })?;
-        let scanned_days = super::layout::days(period, 1);
-        let (Some(first), Some(last)) = (scanned_days.first(), scanned_days.last()) else {
-            bail!("the period {period:?} has no day to scan");
-        };
-        let gaps = super::athena::coverage::gaps(
-            &parameters,
-            &super::athena::coverage::Needed {
-                bucket,
-                prefix,
-                folders: &folders,
-                first_day: *first,
-                last_day: *last,
-                today: chrono::Utc::now().date_naive(),
-            },
-        );
-        if !gaps.is_empty() {
-            bail!(
-                "athena table {}.{} does not cover s3://{bucket}/{}: {}; the scan of this archive is incomplete \
-                 (recreate the table with `gateaudit trail athena-ddl`, or scan with --engine native)",
-                target.table.database,
-                target.table.table,
-                normalise_prefix(prefix),
-                gaps.join("; ")
-            );
-        }
-        let mut take = |page| {
-            let whole = files.page(page);
-            scanner
-                .absorb(super::athena::rows::outcomes(whole, &settings, first_day))
-                .map_err(|e| format!("writing the events: {e}"))
-        };
-        crate::collect::athena::run_query(
-            &client,
-            &target.table,
-            &target.workgroup,
-            &sql,
-            &mut take,
+    let scan = with_bucket_clients(args, bucket, 4, async |clients| {
+        crate::collect::trail_athena::scan_bucket_athena(
+            &clients, bucket, prefix, period, &options, target, sink,
         )
         .await
         .map_err(|e| anyhow::anyhow!("s3://{bucket}: {e}; the scan of this archive is incomplete"))
     })?;
-    scanner.absorb(super::athena::rows::outcomes(
-        files.finish(),
-        &settings,
-        first_day,
-    ))?;
     Ok(Outcome {
         source: format!(
             "athena:{}.{} (s3://{bucket}/{})",
@@ -675,10 +609,11 @@ fn scan_athena(
             target.table.table,
             normalise_prefix(prefix)
         ),
-        totals: scanner.totals,
+        totals: scan.totals,
         integrity: None,
         public_keys: Vec::new(),
         prefix: normalise_prefix(prefix),
+        athena_table: Some(format!("{}.{}", target.table.database, target.table.table)),
     })
 }
 
@@ -719,6 +654,7 @@ fn scan_local(
         integrity: None,
         public_keys: Vec::new(),
         prefix: String::new(),
+        athena_table: None,
     };
     if verify {
         let listing = local::list_files(dir, &filters, period, FileKind::Digest, 1);
