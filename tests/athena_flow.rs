@@ -44,25 +44,6 @@ impl Archive {
         let expected = common::read_json(&a.dir.path().join("expected.json"));
         let mut a = Archive { env, expected, ..a };
         a.env.retain(|(k, _)| k.starts_with("AWS_"));
-        let ddl = a.gateaudit(&[
-            "trail",
-            "athena-ddl",
-            &format!("s3://{}", a.bucket()),
-            "--athena-table",
-            TABLE,
-            "--account",
-            &a.member(),
-            "--region",
-            "us-east-1",
-            "--region",
-            "eu-west-1",
-            "--first-day",
-            "2026-02-01",
-            "--config",
-            &a.path("gateaudit.toml"),
-        ]);
-        assert!(ddl.status.success(), "athena-ddl: {}", common::text(&ddl));
-        std::fs::write(a.dir.path().join("ddl.sql"), &ddl.stdout).expect("ddl");
         std::fs::write(a.dir.path().join("db.sql"), "CREATE DATABASE audit").expect("db");
         let results = format!(
             "athena-results-{}",
@@ -70,9 +51,34 @@ impl Archive {
         );
         a.athena_sql("db.sql", Some(&results))
             .expect("create the database");
-        a.athena_sql("ddl.sql", None)
-            .expect("create the table from athena-ddl's statement");
+        let member = a.member();
+        a.create_table(TABLE, &["--account", &member]);
         a
+    }
+
+    /// Creates `table` from `gateaudit trail athena-ddl`'s statement for the bucket, both regions and days from
+    /// 2026-02-01, with `scope` (`--account`, `--org-id`) added.
+    fn create_table(&self, table: &str, scope: &[&str]) {
+        let bucket = format!("s3://{}", self.bucket());
+        let config = self.path("gateaudit.toml");
+        let mut args = vec!["trail", "athena-ddl", &bucket, "--athena-table", table];
+        args.extend(scope);
+        args.extend([
+            "--region",
+            "us-east-1",
+            "--region",
+            "eu-west-1",
+            "--first-day",
+            "2026-02-01",
+            "--config",
+            &config,
+        ]);
+        let ddl = self.gateaudit(&args);
+        assert!(ddl.status.success(), "athena-ddl: {}", common::text(&ddl));
+        let file = format!("{table}.sql");
+        std::fs::write(self.dir.path().join(&file), &ddl.stdout).expect("ddl");
+        self.athena_sql(&file, None)
+            .expect("create the table from athena-ddl's statement");
     }
 
     fn seeder_output(&self, args: &[&str]) -> Output {
@@ -479,6 +485,7 @@ fn ctrl_c_stops_the_running_query_and_fails_the_scan() {
     a.delete_org_root();
     a.set_min_running_ms(120_000);
     let out = a.path("interrupted.json");
+    let polls_before = operation_count(&a.emulator, "athena:GetQueryExecution");
     let child = spawn(&a, &a.scan_args(&out, &ATHENA));
     let deadline = Instant::now() + Duration::from_secs(60);
     let id = loop {
@@ -488,8 +495,11 @@ fn ctrl_c_stops_the_running_query_and_fails_the_scan() {
         assert!(Instant::now() < deadline, "the query never ran");
         std::thread::sleep(Duration::from_millis(100));
     };
-    // Let the scan reach its polling loop, then interrupt it as a terminal's Ctrl-C does.
-    std::thread::sleep(Duration::from_millis(500));
+    // Wait until the scan polls the query (so it knows the id), then interrupt it as a terminal's Ctrl-C does.
+    while operation_count(&a.emulator, "athena:GetQueryExecution") == polls_before {
+        assert!(Instant::now() < deadline, "the scan never polled the query");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let kill = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -567,28 +577,10 @@ fn the_audit_reads_a_bucket_set_to_athena_through_its_table() {
     let management = a.expected["management"].as_str().expect("m").to_owned();
     let org = a.expected["org_id"].as_str().expect("org").to_owned();
     // The audit reads the configured (management) account's folders: the organisation trail's root.
-    let ddl = a.gateaudit(&[
-        "trail",
-        "athena-ddl",
-        &format!("s3://{}", a.bucket()),
-        "--athena-table",
+    a.create_table(
         "audit.org_trail",
-        "--org-id",
-        &org,
-        "--account",
-        &management,
-        "--region",
-        "us-east-1",
-        "--region",
-        "eu-west-1",
-        "--first-day",
-        "2026-02-01",
-        "--config",
-        &a.path("gateaudit.toml"),
-    ]);
-    assert!(ddl.status.success(), "athena-ddl: {}", common::text(&ddl));
-    std::fs::write(a.dir.path().join("org.sql"), &ddl.stdout).expect("ddl");
-    a.athena_sql("org.sql", None).expect("create the org table");
+        &["--org-id", &org, "--account", &management],
+    );
     let collect = |out: &str| {
         let out = a.path(out);
         let run = a.gateaudit(&[
