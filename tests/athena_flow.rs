@@ -639,4 +639,23 @@ fn the_audit_reads_a_bucket_set_to_athena_through_its_table() {
     assert_eq!(scan["athena_table"], "audit.org_trail");
     assert!(scan["integrity"].is_null(), "{}", scan["integrity"]);
     assert!(native["accounts"][0]["trail_archives"][0]["integrity"].is_object());
+
+    // A table over the management account's own trail root, not the organisation trail's: Athena would read
+    // none of the archive's files and answer with no rows. The audit refuses it as a failed step that names the
+    // gap, never an empty, passing read.
+    a.create_table("audit.account_root", &["--account", &management]);
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(
+        &config,
+        text.replace("audit.org_trail", "audit.account_root"),
+    )
+    .expect("config");
+    let refused = collect("refused-collect.json");
+    let (refused_events, _, _, refused_step) = archive_part(&refused, &a.bucket());
+    assert!(refused_step.starts_with("\"failed\""), "{refused_step}");
+    assert!(
+        refused_step.contains("athena table audit.account_root does not cover"),
+        "{refused_step}"
+    );
+    assert!(refused_events.is_empty(), "no events from a refused table");
 }
