@@ -138,6 +138,11 @@ impl RawJson {
         RawJson(serde_json::value::to_raw_value(value).unwrap_or_else(|_| RawJson::default().0))
     }
 
+    /// A JSON text kept as it is.
+    pub fn from_raw(raw: Box<serde_json::value::RawValue>) -> RawJson {
+        RawJson(raw)
+    }
+
     /// The JSON text.
     pub fn text(&self) -> &str {
         self.0.get()
@@ -170,11 +175,6 @@ impl PartialEq for RawJson {
 }
 
 impl UserIdentity {
-    /// Builds the typed identity from CloudTrail's `userIdentity` object, keeping the original beside it.
-    pub fn from_cloudtrail_value(raw: serde_json::Value) -> UserIdentity {
-        UserIdentity::from_cloudtrail(&raw)
-    }
-
     /// Builds the typed identity from CloudTrail's `userIdentity` object; `raw` keeps it as compact JSON text.
     pub fn from_cloudtrail(raw: &serde_json::Value) -> UserIdentity {
         let s = |v: Option<&serde_json::Value>| {

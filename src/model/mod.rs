@@ -8,6 +8,7 @@ mod cloudtrail;
 mod finding;
 mod iam;
 mod identity_center;
+mod identity_text;
 mod lookup;
 mod organization;
 pub mod partition;

@@ -1,0 +1,188 @@
+//! `userIdentity` read straight from its JSON text, without a `serde_json::Value` tree: the archive scan reads one
+//! per write event, and building and re-serialising a tree per event was about a tenth of an all-events scan.
+//!
+//! Gives exactly what [`UserIdentity::from_cloudtrail`] gives for the same object. The typed form takes only the
+//! common shape (string or null fields, no duplicate keys, one line); anything else goes through the tree, so an
+//! odd record is read the old way rather than differently. Pure: no I/O.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::cloudtrail::{RawJson, SessionIssuer, UserIdentity};
+
+type Text<'a> = Option<Cow<'a, str>>;
+
+/// The fields of `userIdentity` the model keeps; others are skipped unparsed.
+#[derive(Deserialize)]
+struct IdentityFields<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: Text<'a>,
+    #[serde(borrow, default)]
+    arn: Text<'a>,
+    #[serde(rename = "accountId", borrow, default)]
+    account_id: Text<'a>,
+    #[serde(rename = "principalId", borrow, default)]
+    principal_id: Text<'a>,
+    #[serde(rename = "userName", borrow, default)]
+    user_name: Text<'a>,
+    #[serde(rename = "accessKeyId", borrow, default)]
+    access_key_id: Text<'a>,
+    #[serde(rename = "sourceIdentity", borrow, default)]
+    source_identity: Text<'a>,
+    #[serde(rename = "invokedBy", borrow, default)]
+    invoked_by: Text<'a>,
+    #[serde(rename = "sessionContext", borrow, default)]
+    session_context: Option<SessionContext<'a>>,
+    #[serde(rename = "onBehalfOf", borrow, default)]
+    on_behalf_of: Option<OnBehalfOf<'a>>,
+}
+
+#[derive(Deserialize)]
+struct SessionContext<'a> {
+    #[serde(rename = "sessionIssuer", borrow, default)]
+    session_issuer: Option<IssuerFields<'a>>,
+    #[serde(rename = "sourceIdentity", borrow, default)]
+    source_identity: Text<'a>,
+}
+
+#[derive(Deserialize)]
+struct IssuerFields<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: Text<'a>,
+    #[serde(borrow, default)]
+    arn: Text<'a>,
+    #[serde(rename = "accountId", borrow, default)]
+    account_id: Text<'a>,
+    #[serde(rename = "userName", borrow, default)]
+    user_name: Text<'a>,
+}
+
+#[derive(Deserialize)]
+struct OnBehalfOf<'a> {
+    #[serde(rename = "userId", borrow, default)]
+    user_id: Text<'a>,
+    #[serde(rename = "identityStoreArn", borrow, default)]
+    identity_store_arn: Text<'a>,
+}
+
+fn owned(text: Text<'_>) -> Option<String> {
+    text.map(Cow::into_owned)
+}
+
+impl UserIdentity {
+    /// Builds the identity from the JSON text of CloudTrail's `userIdentity`; `raw` keeps that text as written
+    /// (CloudTrail writes compact JSON). An error only when the text is not JSON.
+    pub fn from_cloudtrail_text(text: &str) -> Result<UserIdentity, serde_json::Error> {
+        // Raw control characters are never inside JSON strings: a line break here is spacing between tokens,
+        // which the kept text must not carry (JSON Lines output writes it verbatim).
+        let one_line = !text.bytes().any(|b| matches!(b, b'\n' | b'\r'));
+        if one_line {
+            if let Ok(fields) = serde_json::from_str::<IdentityFields<'_>>(text) {
+                let raw: Box<RawValue> = RawValue::from_string(text.trim().to_owned())?;
+                return Ok(fields.into_identity(RawJson::from_raw(raw)));
+            }
+        }
+        let value: serde_json::Value = serde_json::from_str(text)?;
+        Ok(UserIdentity::from_cloudtrail(&value))
+    }
+}
+
+impl IdentityFields<'_> {
+    /// The same rules as `UserIdentity::from_cloudtrail`.
+    fn into_identity(self, raw: RawJson) -> UserIdentity {
+        let (issuer, context_source) = match self.session_context {
+            Some(c) => (c.session_issuer, c.source_identity),
+            None => (None, None),
+        };
+        let session_issuer = issuer
+            .map(|i| SessionIssuer {
+                kind: owned(i.kind),
+                arn: owned(i.arn),
+                account_id: owned(i.account_id),
+                user_name: owned(i.user_name),
+            })
+            .filter(|i| i.arn.is_some() || i.kind.is_some());
+        let invoked_by = owned(self.invoked_by);
+        let kind = match self.kind {
+            Some(kind) => kind.into_owned(),
+            None if invoked_by.is_some() => "AWSService".to_owned(),
+            None => String::new(),
+        };
+        let (on_behalf_of_user_id, on_behalf_of_identity_store) = match self.on_behalf_of {
+            Some(o) => (owned(o.user_id), owned(o.identity_store_arn)),
+            None => (None, None),
+        };
+        UserIdentity {
+            kind,
+            arn: owned(self.arn),
+            account_id: owned(self.account_id),
+            principal_id: owned(self.principal_id),
+            user_name: owned(self.user_name),
+            access_key_id: owned(self.access_key_id),
+            session_issuer,
+            source_identity: owned(context_source).or_else(|| owned(self.source_identity)),
+            on_behalf_of_user_id,
+            on_behalf_of_identity_store,
+            invoked_by,
+            raw,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Every field the typed form reads, and the shapes it hands to the tree, give what the tree gives.
+    #[test]
+    fn the_text_form_gives_what_the_tree_gives() {
+        let cases = [
+            json!({"type": "IAMUser", "principalId": "AIDA1", "arn": "arn:aws:iam::111111111111:user/alice",
+                   "accountId": "111111111111", "accessKeyId": "AKIA1", "userName": "alice"}),
+            json!({"type": "AssumedRole", "principalId": "AROA1:s", "arn": "arn:aws:sts::1:assumed-role/r/s",
+                   "sessionContext": {"sessionIssuer": {"type": "Role", "principalId": "AROA1",
+                       "arn": "arn:aws:iam::1:role/r", "accountId": "1", "userName": "r"},
+                       "attributes": {"mfaAuthenticated": "true"}, "sourceIdentity": "alice@example.com"}}),
+            json!({"type": "AssumedRole", "sourceIdentity": "outer", "sessionContext": {"sessionIssuer": {}}}),
+            json!({"type": "AssumedRole", "sessionContext": {"sessionIssuer": {"userName": "only"}}}),
+            json!({"type": "IdentityCenterUser", "accountId": "1",
+                   "onBehalfOf": {"userId": "u-1", "identityStoreArn": "arn:aws:identitystore::1:identitystore/d-1"},
+                   "credentialId": "c"}),
+            json!({"accountId": "1", "invokedBy": "AWS Internal"}),
+            json!({"type": null, "arn": null}),
+            json!({}),
+            // Shapes the typed form does not take: the tree decides.
+            json!({"type": "IAMUser", "arn": 7, "userName": ["x"]}),
+            json!({"type": "AssumedRole", "sessionContext": "not an object"}),
+            json!({"type": "AssumedRole", "sessionContext": {"sessionIssuer": {"arn": 1, "type": "Role"}}}),
+            json!({"type": "AssumedRole", "onBehalfOf": []}),
+            json!("a string"),
+            json!(null),
+        ];
+        for case in cases {
+            let text = case.to_string();
+            let fast = UserIdentity::from_cloudtrail_text(&text).expect("json");
+            let tree = UserIdentity::from_cloudtrail(&case);
+            assert_eq!(fast, tree, "{text}");
+            let pretty = serde_json::to_string_pretty(&case).expect("json");
+            let from_pretty = UserIdentity::from_cloudtrail_text(&pretty).expect("json");
+            assert_eq!(from_pretty, tree, "{pretty}");
+            assert!(!from_pretty.raw.text().contains('\n'), "kept on one line");
+        }
+        // A duplicate key: the tree keeps the last value, and so does the text form (through the tree).
+        let duplicate = r#"{"type":"IAMUser","arn":"first","arn":"second"}"#;
+        let fast = UserIdentity::from_cloudtrail_text(duplicate).expect("json");
+        assert_eq!(fast.arn.as_deref(), Some("second"));
+        assert!(UserIdentity::from_cloudtrail_text("{not json").is_err());
+    }
+
+    #[test]
+    fn the_kept_text_is_the_record_s_own() {
+        let text = r#"{"type":"IAMUser","userName":"alice","arn":"arn:aws:iam::1:user/alice"}"#;
+        let identity = UserIdentity::from_cloudtrail_text(text).expect("json");
+        assert_eq!(identity.raw.text(), text);
+    }
+}
