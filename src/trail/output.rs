@@ -46,8 +46,32 @@ struct Time(DateTime<Utc>);
 
 impl Serialize for Time {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&self.0.format("%Y-%m-%dT%H:%M:%SZ"))
+        match cloudtrail_time(self.0) {
+            Some(bytes) => s.serialize_str(std::str::from_utf8(&bytes).unwrap_or_default()),
+            None => s.collect_str(&self.0.format("%Y-%m-%dT%H:%M:%SZ")),
+        }
     }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` written digit by digit (chrono's formatter was a tenth of the serial writer's time);
+/// None for a year outside 0..=9999, which chrono's formatter then writes.
+fn cloudtrail_time(t: DateTime<Utc>) -> Option<[u8; 20]> {
+    use chrono::{Datelike, Timelike};
+    let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
+    let mut out = *b"0000-00-00T00:00:00Z";
+    let mut put = |at: usize, width: usize, mut n: u32| {
+        for i in (at..at + width).rev() {
+            out[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+    };
+    put(0, 4, year);
+    put(5, 2, t.month());
+    put(8, 2, t.day());
+    put(11, 2, t.hour());
+    put(14, 2, t.minute());
+    put(17, 2, t.second());
+    Some(out)
 }
 
 impl<'a> JsonlLine<'a> {
@@ -187,6 +211,33 @@ mod tests {
             session: None,
             resources: vec![],
         }
+    }
+
+    #[test]
+    fn times_are_written_as_chrono_writes_them() {
+        use chrono::TimeZone;
+        for (y, mo, d, h, mi, se) in [
+            (2026, 3, 4, 5, 6, 7),
+            (1, 1, 1, 0, 0, 0),
+            (9999, 12, 31, 23, 59, 59),
+        ] {
+            let t = Utc
+                .with_ymd_and_hms(y, mo, d, h, mi, se)
+                .single()
+                .expect("time");
+            let ours = cloudtrail_time(t).expect("four-digit year");
+            assert_eq!(
+                std::str::from_utf8(&ours).expect("ascii"),
+                t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+            );
+        }
+        let far = Utc
+            .with_ymd_and_hms(10_000, 1, 1, 0, 0, 0)
+            .single()
+            .expect("time");
+        assert_eq!(cloudtrail_time(far), None);
+        let line = serde_json::to_string(&Time(far)).expect("json");
+        assert_eq!(line, format!("\"{}\"", far.format("%Y-%m-%dT%H:%M:%SZ")));
     }
 
     #[test]
