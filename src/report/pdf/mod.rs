@@ -129,10 +129,27 @@ pub(super) fn new_document(
     info.producer = format!("gateaudit {} (printpdf)", env!("CARGO_PKG_VERSION"));
     info.subject = subject;
     info.identifier = snapshot.run_id.clone();
-    let f = faces();
-    let regular = doc.add_font(&f.regular.font);
-    let bold = doc.add_font(&f.bold.font);
+    let (regular, bold) = add_fonts(&mut doc);
     (doc, regular, bold)
+}
+
+/// Embeds the regular and bold faces under fixed names. printpdf names fonts (and bookmarks, and the document
+/// ID) from one process-wide counter: names taken from it depend on what else the process rendered before, and
+/// on thread timing when documents are laid out in parallel. Fixed names make a document's bytes depend on its
+/// content only, so volumes can be laid out at the same time and a re-run still writes the same files.
+pub(super) fn add_fonts(doc: &mut PdfDocument) -> (printpdf::FontId, printpdf::FontId) {
+    let f = faces();
+    let mut named = |font: &printpdf::ParsedFont, name: &str| {
+        let counted = doc.add_font(font);
+        let fixed = printpdf::FontId(name.to_owned());
+        if let Some(embedded) = doc.resources.fonts.map.remove(&counted) {
+            doc.resources.fonts.map.insert(fixed.clone(), embedded);
+        }
+        fixed
+    };
+    let regular = named(&f.regular.font, "F1");
+    let bold = named(&f.bold.font, "F2");
+    (regular, bold)
 }
 
 /// Builds report.pdf in memory (its volumes, if any, are written before and only listed here).
@@ -190,8 +207,12 @@ fn finish_document(
     path: &Path,
 ) -> Result<Vec<u8>, ReportError> {
     let (pages, bookmarks) = l.finish(run_id, sha256);
-    for (name, page) in bookmarks {
-        doc.add_bookmark(&name, page);
+    // Bookmarks keyed in the order they were made (not by printpdf's counter: see `add_fonts`).
+    for (n, (name, page)) in bookmarks.into_iter().enumerate() {
+        doc.bookmarks.map.insert(
+            printpdf::PageAnnotId(format!("B{n:08}")),
+            printpdf::PageAnnotation { name, page },
+        );
     }
     doc.with_pages(pages);
     let options = PdfSaveOptions {
@@ -200,6 +221,20 @@ fn finish_document(
     };
     let mut pdf = doc.to_lopdf_document(&options, &mut Vec::new());
     drop(doc);
+    // The file identifier from what the document is (run, snapshot, file name), not from printpdf's counter.
+    let id = {
+        use sha2::{Digest, Sha256};
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let digest = Sha256::digest(format!("{run_id}\n{sha256}\n{}", name.unwrap_or_default()));
+        hex::encode(&digest[..16]).into_bytes()
+    };
+    pdf.trailer.set(
+        "ID",
+        lopdf::Object::Array(vec![
+            lopdf::Object::String(id.clone(), lopdf::StringFormat::Literal),
+            lopdf::Object::String(id, lopdf::StringFormat::Literal),
+        ]),
+    );
     compress_streams(&mut pdf);
     let mut bytes = Vec::new();
     pdf.save_to(&mut bytes)

@@ -674,3 +674,50 @@ fn a_ledger_too_long_for_one_document_goes_into_volumes_each_listed_with_its_has
         );
     }
 }
+
+/// The same input gives the same bytes whatever the process rendered before (printpdf's name counter is
+/// process-wide) and however volumes are scheduled: volumes are laid out in parallel.
+#[test]
+fn the_same_input_writes_the_same_bytes_whatever_ran_before() {
+    let rows = ledger_rows(25);
+    let (snapshot, checks, findings) = (snapshot(), checks(), findings());
+    let input = ReportInput {
+        snapshot: &snapshot,
+        findings: &findings,
+        checks: &checks,
+        ledger: &rows,
+        approvers: &[],
+        write_grants: &[],
+        fail_on: crate::model::Severity::High,
+        snapshot_sha256: SHA.into(),
+        rule_set: "soc2-default".into(),
+        notes: &[],
+        changes: &[],
+    };
+    let render = |advance_counter: usize| {
+        for _ in 0..advance_counter {
+            let _ = printpdf::FontId::new();
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("report.pdf");
+        let written = super::write_pdf_in_volumes_of(&input, &path, 10).expect("written");
+        let files: Vec<Vec<u8>> = written
+            .iter()
+            .map(|p| std::fs::read(p).expect("read"))
+            .collect();
+        files
+    };
+    let first = render(0);
+    let second = render(7);
+    assert_eq!(first.len(), 4, "three volumes and report.pdf");
+    for (n, (a, b)) in first.iter().zip(&second).enumerate() {
+        assert!(a == b, "file {n} differs between two renderings");
+    }
+    // Distinct documents still carry distinct identifiers.
+    let id = |bytes: &[u8]| {
+        let text = String::from_utf8_lossy(bytes);
+        let at = text.find("/ID").expect("a trailer ID");
+        text[at..at + 40].to_owned()
+    };
+    assert_ne!(id(&first[0]), id(&first[1]));
+}

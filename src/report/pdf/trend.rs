@@ -19,9 +19,7 @@ pub fn write_trend_pdf(
     path: &Path,
 ) -> Result<PathBuf, ReportError> {
     let mut doc = PdfDocument::new("gateaudit trend");
-    let f = faces();
-    let regular = doc.add_font(&f.regular.font);
-    let bold = doc.add_font(&f.bold.font);
+    let (regular, bold) = super::add_fonts(&mut doc);
     let mut l = Layout::new(regular, bold, format!("gateaudit trend · {store}"));
     l.new_page();
     l.bookmark("Trend");
