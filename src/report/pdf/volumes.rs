@@ -1,13 +1,15 @@
 //! Ledger volumes: when the approval ledger or the production changes have more rows than one readable document
 //! holds, their rows go into PDFs of their own (`approvals-ledger-001.pdf`, `production-changes-001.pdf`, ...),
-//! each rendered, written and dropped before the next, so a report of 100,000 approvals never holds every row's
-//! layout at once. report.pdf lists each volume with its rows, period and SHA-256; the manifest lists them too.
+//! each rendered, written and dropped on its own (one per thread at a time), so a report of 100,000 approvals
+//! never holds every row's layout at once. report.pdf lists each volume with its rows, period and SHA-256; the
+//! manifest lists them too.
 //!
 //! Renders and writes files only; what the rows say is decided before (analysis).
 
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
+use rayon::prelude::*;
 
 use super::layout::*;
 use super::new_document;
@@ -43,19 +45,22 @@ pub(super) struct Section<'a> {
 /// nothing (an empty list) when they fit in report.pdf itself. `time` gives a row's time for the volume list;
 /// `table` renders a slice of rows.
 ///
-/// Volumes are laid out one after the other (their streams are compressed in parallel): printpdf names fonts and
-/// documents from one process-wide counter, so volumes laid out at the same time would get names, and bytes, that
-/// depend on thread timing: a re-run of the same snapshot would give files with other hashes. In sequence, two
-/// runs of the same snapshot write the same bytes (checked with the reports benchmark: identical SHA-256s).
+/// Volumes are laid out in parallel, one per rayon thread at a time (each compresses its own streams on its
+/// thread, see `compress_streams`), so at most as many layouts as threads are held at once. Their bytes do not
+/// depend on scheduling: fonts, bookmarks and document IDs get fixed names (`add_fonts`), tested by
+/// `the_same_input_writes_the_same_bytes_whatever_ran_before`.
 pub(super) fn write_volumes<T>(
     input: &ReportInput,
     dir: &Path,
     section: &Section,
     rows: &[T],
     per_volume: usize,
-    time: impl Fn(&T) -> Option<DateTime<Utc>>,
-    table: impl Fn(&mut Layout, &[T]),
-) -> Result<Vec<(PathBuf, Volume)>, ReportError> {
+    time: impl Fn(&T) -> Option<DateTime<Utc>> + Sync,
+    table: impl Fn(&mut Layout, &[T]) + Sync,
+) -> Result<Vec<(PathBuf, Volume)>, ReportError>
+where
+    T: Sync,
+{
     let per_volume = per_volume.max(1);
     if rows.len() <= per_volume {
         return Ok(Vec::new());
@@ -122,7 +127,7 @@ pub(super) fn write_volumes<T>(
         };
         Ok((path, volume))
     };
-    rows.chunks(per_volume)
+    rows.par_chunks(per_volume)
         .enumerate()
         .map(write_volume)
         .collect()
