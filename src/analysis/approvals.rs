@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use chrono::Duration;
 
+use crate::analysis::action_history::ActionHistory;
 use crate::analysis::identity::{Directory, Person};
 use crate::model::{
     AccountSnapshot, ActionExecution, ApprovalEvent, ApprovalRecord, Pipeline, Snapshot,
@@ -54,18 +55,21 @@ pub struct ApprovalIndex<'a> {
     pub orphan_records: Vec<&'a ApprovalRecord>,
 }
 
-/// The action executions of one pipeline, grouped by (stage, action).
-type ActionIndex<'a> = HashMap<(&'a str, &'a str), Vec<&'a ActionExecution>>;
+/// The action executions of one pipeline, grouped by (stage, action) and indexed.
+type ActionIndex<'a> = HashMap<(&'a str, &'a str), ActionHistory<'a>>;
 
 fn action_index(pipeline: &Pipeline) -> ActionIndex<'_> {
-    let mut index: ActionIndex = HashMap::new();
+    let mut grouped: HashMap<(&str, &str), Vec<&ActionExecution>> = HashMap::new();
     for a in &pipeline.action_executions {
-        index
+        grouped
             .entry((a.stage.as_str(), a.action.as_str()))
             .or_default()
             .push(a);
     }
-    index
+    grouped
+        .into_iter()
+        .map(|(key, executions)| (key, ActionHistory::new(executions)))
+        .collect()
 }
 
 pub fn index<'a>(snapshot: &'a Snapshot, rules: &RuleSet, people: &Directory) -> ApprovalIndex<'a> {
@@ -80,10 +84,11 @@ pub fn index<'a>(snapshot: &'a Snapshot, rules: &RuleSet, people: &Directory) ->
             let pipeline = pipelines.get(&(event.pipeline.as_str(), event.region.as_str()));
             let attribution = match (pipeline, event.succeeded()) {
                 (Some((p, actions)), true) => {
-                    let executions = actions
+                    let none = ActionHistory::default();
+                    let history = actions
                         .get(&(event.stage.as_str(), event.action.as_str()))
-                        .map(Vec::as_slice);
-                    attribute(p, executions.unwrap_or_default(), event)
+                        .unwrap_or(&none);
+                    attribute(p, history, event)
                 }
                 _ => Attribution::Unattributed,
             };
@@ -186,16 +191,13 @@ fn within(action: &ActionExecution, t: chrono::DateTime<chrono::Utc>) -> bool {
 /// `actions`: the executions of the event's stage and action in this pipeline.
 fn attribute(
     pipeline: &Pipeline,
-    actions: &[&ActionExecution],
+    actions: &ActionHistory<'_>,
     event: &ApprovalEvent,
 ) -> Attribution {
     // The approval token is the action execution's externalExecutionId: an exact join, and the only one that
     // holds in PARALLEL mode, where several executions wait at the same approval at once.
     if let Some(token) = event.token.as_deref().filter(|t| !t.is_empty()) {
-        if let Some(a) = actions
-            .iter()
-            .find(|a| a.external_execution_id.as_deref() == Some(token))
-        {
+        if let Some(a) = actions.with_token(token) {
             return Attribution::ActionExecution {
                 execution_id: a.pipeline_execution_id.clone(),
                 action_execution_id: a.action_execution_id.clone(),
@@ -203,11 +205,11 @@ fn attribute(
         }
     }
     // Without a token that matches (older action history, or an event without one): by updatedBy and time.
-    let candidates: Vec<&ActionExecution> = actions
-        .iter()
-        .copied()
-        .filter(|a| within(a, event.event_time))
-        .collect();
+    let candidates: Vec<&ActionExecution> = actions.around(
+        event.event_time,
+        Duration::seconds(EXECUTION_SLACK_SECONDS),
+        |a| within(a, event.event_time),
+    );
     let by_updater: Vec<&&ActionExecution> = candidates
         .iter()
         .filter(|a| a.updated_by.is_some() && a.updated_by == event.identity.arn)

@@ -20,6 +20,7 @@
 //! Pure: no I/O, no AWS SDK types, and nothing from `report` or `checks` (the arrows point from them to here).
 
 pub mod access;
+pub mod action_history;
 pub mod approvals;
 pub mod candidates;
 pub mod changes;
