@@ -226,6 +226,28 @@ fn ledger_rows(n: usize) -> Vec<LedgerRow> {
         .collect()
 }
 
+/// The input of a report with `rows` in its ledger and nothing else beyond the fixtures.
+fn ledger_input<'a>(
+    snapshot: &'a Snapshot,
+    checks: &'a [CheckSummary],
+    findings: &'a [Finding],
+    rows: &'a [LedgerRow],
+) -> ReportInput<'a> {
+    ReportInput {
+        snapshot,
+        findings,
+        checks,
+        ledger: rows,
+        approvers: &[],
+        write_grants: &[],
+        fail_on: crate::model::Severity::High,
+        snapshot_sha256: SHA.into(),
+        rule_set: "soc2-default".into(),
+        notes: &[],
+        changes: &[],
+    }
+}
+
 /// Writes the report and returns its path (inside `dir`).
 fn write(dir: &Path, name: &str, ledger: &[LedgerRow]) -> PathBuf {
     let snapshot = snapshot();
@@ -599,19 +621,7 @@ fn a_ledger_too_long_for_one_document_goes_into_volumes_each_listed_with_its_has
     let dir = tempfile::tempdir().expect("temp dir");
     let rows = ledger_rows(25);
     let (snapshot, checks, findings) = (snapshot(), checks(), findings());
-    let input = ReportInput {
-        snapshot: &snapshot,
-        findings: &findings,
-        checks: &checks,
-        ledger: &rows,
-        approvers: &[],
-        write_grants: &[],
-        fail_on: crate::model::Severity::High,
-        snapshot_sha256: SHA.into(),
-        rule_set: "soc2-default".into(),
-        notes: &[],
-        changes: &[],
-    };
+    let input = ledger_input(&snapshot, &checks, &findings, &rows);
     let path = dir.path().join("report.pdf");
     let written = super::write_pdf_in_volumes_of(&input, &path, 10).expect("written");
     let names: Vec<String> = written
@@ -681,19 +691,7 @@ fn a_ledger_too_long_for_one_document_goes_into_volumes_each_listed_with_its_has
 fn the_same_input_writes_the_same_bytes_whatever_ran_before() {
     let rows = ledger_rows(25);
     let (snapshot, checks, findings) = (snapshot(), checks(), findings());
-    let input = ReportInput {
-        snapshot: &snapshot,
-        findings: &findings,
-        checks: &checks,
-        ledger: &rows,
-        approvers: &[],
-        write_grants: &[],
-        fail_on: crate::model::Severity::High,
-        snapshot_sha256: SHA.into(),
-        rule_set: "soc2-default".into(),
-        notes: &[],
-        changes: &[],
-    };
+    let input = ledger_input(&snapshot, &checks, &findings, &rows);
     let render = |advance_counter: usize| {
         for _ in 0..advance_counter {
             let _ = printpdf::FontId::new();
