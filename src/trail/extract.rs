@@ -254,14 +254,18 @@ pub fn extract_json(json: &[u8], opts: &ExtractOptions<'_>, out: &mut FileOutcom
 ///
 /// CloudTrail writes `{"Records":[` first: that common shape is split by sonic-rs's SIMD skipping (about 1.6x
 /// serde_json's speed on this step, the largest single cost of an all-events scan), which validates every
-/// element it skips (but for `\u` escapes, see `split_array`); the closing `]}` is checked here. Any other shape (other keys, other order) goes through
-/// serde_json, so both give the same records and the same verdict on damage.
+/// element it skips (but for `\u` escapes, see `split_array`); the closing `]}` is checked here. Whatever the
+/// fast split does not accept (another shape, other keys, damage) goes through serde_json, whose records and
+/// verdict on damage are then the answer: the fast path can only say yes to what serde_json says yes to.
 fn split_records(json: &[u8]) -> Result<Vec<&str>, String> {
-    let text = std::str::from_utf8(json).map_err(|e| format!("not UTF-8: {e}"))?;
-    match records_array(text) {
-        Some(array) => split_array(array),
-        None => split_with_serde(json),
+    if let Some(records) = std::str::from_utf8(json)
+        .ok()
+        .and_then(records_array)
+        .and_then(split_array)
+    {
+        return Ok(records);
     }
+    split_with_serde(json)
 }
 
 /// The text of the `Records` array when the document is `{"Records": <array>}` and nothing else (spacing
@@ -277,34 +281,30 @@ fn records_array(text: &str) -> Option<&str> {
     (array.starts_with('[') && array.ends_with(']')).then_some(array)
 }
 
-/// Splits one JSON array into its elements' texts; an error unless `array` is exactly one valid JSON array.
-fn split_array(array: &str) -> Result<Vec<&str>, String> {
+/// Splits one JSON array into its elements' texts; None unless `array` is exactly one valid JSON array.
+fn split_array(array: &str) -> Option<Vec<&str>> {
     let mut records = Vec::new();
     let mut end = 1; // just after `[`
     for element in sonic_rs::to_array_iter(array) {
-        let element = element.map_err(|e| e.to_string())?;
+        let element = element.ok()?;
         // The element's text lies inside `array`: take it from there, for `array`'s lifetime.
         let raw = element.as_raw_str();
         let start = (raw.as_ptr() as usize).wrapping_sub(array.as_ptr() as usize);
-        let text = array
-            .get(start..start + raw.len())
-            .ok_or("an array element outside the array")?;
+        let text = array.get(start..start + raw.len())?;
         // sonic-rs's skipping does not check the four hex digits of a `\u` escape (and reads four bytes on,
         // even a closing quote): an element with any backslash is validated again by serde_json. Elements
         // without one hold no escape, where both validate alike.
-        if memchr::memchr(b'\\', text.as_bytes()).is_some() {
-            serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|e| e.to_string())?;
+        if memchr::memchr(b'\\', text.as_bytes()).is_some()
+            && serde_json::from_str::<serde::de::IgnoredAny>(text).is_err()
+        {
+            return None;
         }
         end = start + raw.len();
         records.push(text);
     }
-    // The iterator stops at the array's `]`: nothing but spacing may follow it (`records_array` took the `}`).
-    match array.get(end..).map(str::trim_ascii_start) {
-        Some("]") => Ok(records),
-        _ => Err(format!(
-            "unexpected text after the Records array at byte {end} of it"
-        )),
-    }
+    // The iterator stops at the array's `]`: nothing but spacing may follow it (`records_array` took the `}`;
+    // `{"Records":[1],"x":[2]}` ends in `]` too, and is for serde_json to split).
+    (array.get(end..).map(str::trim_ascii_start) == Some("]")).then_some(records)
 }
 
 /// The general path: any JSON object with a `Records` array (serde_json validates the whole document).
@@ -687,6 +687,9 @@ mod tests {
             " \n{ \"Records\" :\t[ ] }\n",
             r#"{"x":1,"Records":[{"a":1}]}"#,
             r#"{"Records":[{"a":1}],"x":1}"#,
+            r#"{"Records":[{"a":1}],"x":[2]}"#,
+            r#"{"Records":[{"a":1}],"x":{"y":[2]}}"#,
+            r#"{"Records":[1],"Records":[2]}"#,
             r#"{"Records":[{"a":1}]]}"#,
             r#"{"Records":[{"a":1},]}"#,
             r#"{"Records":[{"a":1}]} x"#,
@@ -705,6 +708,15 @@ mod tests {
             "{\"Records\":[{\"a\":1}]}\u{0}",
         ] {
             agree(other.as_bytes());
+        }
+        // Nesting deeper than serde_json's limit of 128 is rejected by both.
+        for depth in [100, 127, 128, 129, 200, 5_000] {
+            let deep = format!(
+                "{{\"Records\":[{}{}]}}",
+                "[".repeat(depth),
+                "]".repeat(depth)
+            );
+            agree(deep.as_bytes());
         }
         for cut in 0..valid.len() {
             assert!(!agree(&valid.as_bytes()[..cut]) || cut == valid.len());
