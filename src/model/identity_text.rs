@@ -39,24 +39,13 @@ struct IdentityFields<'a> {
     on_behalf_of: Option<OnBehalfOf<'a>>,
 }
 
+/// `sessionIssuer` is read as the model's own [`SessionIssuer`], as the tree path reads it.
 #[derive(Deserialize)]
 struct SessionContext<'a> {
-    #[serde(rename = "sessionIssuer", borrow, default)]
-    session_issuer: Option<IssuerFields<'a>>,
+    #[serde(rename = "sessionIssuer", default)]
+    session_issuer: Option<SessionIssuer>,
     #[serde(rename = "sourceIdentity", borrow, default)]
     source_identity: Text<'a>,
-}
-
-#[derive(Deserialize)]
-struct IssuerFields<'a> {
-    #[serde(rename = "type", borrow, default)]
-    kind: Text<'a>,
-    #[serde(borrow, default)]
-    arn: Text<'a>,
-    #[serde(rename = "accountId", borrow, default)]
-    account_id: Text<'a>,
-    #[serde(rename = "userName", borrow, default)]
-    user_name: Text<'a>,
 }
 
 #[derive(Deserialize)]
@@ -96,14 +85,7 @@ impl IdentityFields<'_> {
             Some(c) => (c.session_issuer, c.source_identity),
             None => (None, None),
         };
-        let session_issuer = issuer
-            .map(|i| SessionIssuer {
-                kind: owned(i.kind),
-                arn: owned(i.arn),
-                account_id: owned(i.account_id),
-                user_name: owned(i.user_name),
-            })
-            .filter(|i| i.arn.is_some() || i.kind.is_some());
+        let session_issuer = issuer.filter(|i| i.arn.is_some() || i.kind.is_some());
         let invoked_by = owned(self.invoked_by);
         let kind = match self.kind {
             Some(kind) => kind.into_owned(),
