@@ -441,11 +441,9 @@ def _execute(run: Run, databases: dict, process_ddl: Any) -> None:
         except QueryFailed as err:
             end = ("FAILED", str(err), err)
     with LOCK:
-        if run.cancel.is_set():
-            run.state = "CANCELLED"
-        else:
+        if not run.cancel.is_set():
             run.state, run.reason, run.error = end
-        run.completed = time.time()
+            run.completed = time.time()
 
 
 def _output_location(backend: Any, workgroup: str, config: dict | None) -> str | None:
@@ -619,10 +617,11 @@ def install() -> None:
             return not_found(self)
         with LOCK:
             if run.state in ("QUEUED", "RUNNING"):
+                # The state is CANCELLED as soon as the call returns, whatever the worker thread is doing; the
+                # worker sees the event and leaves the state alone.
                 run.cancel.set()
-                if run.state == "QUEUED":
-                    run.state = "CANCELLED"
-                    run.completed = time.time()
+                run.state = "CANCELLED"
+                run.completed = time.time()
         return json.dumps({})
 
     def get_table_metadata(self: AthenaResponse) -> Any:
