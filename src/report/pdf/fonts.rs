@@ -12,6 +12,9 @@ use super::layout::{Rgb3, BLACK, BODY, CONDENSED, LEADING, SMALL};
 const REGULAR_TTF: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
 const BOLD_TTF: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans-Bold.ttf");
 
+/// The font programs every document embeds (whole: printpdf subsets only with its text-layout feature).
+pub(super) const PROGRAMS: [&[u8]; 2] = [REGULAR_TTF, BOLD_TTF];
+
 /// Advance widths of one face, indexed by BMP code point (characters the font lacks get the .notdef width).
 pub(super) struct Metrics {
     pub(super) widths: Vec<u16>,
