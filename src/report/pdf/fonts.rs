@@ -22,6 +22,8 @@ pub(super) struct Metrics {
     pub(super) present: Vec<bool>,
     pub(super) notdef: u16,
     pub(super) units_per_em: f32,
+    /// The glyph of each BMP code point in the character map.
+    glyphs: Vec<Option<u16>>,
 }
 
 impl Metrics {
@@ -29,7 +31,11 @@ impl Metrics {
         let notdef = font.get_glyph_width(0).unwrap_or(0);
         let mut widths = vec![notdef; 0x1_0000];
         let mut present = vec![false; 0x1_0000];
+        let mut glyphs = vec![None; 0x1_0000];
         for (&cp, &gid) in &font.codepoint_to_glyph {
+            if let Some(slot) = glyphs.get_mut(cp as usize) {
+                *slot = Some(gid);
+            }
             if let Some(slot) = widths.get_mut(cp as usize) {
                 *slot = font.get_glyph_width(gid).unwrap_or(notdef);
                 present[cp as usize] = gid != 0;
@@ -40,6 +46,7 @@ impl Metrics {
             present,
             notdef,
             units_per_em: f32::from(font.units_per_em.max(1)),
+            glyphs,
         }
     }
 
@@ -61,6 +68,16 @@ impl Metrics {
 pub(super) struct Face {
     pub(super) font: ParsedFont,
     pub(super) metrics: Metrics,
+}
+
+impl Face {
+    /// The glyph drawn for `c` (the font's character map, as printpdf reads it), if the face has one.
+    pub(super) fn glyph(&self, c: char) -> Option<u16> {
+        match self.metrics.glyphs.get(c as usize) {
+            Some(&glyph) => glyph,
+            None => self.font.lookup_glyph_index(c as u32),
+        }
+    }
 }
 
 pub(super) struct Faces {

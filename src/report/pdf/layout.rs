@@ -6,11 +6,10 @@
 //! Knows nothing of snapshots or findings; renders only, never calls AWS.
 
 use chrono::{DateTime, Utc};
-use printpdf::{
-    Color, FontId, Mm, Op, PaintMode, PdfFontHandle, PdfPage, Pt, Rect, Rgb, TextItem, TextMatrix,
-};
+use printpdf::{FontId, Mm, Op, PdfFontHandle, PdfPage, Pt, TextItem};
 
 use super::super::CheckStatus;
+use super::content::{GlyphUsage, Stream};
 pub(super) use super::fonts::*;
 pub(super) use super::wrap::{fit_line, wrap};
 use crate::model::{Severity, StepStatus};
@@ -86,15 +85,6 @@ pub(super) fn step_status_colour(s: StepStatus) -> Rgb3 {
     }
 }
 
-pub(super) fn colour(c: Rgb3) -> Color {
-    Color::Rgb(Rgb {
-        r: c.0,
-        g: c.1,
-        b: c.2,
-        icc_profile: None,
-    })
-}
-
 pub(super) fn iso(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
@@ -140,8 +130,8 @@ pub(super) const CONTENT_W: f32 = PAGE_W - 2.0 * MARGIN_X;
 #[derive(Default)]
 pub(super) struct PageBuf {
     pub(super) orientation: Orientation,
-    pub(super) gfx: Vec<Op>,
-    pub(super) text: Vec<Op>,
+    pub(super) gfx: Stream,
+    pub(super) text: Stream,
     /// Font, scaling and colour currently set in the text section, to avoid repeating them for every run.
     pub(super) font: Option<(bool, u32)>,
     pub(super) stretch: Option<u32>,
@@ -157,6 +147,8 @@ pub(super) struct Layout {
     /// Text of the running header on pages after the cover.
     pub(super) running_header: String,
     pub(super) bookmarks: Vec<(String, usize)>,
+    /// The glyphs drawn with the regular and the bold face.
+    usage: [GlyphUsage; 2],
     /// Orientation of the pages `new_page` starts.
     orientation: Orientation,
 }
@@ -262,6 +254,7 @@ impl Layout {
             running_header,
             bookmarks: Vec::new(),
             orientation: Orientation::Portrait,
+            usage: Default::default(),
         }
     }
 
@@ -324,59 +317,59 @@ impl Layout {
         if text.is_empty() {
             return;
         }
-        let font = if style.bold {
-            self.bold.clone()
+        let face = if style.bold {
+            &faces().bold
         } else {
-            self.regular.clone()
+            &faces().regular
+        };
+        let name = if style.bold {
+            &self.bold.0
+        } else {
+            &self.regular.0
         };
         let text = printable(text);
-        let page = self.page();
+        if self.pages.is_empty() {
+            self.pages.push(PageBuf::default());
+        }
+        let usage = &mut self.usage[usize::from(style.bold)];
+        let Some(page) = self.pages.last_mut() else {
+            return;
+        };
         let page_h = page.orientation.page_h();
         let key = (style.bold, style.size.to_bits());
         if page.font != Some(key) {
-            page.text.push(Op::SetFont {
-                font: PdfFontHandle::External(font),
-                size: Pt(style.size),
-            });
+            page.text.font(name, style.size);
             page.font = Some(key);
         }
         let skey = style.stretch.to_bits();
         if page.stretch != Some(skey) {
-            page.text.push(Op::SetHorizontalScaling {
-                percent: style.stretch * 100.0,
-            });
+            page.text.horizontal_scaling(style.stretch * 100.0);
             page.stretch = Some(skey);
         }
         let c = style.colour;
         let ckey = (c.0.to_bits(), c.1.to_bits(), c.2.to_bits());
         if page.fill != Some(ckey) {
-            page.text.push(Op::SetFillColor { col: colour(c) });
+            page.text.fill_colour(c.0, c.1, c.2);
             page.fill = Some(ckey);
         }
         let baseline = page_h - top - style.size * 0.8;
-        page.text.push(Op::SetTextMatrix {
-            matrix: TextMatrix::Translate(Pt(x), Pt(baseline)),
-        });
-        page.text.push(Op::ShowText {
-            items: vec![TextItem::Text(text.into_owned())],
-        });
+        page.text.text_position(x, baseline);
+        page.text
+            .show_glyphs(text.chars().map(|c| match face.glyph(c) {
+                Some(glyph) => {
+                    usage.drew(glyph, c);
+                    glyph
+                }
+                None => 0,
+            }));
     }
 
     /// A filled rectangle; `top` from the top of the page.
     pub(super) fn fill_rect(&mut self, x: f32, top: f32, w: f32, h: f32, c: Rgb3) {
         let page = self.page();
         let page_h = page.orientation.page_h();
-        page.gfx.push(Op::SetFillColor { col: colour(c) });
-        page.gfx.push(Op::DrawRectangle {
-            rectangle: Rect {
-                x: Pt(x),
-                y: Pt(page_h - top - h),
-                width: Pt(w),
-                height: Pt(h),
-                mode: Some(PaintMode::Fill),
-                winding_order: None,
-            },
-        });
+        page.gfx.fill_colour(c.0, c.1, c.2);
+        page.gfx.filled_rectangle(x, page_h - top - h, w, h);
     }
 
     pub(super) fn rule(&mut self, x: f32, top: f32, w: f32, thickness: f32, c: Rgb3) {
@@ -577,17 +570,16 @@ impl Layout {
 
     // ----- finishing
 
-    /// Adds the footer to every page (now that the total is known) and returns printpdf pages.
-    pub(super) fn finish(
-        mut self,
-        run_id: &str,
-        sha256: &str,
-    ) -> (Vec<PdfPage>, Vec<(String, usize)>) {
+    /// Adds the footer to every page (now that the total is known) and returns the pages: printpdf pages (empty but
+    /// for the first, which shows printpdf the glyphs every page drew, so it embeds the fonts for them), the
+    /// content stream of each page, to replace printpdf's, and the bookmarks.
+    pub(super) fn finish(mut self, run_id: &str, sha256: &str) -> FinishedPages {
         let total = self.pages.len();
         let pages = std::mem::take(&mut self.pages);
         let style = Style::new(FOOTER).colour(GREY);
         let m = metrics(false);
-        let mut out = Vec::with_capacity(total);
+        let mut printpdf_pages = Vec::with_capacity(total);
+        let mut contents = Vec::with_capacity(total);
         for (i, page) in pages.into_iter().enumerate() {
             let orientation = page.orientation;
             let width = orientation.content_w();
@@ -605,17 +597,49 @@ impl Layout {
             let hash = fit_line(&hash, style, width);
             self.text_at(MARGIN_X, top + lh, &hash, style);
             let done = self.pages.pop().unwrap_or_default();
-            let mut ops = done.gfx;
-            ops.reserve(done.text.len() + 2);
-            ops.push(Op::StartTextSection);
-            ops.extend(done.text);
-            ops.push(Op::EndTextSection);
+            contents.push(Stream::page(done.gfx, done.text));
             let (w, h) = match orientation {
                 Orientation::Portrait => (Mm(210.0), Mm(297.0)),
                 Orientation::Landscape => (Mm(297.0), Mm(210.0)),
             };
-            out.push(PdfPage::new(w, h, ops));
+            printpdf_pages.push(PdfPage::new(w, h, Vec::new()));
         }
-        (out, self.bookmarks)
+        if let Some(first) = printpdf_pages.first_mut() {
+            first.ops = self.glyph_usage_ops();
+        }
+        FinishedPages {
+            pages: printpdf_pages,
+            contents,
+            bookmarks: self.bookmarks,
+        }
     }
+
+    /// Text showing each glyph drawn once, in each face: what printpdf reads to choose the glyphs it embeds widths
+    /// and ToUnicode entries for. Never written to the file (the page's own stream replaces it).
+    fn glyph_usage_ops(&self) -> Vec<Op> {
+        let mut ops = vec![Op::StartTextSection];
+        for (font, usage) in [&self.regular, &self.bold].into_iter().zip(&self.usage) {
+            let text = usage.as_text();
+            if text.is_empty() {
+                continue;
+            }
+            ops.push(Op::SetFont {
+                font: PdfFontHandle::External(font.clone()),
+                size: Pt(1.0),
+            });
+            ops.push(Op::ShowText {
+                items: vec![TextItem::Text(text)],
+            });
+        }
+        ops.push(Op::EndTextSection);
+        ops
+    }
+}
+
+/// What [`Layout::finish`] returns.
+pub(super) struct FinishedPages {
+    pub(super) pages: Vec<PdfPage>,
+    /// The content stream of each page, in page order.
+    pub(super) contents: Vec<Vec<u8>>,
+    pub(super) bookmarks: Vec<(String, usize)>,
 }

@@ -22,6 +22,7 @@ use crate::model::{AccountSnapshot, Snapshot};
 
 mod appendices;
 mod compress;
+mod content;
 mod evidence;
 mod findings;
 mod fonts;
@@ -207,7 +208,11 @@ fn finish_document(
     sha256: &str,
     path: &Path,
 ) -> Result<Vec<u8>, ReportError> {
-    let (pages, bookmarks) = l.finish(run_id, sha256);
+    let layout::FinishedPages {
+        pages,
+        contents,
+        bookmarks,
+    } = l.finish(run_id, sha256);
     // Bookmarks keyed in the order they were made (not by printpdf's counter: see `add_fonts`).
     for (n, (name, page)) in bookmarks.into_iter().enumerate() {
         doc.bookmarks.map.insert(
@@ -222,6 +227,7 @@ fn finish_document(
     };
     let mut pdf = doc.to_lopdf_document(&options, &mut Vec::new());
     drop(doc);
+    replace_page_contents(&mut pdf, contents).map_err(|e| ReportError::format(path, e))?;
     // The file identifier from what the document is (run, snapshot, file name), not from printpdf's counter.
     let id = {
         use sha2::{Digest, Sha256};
@@ -241,4 +247,28 @@ fn finish_document(
     pdf.save_to(&mut bytes)
         .map_err(|e| ReportError::format(path, e))?;
     Ok(bytes)
+}
+
+/// Puts each page's own content stream (written as it was laid out: see `content`) in place of the one printpdf
+/// wrote from its page operations.
+fn replace_page_contents(pdf: &mut lopdf::Document, contents: Vec<Vec<u8>>) -> Result<(), String> {
+    let pages = pdf.get_pages();
+    if pages.len() != contents.len() {
+        return Err(format!(
+            "printpdf wrote {} pages for {} laid out",
+            pages.len(),
+            contents.len()
+        ));
+    }
+    for ((number, page), bytes) in pages.into_iter().zip(contents) {
+        let stream = pdf
+            .get_dictionary(page)
+            .and_then(|dict| dict.get(b"Contents"))
+            .and_then(lopdf::Object::as_reference)
+            .and_then(|id| pdf.get_object_mut(id))
+            .and_then(lopdf::Object::as_stream_mut)
+            .map_err(|e| format!("page {number}: no content stream to write: {e}"))?;
+        stream.set_content(bytes);
+    }
+    Ok(())
 }
