@@ -382,7 +382,7 @@ fn record(raw: &str, opts: &ExtractOptions<'_>) -> Result<Option<Extracted>, Rec
     let text = |v: &Option<Cow<'_, str>>, field: &str| {
         v.as_deref()
             .map(str::to_owned)
-            .ok_or(format!("missing {field}"))
+            .ok_or_else(|| format!("missing {field}"))
     };
     let id = text(&head.event_id, "eventID").map_err(fail)?;
     if source.is_empty() {
