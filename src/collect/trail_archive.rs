@@ -252,6 +252,7 @@ pub async fn scan_bucket(
     }
     let settings = Arc::new(ScanSettings {
         max_file_bytes: options.max_file_bytes,
+        render: sink.renderer(),
         ..ScanSettings::new(
             options.selection,
             *period,

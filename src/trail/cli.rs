@@ -641,6 +641,7 @@ fn scan_local(
     }
     let settings = ScanSettings {
         max_file_bytes: args.max_file_bytes(),
+        render: sink.renderer(),
         ..ScanSettings::new(selection, *period, verify, rules)
     };
     let mut scanner = Scanner::new(sink, counters, verify);

@@ -114,7 +114,50 @@ pub struct FileOutcome {
     /// Hex SHA-256 of the uncompressed content, when asked for.
     pub sha256: Option<String>,
     pub events: Vec<Extracted>,
+    /// The events as their sink's lines instead, when the worker rendered them ([`FileOutcome::render_events`]):
+    /// a file's events are in one of the two, never both.
+    pub rendered: Rendered,
     pub unreadable: Vec<UnreadableEvidence>,
+}
+
+/// Writes one event as the bytes its sink writes for it (see `scan::EventSink::renderer`).
+pub type Render = fn(&Extracted, &mut Vec<u8>) -> std::io::Result<()>;
+
+/// A file's events as rendered lines, each with what deduplication needs (event ID and time).
+#[derive(Debug, Default)]
+pub struct Rendered {
+    bytes: Vec<u8>,
+    ids: String,
+    entries: Vec<RenderedEntry>,
+}
+
+#[derive(Debug)]
+struct RenderedEntry {
+    id_end: usize,
+    line_end: usize,
+    time: DateTime<Utc>,
+}
+
+impl Rendered {
+    /// (event ID, event time, line) of each event, in the file's order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, DateTime<Utc>, &[u8])> {
+        let mut id_start = 0;
+        let mut line_start = 0;
+        self.entries.iter().map(move |e| {
+            let id = self.ids.get(id_start..e.id_end).unwrap_or_default();
+            let line = self.bytes.get(line_start..e.line_end).unwrap_or_default();
+            (id_start, line_start) = (e.id_end, e.line_end);
+            (id, e.time, line)
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
 }
 
 impl FileOutcome {
@@ -124,6 +167,26 @@ impl FileOutcome {
             key: key.to_owned(),
             ..FileOutcome::default()
         }
+    }
+
+    /// Renders the events with `render` where they were extracted (a worker thread), so the serial part of a
+    /// scan only deduplicates and copies bytes. Should any event fail to render, every event of the file stays
+    /// as it was, for the sink to write itself: nothing is lost and the order is kept.
+    pub fn render_events(&mut self, render: Render) {
+        let mut rendered = Rendered::default();
+        for e in &self.events {
+            if render(e, &mut rendered.bytes).is_err() {
+                return;
+            }
+            rendered.ids.push_str(&e.event_id);
+            rendered.entries.push(RenderedEntry {
+                id_end: rendered.ids.len(),
+                line_end: rendered.bytes.len(),
+                time: e.event_time,
+            });
+        }
+        self.events.clear();
+        self.rendered = rendered;
     }
 
     pub fn damaged(&mut self, kind: UnreadableKind, detail: String) {

@@ -108,10 +108,25 @@ impl<W: Write> JsonlSink<W> {
     }
 }
 
+/// One event's JSON Lines line, newline included (what [`JsonlSink`] writes for it).
+pub fn jsonl_line(event: &Extracted, out: &mut Vec<u8>) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, &JsonlLine::of(event))?;
+    out.push(b'\n');
+    Ok(())
+}
+
 impl<W: Write> EventSink for JsonlSink<W> {
     fn emit(&mut self, event: Extracted) -> std::io::Result<()> {
         serde_json::to_writer(&mut self.out, &JsonlLine::of(&event))?;
         self.out.write_all(b"\n")
+    }
+
+    fn renderer(&self) -> Option<crate::trail::extract::Render> {
+        Some(jsonl_line)
+    }
+
+    fn emit_line(&mut self, line: &[u8]) -> std::io::Result<()> {
+        self.out.write_all(line)
     }
 }
 
@@ -211,6 +226,77 @@ mod tests {
             session: None,
             resources: vec![],
         }
+    }
+
+    /// Three files' events (one repeated across files, one file rendered by a renderer that fails) folded by a
+    /// scanner: rendered on workers or written by the sink, the same lines in the same order, duplicates dropped.
+    #[test]
+    fn lines_rendered_by_workers_are_the_lines_the_sink_writes() {
+        use crate::trail::extract::FileOutcome;
+        use crate::trail::scan::Scanner;
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 4).expect("day");
+        let numbered = |n: u32| {
+            let mut e = event();
+            e.event_id = format!("e{n}");
+            e.event_time += chrono::Duration::seconds(i64::from(n));
+            e.name = format!("Call\"{n}\u{e9}");
+            e
+        };
+        let files = || {
+            [vec![1, 2], vec![3, 2, 4], vec![5]].map(|ids| {
+                let mut f = FileOutcome::new("loc", "key");
+                f.events = ids.into_iter().map(numbered).collect();
+                f
+            })
+        };
+        let fold = |outcomes: Vec<FileOutcome>| {
+            let mut sink = JsonlSink::new(Vec::new());
+            let mut scanner = Scanner::new(&mut sink, None, false);
+            scanner
+                .absorb(outcomes.into_iter().map(|o| (day, o)).collect())
+                .expect("absorb");
+            let (events, duplicates) = (scanner.totals.events, scanner.totals.duplicates);
+            (
+                String::from_utf8(sink.into_inner()).expect("utf8"),
+                events,
+                duplicates,
+            )
+        };
+        let written = fold(files().into());
+        fn failing(_: &Extracted, _: &mut Vec<u8>) -> std::io::Result<()> {
+            Err(std::io::Error::other("no"))
+        }
+        let rendered = files().map(|mut f| {
+            f.render_events(if f.events.len() == 1 {
+                failing
+            } else {
+                jsonl_line
+            });
+            f
+        });
+        assert_eq!(rendered[0].rendered.len(), 2);
+        assert!(rendered[0].events.is_empty());
+        assert!(
+            rendered[2].rendered.is_empty() && rendered[2].events.len() == 1,
+            "kept when rendering fails"
+        );
+        assert_eq!(fold(rendered.into()), written);
+        assert_eq!((written.1, written.2), (5, 1));
+        assert_eq!(written.0.lines().count(), 5);
+        let ids: Vec<String> = written
+            .0
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).expect("json")["eventID"].to_string())
+            .collect();
+        assert_eq!(ids, ["\"e1\"", "\"e2\"", "\"e3\"", "\"e4\"", "\"e5\""]);
+    }
+
+    #[test]
+    fn a_sink_without_a_renderer_refuses_lines() {
+        use crate::trail::scan::{CollectingSink, EventSink};
+        let mut sink = CollectingSink::default();
+        assert!(sink.renderer().is_none());
+        assert!(sink.emit_line(b"{}\n").is_err());
     }
 
     #[test]

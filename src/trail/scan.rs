@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use rayon::prelude::*;
 
 use super::dedupe::Dedupe;
-use super::extract::{extract_file, ExtractOptions, Extracted, FileOutcome, Selection};
+use super::extract::{extract_file, ExtractOptions, Extracted, FileOutcome, Render, Selection};
 use super::progress::Counters;
 use crate::model::{
     ApprovalEvent, Period, RoleSession, UnreadableEvidence, UnreadableKind, WriteEvent,
@@ -30,6 +30,8 @@ pub struct ScanSettings {
     /// Largest decompressed file read (`decode::DEFAULT_MAX_UNCOMPRESSED` by default); a larger one, or a
     /// compressed file larger than this, is unreadable evidence.
     pub max_file_bytes: usize,
+    /// The sink's renderer ([`EventSink::renderer`]): workers then hand over lines, not events.
+    pub render: Option<Render>,
 }
 
 impl ScanSettings {
@@ -41,6 +43,7 @@ impl ScanSettings {
             hash,
             rules,
             max_file_bytes: super::decode::DEFAULT_MAX_UNCOMPRESSED,
+            render: None,
         }
     }
 
@@ -81,7 +84,7 @@ pub fn process_batch(
     inputs
         .into_par_iter()
         .map(|input| {
-            let outcome = match input.data {
+            let mut outcome = match input.data {
                 InputData::Bytes(bytes) => extract_file(&input.location, &input.key, &bytes, &opts),
                 InputData::Path(path) => {
                     match super::local::read_regular(&path, settings.max_file_bytes) {
@@ -91,6 +94,9 @@ pub fn process_batch(
                 }
                 InputData::Failed(e) => failed(&input.location, &input.key, e),
             };
+            if let Some(render) = settings.render {
+                outcome.render_events(render);
+            }
             (input.day, outcome)
         })
         .collect()
@@ -105,6 +111,19 @@ fn failed(location: &str, key: &str, error: String) -> FileOutcome {
 /// Receives the deduplicated events in archive order.
 pub trait EventSink {
     fn emit(&mut self, event: Extracted) -> std::io::Result<()>;
+
+    /// How this sink writes an event, if it writes each as bytes that do not depend on the events before it:
+    /// workers then render them in parallel and the sink gets the bytes through [`EventSink::emit_line`].
+    fn renderer(&self) -> Option<Render> {
+        None
+    }
+
+    /// Writes one event rendered by [`EventSink::renderer`].
+    fn emit_line(&mut self, _line: &[u8]) -> std::io::Result<()> {
+        Err(std::io::Error::other(
+            "this sink takes events, not rendered lines (a scan rendered lines for a sink without a renderer)",
+        ))
+    }
 }
 
 /// Keeps events in memory, in snapshot form.
@@ -184,6 +203,12 @@ impl<'s> Scanner<'s> {
                 if self.dedupe.first_time(&event.event_id, event.event_time) {
                     emitted += 1;
                     self.sink.emit(event)?;
+                }
+            }
+            for (event_id, time, line) in outcome.rendered.iter() {
+                if self.dedupe.first_time(event_id, time) {
+                    emitted += 1;
+                    self.sink.emit_line(line)?;
                 }
             }
             t.events += emitted;
