@@ -53,6 +53,8 @@ pub struct ExtractOptions<'a> {
     pub rules: &'a IdentityRules,
     /// Largest decompressed file read; a larger one is unreadable evidence.
     pub max_uncompressed: usize,
+    /// The sink's renderer: selected events are kept as its lines ([`FileOutcome::keep`]).
+    pub render: Option<Render>,
 }
 
 /// One selected event, with CloudTrail's fields and our person key.
@@ -123,7 +125,8 @@ pub struct FileOutcome {
 /// Writes one event as the bytes its sink writes for it (see `scan::EventSink::renderer`).
 pub type Render = fn(&Extracted, &mut Vec<u8>) -> std::io::Result<()>;
 
-/// A file's events as rendered lines, each with what deduplication needs (event ID and time).
+/// A file's events as rendered lines, each with what deduplication needs (event ID and time), in the file's
+/// order; an event that could not be rendered is kept in `FileOutcome::events` and has its place here.
 #[derive(Debug, Default)]
 pub struct Rendered {
     bytes: Vec<u8>,
@@ -136,18 +139,38 @@ struct RenderedEntry {
     id_end: usize,
     line_end: usize,
     time: DateTime<Utc>,
+    /// Not rendered: the next of `FileOutcome::events`.
+    unrendered: bool,
+}
+
+/// One kept event, in order: a rendered line, or the next unrendered event.
+pub enum Kept<'a> {
+    Line {
+        event_id: &'a str,
+        time: DateTime<Utc>,
+        line: &'a [u8],
+    },
+    Unrendered,
 }
 
 impl Rendered {
-    /// (event ID, event time, line) of each event, in the file's order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, DateTime<Utc>, &[u8])> {
+    /// Every kept event of the file, in the file's order.
+    pub fn iter(&self) -> impl Iterator<Item = Kept<'_>> {
         let mut id_start = 0;
         let mut line_start = 0;
         self.entries.iter().map(move |e| {
             let id = self.ids.get(id_start..e.id_end).unwrap_or_default();
             let line = self.bytes.get(line_start..e.line_end).unwrap_or_default();
             (id_start, line_start) = (e.id_end, e.line_end);
-            (id, e.time, line)
+            if e.unrendered {
+                Kept::Unrendered
+            } else {
+                Kept::Line {
+                    event_id: id,
+                    time: e.time,
+                    line,
+                }
+            }
         })
     }
 
@@ -169,24 +192,31 @@ impl FileOutcome {
         }
     }
 
-    /// Renders the events with `render` where they were extracted (a worker thread), so the serial part of a
-    /// scan only deduplicates and copies bytes. Should any event fail to render, every event of the file stays
-    /// as it was, for the sink to write itself: nothing is lost and the order is kept.
-    pub fn render_events(&mut self, render: Render) {
-        let mut rendered = Rendered::default();
-        for e in &self.events {
-            if render(e, &mut rendered.bytes).is_err() {
-                return;
-            }
-            rendered.ids.push_str(&e.event_id);
-            rendered.entries.push(RenderedEntry {
-                id_end: rendered.ids.len(),
-                line_end: rendered.bytes.len(),
-                time: e.event_time,
-            });
+    /// Keeps one selected event. With a renderer it is rendered at once, on the worker that extracted it, so the
+    /// serial part of a scan only deduplicates and copies bytes; an event that fails to render is kept as it is
+    /// (in its place), for the sink to write itself: nothing is lost and the order holds.
+    pub fn keep(&mut self, event: Extracted, render: Option<Render>) {
+        let Some(render) = render else {
+            self.events.push(event);
+            return;
+        };
+        let r = &mut self.rendered;
+        let start = r.bytes.len();
+        let unrendered = render(&event, &mut r.bytes).is_err();
+        if unrendered {
+            r.bytes.truncate(start);
+        } else {
+            r.ids.push_str(&event.event_id);
         }
-        self.events.clear();
-        self.rendered = rendered;
+        r.entries.push(RenderedEntry {
+            id_end: r.ids.len(),
+            line_end: r.bytes.len(),
+            time: event.event_time,
+            unrendered,
+        });
+        if unrendered {
+            self.events.push(event);
+        }
     }
 
     pub fn damaged(&mut self, kind: UnreadableKind, detail: String) {
@@ -299,7 +329,7 @@ pub fn extract_json(json: &[u8], opts: &ExtractOptions<'_>, out: &mut FileOutcom
             continue;
         }
         match record(raw, opts) {
-            Ok(Some(e)) if opts.period.contains(e.event_time) => out.events.push(e),
+            Ok(Some(e)) if opts.period.contains(e.event_time) => out.keep(e, opts.render),
             Ok(_) => {}
             Err((event_id, detail)) => out.unreadable.push(UnreadableEvidence {
                 location: out.location.clone(),
@@ -551,6 +581,7 @@ mod tests {
         let rules = IdentityRules::default();
         let opts = ExtractOptions {
             max_uncompressed: crate::trail::decode::DEFAULT_MAX_UNCOMPRESSED,
+            render: None,
             selection,
             period: period(),
             hash: true,
@@ -692,6 +723,7 @@ mod tests {
         let rules = IdentityRules::default();
         let opts = ExtractOptions {
             max_uncompressed: crate::trail::decode::DEFAULT_MAX_UNCOMPRESSED,
+            render: None,
             selection: Selection::All,
             period: period(),
             hash: false,

@@ -242,10 +242,13 @@ mod tests {
             e.name = format!("Call\"{n}\u{e9}");
             e
         };
-        let files = || {
-            [vec![1, 2], vec![3, 2, 4], vec![5]].map(|ids| {
+        let ids = [vec![1, 2], vec![3, 2, 4], vec![5]];
+        let files = |render: Option<crate::trail::extract::Render>| {
+            ids.clone().map(|ids| {
                 let mut f = FileOutcome::new("loc", "key");
-                f.events = ids.into_iter().map(numbered).collect();
+                for e in ids.into_iter().map(numbered) {
+                    f.keep(e, render);
+                }
                 f
             })
         };
@@ -262,25 +265,30 @@ mod tests {
                 duplicates,
             )
         };
-        let written = fold(files().into());
-        fn failing(_: &Extracted, _: &mut Vec<u8>) -> std::io::Result<()> {
-            Err(std::io::Error::other("no"))
+        let written = fold(files(None).into());
+        // Fails for e3 only: the middle file is rendered but for its first event, kept in its place.
+        fn failing_for_e3(e: &Extracted, out: &mut Vec<u8>) -> std::io::Result<()> {
+            out.extend_from_slice(b"partial");
+            if e.event_id == "e3" {
+                return Err(std::io::Error::other("no"));
+            }
+            jsonl_line(e, out)
         }
-        let rendered = files().map(|mut f| {
-            f.render_events(if f.events.len() == 1 {
-                failing
-            } else {
-                jsonl_line
-            });
-            f
-        });
-        assert_eq!(rendered[0].rendered.len(), 2);
-        assert!(rendered[0].events.is_empty());
-        assert!(
-            rendered[2].rendered.is_empty() && rendered[2].events.len() == 1,
-            "kept when rendering fails"
-        );
+        let unrendered = files(Some(failing_for_e3));
+        assert_eq!(unrendered[1].rendered.len(), 3);
+        assert_eq!(unrendered[1].events.len(), 1, "e3 kept as an event");
+        assert_eq!(unrendered[0].rendered.len(), 2);
+        assert!(unrendered[0].events.is_empty());
+        let rendered = files(Some(jsonl_line));
+        assert!(rendered.iter().all(|f| f.events.is_empty()));
         assert_eq!(fold(rendered.into()), written);
+        let broken = fold(unrendered.into());
+        assert!(
+            broken.0.contains("partial"),
+            "the failing renderer's lines differ"
+        );
+        let without_partial = broken.0.replace("partial", "");
+        assert_eq!((without_partial, broken.1, broken.2), written);
         assert_eq!((written.1, written.2), (5, 1));
         assert_eq!(written.0.lines().count(), 5);
         let ids: Vec<String> = written

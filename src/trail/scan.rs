@@ -13,7 +13,9 @@ use chrono::NaiveDate;
 use rayon::prelude::*;
 
 use super::dedupe::Dedupe;
-use super::extract::{extract_file, ExtractOptions, Extracted, FileOutcome, Render, Selection};
+use super::extract::{
+    extract_file, ExtractOptions, Extracted, FileOutcome, Kept, Render, Selection,
+};
 use super::progress::Counters;
 use crate::model::{
     ApprovalEvent, Period, RoleSession, UnreadableEvidence, UnreadableKind, WriteEvent,
@@ -54,6 +56,7 @@ impl ScanSettings {
             hash: self.hash,
             rules: &self.rules,
             max_uncompressed: self.max_file_bytes,
+            render: self.render,
         }
     }
 }
@@ -84,7 +87,7 @@ pub fn process_batch(
     inputs
         .into_par_iter()
         .map(|input| {
-            let mut outcome = match input.data {
+            let outcome = match input.data {
                 InputData::Bytes(bytes) => extract_file(&input.location, &input.key, &bytes, &opts),
                 InputData::Path(path) => {
                     match super::local::read_regular(&path, settings.max_file_bytes) {
@@ -94,9 +97,6 @@ pub fn process_batch(
                 }
                 InputData::Failed(e) => failed(&input.location, &input.key, e),
             };
-            if let Some(render) = settings.render {
-                outcome.render_events(render);
-            }
             (input.day, outcome)
         })
         .collect()
@@ -199,16 +199,36 @@ impl<'s> Scanner<'s> {
             }
             t.unreadable.extend(outcome.unreadable);
             let mut emitted = 0;
-            for event in outcome.events {
-                if self.dedupe.first_time(&event.event_id, event.event_time) {
-                    emitted += 1;
-                    self.sink.emit(event)?;
+            let mut events = outcome.events.into_iter();
+            if outcome.rendered.is_empty() {
+                for event in events {
+                    if self.dedupe.first_time(&event.event_id, event.event_time) {
+                        emitted += 1;
+                        self.sink.emit(event)?;
+                    }
                 }
-            }
-            for (event_id, time, line) in outcome.rendered.iter() {
-                if self.dedupe.first_time(event_id, time) {
-                    emitted += 1;
-                    self.sink.emit_line(line)?;
+            } else {
+                for kept in outcome.rendered.iter() {
+                    match kept {
+                        Kept::Line {
+                            event_id,
+                            time,
+                            line,
+                        } => {
+                            if self.dedupe.first_time(event_id, time) {
+                                emitted += 1;
+                                self.sink.emit_line(line)?;
+                            }
+                        }
+                        Kept::Unrendered => {
+                            if let Some(event) = events.next() {
+                                if self.dedupe.first_time(&event.event_id, event.event_time) {
+                                    emitted += 1;
+                                    self.sink.emit(event)?;
+                                }
+                            }
+                        }
+                    }
                 }
             }
             t.events += emitted;

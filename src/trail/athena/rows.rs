@@ -83,6 +83,7 @@ pub fn outcomes(
         hash: false,
         rules: &settings.rules,
         max_uncompressed: settings.max_file_bytes,
+        render: settings.render,
     };
     let mut out: Vec<(NaiveDate, FileOutcome)> = Vec::new();
     let mut day = fallback_day;
