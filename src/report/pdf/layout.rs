@@ -1,5 +1,5 @@
-//! Page layout for the PDF reports, by hand on top of printpdf's page operations: A4 geometry (portrait, and
-//! landscape for wide tables), colours, pages with running header and "page X of Y" footer, flowing text, and
+//! Page layout for the PDF reports, by hand, written as each page's content stream (`content`): A4 geometry
+//! (portrait, and landscape for wide tables), colours, pages with running header and "page X of Y" footer, flowing text, and
 //! tables whose rows grow to hold every line of every cell and break across pages with the header repeated.
 //! Nothing in a table or paragraph is ever cut (see `wrap`).
 //!
