@@ -1,6 +1,7 @@
 //! Page layout for the PDF reports, by hand, written as each page's content stream (`content`): A4 geometry
-//! (portrait, and landscape for wide tables), colours, pages with running header and "page X of Y" footer, flowing text, and
-//! tables whose rows grow to hold every line of every cell and break across pages with the header repeated.
+//! (portrait, and landscape for wide tables), colours, pages with running header and "page X of Y" footer,
+//! flowing text, and tables whose rows grow to hold every line of every cell and break across pages with the
+//! header repeated.
 //! Nothing in a table or paragraph is ever cut (see `wrap`).
 //!
 //! Knows nothing of snapshots or findings; renders only, never calls AWS.
