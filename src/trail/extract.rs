@@ -116,8 +116,8 @@ pub struct FileOutcome {
     /// Hex SHA-256 of the uncompressed content, when asked for.
     pub sha256: Option<String>,
     pub events: Vec<Extracted>,
-    /// The events as their sink's lines instead, when the worker rendered them ([`FileOutcome::render_events`]):
-    /// a file's events are in one of the two, never both.
+    /// With a renderer ([`ExtractOptions::render`]), every kept event in order: its line, or its place when it
+    /// failed to render and is in `events` instead ([`FileOutcome::keep`]).
     pub rendered: Rendered,
     pub unreadable: Vec<UnreadableEvidence>,
 }

@@ -185,6 +185,15 @@ impl<'s> Scanner<'s> {
         }
     }
 
+    /// Hands `event` to the sink unless it was seen before; 1 if it was handed over.
+    fn emit_new(&mut self, event: Extracted) -> std::io::Result<u64> {
+        if !self.dedupe.first_time(&event.event_id, event.event_time) {
+            return Ok(0);
+        }
+        self.sink.emit(event)?;
+        Ok(1)
+    }
+
     /// Absorbs outcomes; batches must come in day order for deduplication to stay bounded.
     pub fn absorb(&mut self, outcomes: Vec<(NaiveDate, FileOutcome)>) -> std::io::Result<()> {
         for (day, outcome) in outcomes {
@@ -200,38 +209,30 @@ impl<'s> Scanner<'s> {
             t.unreadable.extend(outcome.unreadable);
             let mut emitted = 0;
             let mut events = outcome.events.into_iter();
-            if outcome.rendered.is_empty() {
-                for event in events {
-                    if self.dedupe.first_time(&event.event_id, event.event_time) {
-                        emitted += 1;
-                        self.sink.emit(event)?;
-                    }
-                }
-            } else {
-                for kept in outcome.rendered.iter() {
-                    match kept {
-                        Kept::Line {
-                            event_id,
-                            time,
-                            line,
-                        } => {
-                            if self.dedupe.first_time(event_id, time) {
-                                emitted += 1;
-                                self.sink.emit_line(line)?;
-                            }
+            for kept in outcome.rendered.iter() {
+                match kept {
+                    Kept::Line {
+                        event_id,
+                        time,
+                        line,
+                    } => {
+                        if self.dedupe.first_time(event_id, time) {
+                            emitted += 1;
+                            self.sink.emit_line(line)?;
                         }
-                        Kept::Unrendered => {
-                            if let Some(event) = events.next() {
-                                if self.dedupe.first_time(&event.event_id, event.event_time) {
-                                    emitted += 1;
-                                    self.sink.emit(event)?;
-                                }
-                            }
+                    }
+                    Kept::Unrendered => {
+                        if let Some(event) = events.next() {
+                            emitted += self.emit_new(event)?;
                         }
                     }
                 }
             }
-            t.events += emitted;
+            // Without a renderer every event is here (with one, `keep` gave each its place above).
+            for event in events {
+                emitted += self.emit_new(event)?;
+            }
+            self.totals.events += emitted;
             if let Some(c) = &self.counters {
                 c.file(outcome.uncompressed);
                 c.events(emitted);
