@@ -64,13 +64,25 @@ impl UserIdentity {
     /// Builds the identity from the JSON text of CloudTrail's `userIdentity`; `raw` keeps that text as written
     /// (CloudTrail writes compact JSON). An error only when the text is not JSON.
     pub fn from_cloudtrail_text(text: &str) -> Result<UserIdentity, serde_json::Error> {
+        Self::from_text_keeping(text, || RawValue::from_string(text.trim().to_owned()))
+    }
+
+    /// The same as [`UserIdentity::from_cloudtrail_text`] for a value serde_json has already read (a field of a
+    /// parsed record): its text is kept without being validated a second time.
+    pub fn from_cloudtrail_raw(raw: &RawValue) -> Result<UserIdentity, serde_json::Error> {
+        Self::from_text_keeping(raw.get(), || Ok(raw.to_owned()))
+    }
+
+    fn from_text_keeping(
+        text: &str,
+        keep: impl FnOnce() -> Result<Box<RawValue>, serde_json::Error>,
+    ) -> Result<UserIdentity, serde_json::Error> {
         // Raw control characters are never inside JSON strings: a line break here is spacing between tokens,
         // which the kept text must not carry (JSON Lines output writes it verbatim).
         let one_line = !text.bytes().any(|b| matches!(b, b'\n' | b'\r'));
         if one_line {
             if let Ok(fields) = serde_json::from_str::<IdentityFields<'_>>(text) {
-                let raw: Box<RawValue> = RawValue::from_string(text.trim().to_owned())?;
-                return Ok(fields.into_identity(RawJson::from_raw(raw)));
+                return Ok(fields.into_identity(RawJson::from_raw(keep()?)));
             }
         }
         let value: serde_json::Value = serde_json::from_str(text)?;
@@ -153,6 +165,23 @@ mod tests {
             let from_pretty = UserIdentity::from_cloudtrail_text(&pretty).expect("json");
             assert_eq!(from_pretty, tree, "{pretty}");
             assert!(!from_pretty.raw.text().contains('\n'), "kept on one line");
+            // As a field of a parsed record: the same identity, the field's text kept as written.
+            for record in [
+                format!(r#"{{"userIdentity":{text}}}"#),
+                format!("{{\"userIdentity\": {pretty}\n}}"),
+            ] {
+                let field: std::collections::HashMap<&str, &RawValue> =
+                    serde_json::from_str(&record).expect("json");
+                let from_raw =
+                    UserIdentity::from_cloudtrail_raw(field["userIdentity"]).expect("json");
+                assert_eq!(from_raw, tree, "{record}");
+                assert!(!from_raw.raw.text().contains('\n'), "kept on one line");
+            }
+            let spaced = format!(r#"{{"userIdentity": {text} }}"#);
+            let field: std::collections::HashMap<&str, &RawValue> =
+                serde_json::from_str(&spaced).expect("json");
+            let kept = UserIdentity::from_cloudtrail_raw(field["userIdentity"]).expect("json");
+            assert_eq!(kept.raw.text(), text, "the field's own text");
         }
         // A duplicate key: the tree keeps the last value, and so does the text form (through the tree).
         let duplicate = r#"{"type":"IAMUser","arn":"first","arn":"second"}"#;

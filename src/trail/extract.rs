@@ -488,7 +488,7 @@ fn record(raw: &str, opts: &ExtractOptions<'_>) -> Result<Option<Extracted>, Rec
     let identity_raw = head
         .user_identity
         .ok_or_else(|| fail("missing userIdentity".into()))?;
-    let identity = UserIdentity::from_cloudtrail_text(identity_raw.get())
+    let identity = UserIdentity::from_cloudtrail_raw(identity_raw)
         .map_err(|e| fail(format!("userIdentity: {e}")))?;
     // Only the services whose resources a check looks at are worth parsing the parameters of.
     let (resources, request_parameters) = match (head.request_parameters, source) {
