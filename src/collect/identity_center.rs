@@ -11,6 +11,9 @@
 use aws_sdk_identitystore::types::MemberId;
 use aws_sdk_ssoadmin::types::PrincipalType;
 
+use futures::stream::{self, StreamExt};
+
+use super::limits::READS_IN_FLIGHT;
 use super::session::{error_text, AccountClients};
 use super::StepLog;
 use crate::model::{
@@ -65,9 +68,24 @@ pub async fn collect(
         }
         Err(e) => log.failed("sso-admin:ListPermissionSets+Describe", Some(region), e),
     }
+    // Assignments (a few calls per account, READS_IN_FLIGHT accounts at a time, answers in the accounts' order),
+    // users and groups are read at once: one after another they were most of a large organisation's collection.
+    let store_client = clients.identity_store(region);
+    let every_assignment = stream::iter(accounts)
+        .map(|account| {
+            let (admin, instance_arn) = (&admin, &instance_arn);
+            async move { (account, assignments(admin, instance_arn, account).await) }
+        })
+        .buffered(READS_IN_FLIGHT)
+        .collect::<Vec<_>>();
+    let (every_assignment, found_users, found_groups) = futures::join!(
+        every_assignment,
+        users(&store_client, &store),
+        groups(&store_client, &store)
+    );
     let mut errors = Vec::new();
-    for account in accounts {
-        match assignments(&admin, &instance_arn, account).await {
+    for (account, found) in every_assignment {
+        match found {
             Ok(found) => ic.assignments.extend(found),
             Err(e) => errors.push(format!("{account}: {e}")),
         }
@@ -85,15 +103,14 @@ pub async fn collect(
             errors.join("; "),
         );
     }
-    let store_client = clients.identity_store(region);
-    match users(&store_client, &store).await {
+    match found_users {
         Ok(u) => {
             log.ok("identitystore:ListUsers", Some(region), u.len());
             ic.users = u;
         }
         Err(e) => log.failed("identitystore:ListUsers", Some(region), e),
     }
-    match groups(&store_client, &store).await {
+    match found_groups {
         Ok((g, memberships)) => {
             log.ok(
                 "identitystore:ListGroups+ListGroupMemberships",

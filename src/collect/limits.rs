@@ -36,6 +36,12 @@ use tokio::sync::Semaphore;
 /// clear of it whatever the network does.
 pub const LOOKUP_EVENTS_INTERVAL: Duration = Duration::from_millis(550);
 
+/// Calls made once per account or target in the management account (Organizations' parents, tags and policies,
+/// Identity Center's assignments) in flight at once. Those quotas are the management account's, shared by every
+/// caller: a few at a time, under the per-account request limit (`session::SessionOptions`), with the SDK's
+/// adaptive retry for throttling. One at a time, they were most of a large organisation's collection time.
+pub const READS_IN_FLIGHT: usize = 8;
+
 /// HTTP requests sent to AWS by every collection client of this process (each attempt, retries included):
 /// the "API calls" of a run's totals line.
 static REQUESTS_SENT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);

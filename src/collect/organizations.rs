@@ -5,12 +5,16 @@
 //! `DescribePolicy` for each policy found.
 //!
 //! Read-only calls only, every list paginated (an empty page may still carry a `NextToken`). A call that fails is a
-//! failed step; what it would have read stays unknown (`None`), never empty.
+//! failed step; what it would have read stays unknown (`None`), never empty. The calls made once per account
+//! (its parent and tags, the policies of each target) run [`READS_IN_FLIGHT`] at a time, their answers kept in
+//! the accounts' order: one after another they were most of a large organisation's collection time.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_organizations::types::{PolicyType, PolicyTypeStatus};
+use futures::stream::{self, StreamExt};
 
+use super::limits::READS_IN_FLIGHT;
 use super::session::{error_text, AccountClients};
 use super::StepLog;
 use crate::config::{Config, DiscoveredAccount};
@@ -92,8 +96,21 @@ pub async fn collect(clients: &AccountClients, config: &Config) -> OrganizationS
     let mut units: BTreeMap<String, OrgUnit> = BTreeMap::new();
     let mut parent_errors = Vec::new();
     let mut tag_errors = Vec::new();
-    for (id, name, email, status) in accounts {
-        let parents = match parent_chain(&client, &id, &org.root_id, &mut units).await {
+    // Each account's own parent and tags, concurrently; the OUs above (few, shared) are then walked with a cache.
+    let direct: Vec<_> = stream::iter(&accounts)
+        .map(|(id, ..)| {
+            let client = &client;
+            async move { futures::join!(only_parent(client, id), account_tags(client, id)) }
+        })
+        .buffered(READS_IN_FLIGHT)
+        .collect()
+        .await;
+    for ((id, name, email, status), (parent, tags)) in accounts.into_iter().zip(direct) {
+        let chain = match parent {
+            Ok(parent) => parent_chain(&client, &id, parent, &org.root_id, &mut units).await,
+            Err(e) => Err(e),
+        };
+        let parents = match chain {
             Ok(p) => p,
             Err(e) => {
                 parent_errors.push(format!("{id}: {e}"));
@@ -101,7 +118,7 @@ pub async fn collect(clients: &AccountClients, config: &Config) -> OrganizationS
             }
         };
         let ou_path = ou_path(&parents, &org.root_id, &units);
-        let tags = match account_tags(&client, &id).await {
+        let tags = match tags {
             Ok(t) => t,
             Err(e) => {
                 tag_errors.push(format!("{id}: {e}"));
@@ -172,20 +189,24 @@ async fn list_accounts(
     Ok(out)
 }
 
-/// Parent ids from the root down to the account's OU, walking ListParents up; OU names are cached in `units`.
+/// Parent ids from the root down to the account's OU, from the account's own `parent` walking ListParents up;
+/// OU names are cached in `units`.
 async fn parent_chain(
     client: &aws_sdk_organizations::Client,
     account: &str,
+    parent: String,
     root_id: &str,
     units: &mut BTreeMap<String, OrgUnit>,
 ) -> Result<Vec<String>, String> {
     let mut chain = Vec::new();
     let mut child = account.to_owned();
+    let mut first = Some(parent);
     // An organisation is at most five OU levels deep below the root; anything longer is a loop.
     for _ in 0..8 {
-        let parent = match units.get(&child).filter(|_| child != account) {
-            Some(unit) => unit.parent_id.clone(),
-            None => only_parent(client, &child).await?,
+        let parent = match (first.take(), units.get(&child)) {
+            (Some(parent), _) => parent,
+            (None, Some(unit)) => unit.parent_id.clone(),
+            (None, None) => only_parent(client, &child).await?,
         };
         chain.push(parent.clone());
         if parent == root_id || parent.starts_with("r-") {
@@ -306,12 +327,18 @@ async fn read_policies(
         let step = format!("organizations:ListPoliciesForTarget({})", kind.short());
         let mut errors = Vec::new();
         let mut found = 0;
-        for (target, target_kind) in &targets {
-            let listed = if enabled.contains(&kind) {
-                policies_for_target(client, target, kind).await
-            } else {
-                Ok(Vec::new())
-            };
+        let listed: Vec<Result<Vec<String>, String>> = stream::iter(&targets)
+            .map(|(target, _)| async move {
+                if enabled.contains(&kind) {
+                    policies_for_target(client, target, kind).await
+                } else {
+                    Ok(Vec::new())
+                }
+            })
+            .buffered(READS_IN_FLIGHT)
+            .collect()
+            .await;
+        for ((target, target_kind), listed) in targets.iter().zip(listed) {
             let entry = match org.attachments.iter_mut().find(|a| &a.target_id == target) {
                 Some(entry) => entry,
                 None => {
