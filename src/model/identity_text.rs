@@ -61,28 +61,16 @@ fn owned(text: Text<'_>) -> Option<String> {
 }
 
 impl UserIdentity {
-    /// Builds the identity from the JSON text of CloudTrail's `userIdentity`; `raw` keeps that text as written
-    /// (CloudTrail writes compact JSON). An error only when the text is not JSON.
-    pub fn from_cloudtrail_text(text: &str) -> Result<UserIdentity, serde_json::Error> {
-        Self::from_text_keeping(text, || RawValue::from_string(text.trim().to_owned()))
-    }
-
-    /// The same as [`UserIdentity::from_cloudtrail_text`] for a value serde_json has already read (a field of a
-    /// parsed record): its text is kept without being validated a second time.
+    /// Builds the identity from CloudTrail's `userIdentity` as serde_json read it (a field of a parsed record);
+    /// `raw` keeps that text as written (CloudTrail writes compact JSON), without validating it a second time.
     pub fn from_cloudtrail_raw(raw: &RawValue) -> Result<UserIdentity, serde_json::Error> {
-        Self::from_text_keeping(raw.get(), || Ok(raw.to_owned()))
-    }
-
-    fn from_text_keeping(
-        text: &str,
-        keep: impl FnOnce() -> Result<Box<RawValue>, serde_json::Error>,
-    ) -> Result<UserIdentity, serde_json::Error> {
+        let text = raw.get();
         // Raw control characters are never inside JSON strings: a line break here is spacing between tokens,
         // which the kept text must not carry (JSON Lines output writes it verbatim).
         let one_line = !text.bytes().any(|b| matches!(b, b'\n' | b'\r'));
         if one_line {
             if let Ok(fields) = serde_json::from_str::<IdentityFields<'_>>(text) {
-                return Ok(fields.into_identity(RawJson::from_raw(keep()?)));
+                return Ok(fields.into_identity(RawJson::from_raw(raw.to_owned())));
             }
         }
         let value: serde_json::Value = serde_json::from_str(text)?;
@@ -158,42 +146,37 @@ mod tests {
         ];
         for case in cases {
             let text = case.to_string();
-            let fast = UserIdentity::from_cloudtrail_text(&text).expect("json");
             let tree = UserIdentity::from_cloudtrail(&case);
-            assert_eq!(fast, tree, "{text}");
             let pretty = serde_json::to_string_pretty(&case).expect("json");
-            let from_pretty = UserIdentity::from_cloudtrail_text(&pretty).expect("json");
-            assert_eq!(from_pretty, tree, "{pretty}");
-            assert!(!from_pretty.raw.text().contains('\n'), "kept on one line");
-            // As a field of a parsed record: the same identity, the field's text kept as written.
+            // As a field of a parsed record, compact and pretty-printed: the tree's identity, kept on one line.
             for record in [
                 format!(r#"{{"userIdentity":{text}}}"#),
                 format!("{{\"userIdentity\": {pretty}\n}}"),
             ] {
-                let field: std::collections::HashMap<&str, &RawValue> =
-                    serde_json::from_str(&record).expect("json");
-                let from_raw =
-                    UserIdentity::from_cloudtrail_raw(field["userIdentity"]).expect("json");
+                let from_raw = identity_in(&record);
                 assert_eq!(from_raw, tree, "{record}");
                 assert!(!from_raw.raw.text().contains('\n'), "kept on one line");
             }
-            let spaced = format!(r#"{{"userIdentity": {text} }}"#);
-            let field: std::collections::HashMap<&str, &RawValue> =
-                serde_json::from_str(&spaced).expect("json");
-            let kept = UserIdentity::from_cloudtrail_raw(field["userIdentity"]).expect("json");
+            let kept = identity_in(&format!(r#"{{"userIdentity": {text} }}"#));
             assert_eq!(kept.raw.text(), text, "the field's own text");
         }
         // A duplicate key: the tree keeps the last value, and so does the text form (through the tree).
-        let duplicate = r#"{"type":"IAMUser","arn":"first","arn":"second"}"#;
-        let fast = UserIdentity::from_cloudtrail_text(duplicate).expect("json");
-        assert_eq!(fast.arn.as_deref(), Some("second"));
-        assert!(UserIdentity::from_cloudtrail_text("{not json").is_err());
+        let duplicate =
+            identity_in(r#"{"userIdentity":{"type":"IAMUser","arn":"first","arn":"second"}}"#);
+        assert_eq!(duplicate.arn.as_deref(), Some("second"));
+    }
+
+    /// The identity of a record's `userIdentity` field, read as the archive scan reads it.
+    fn identity_in(record: &str) -> UserIdentity {
+        let fields: std::collections::HashMap<&str, &RawValue> =
+            serde_json::from_str(record).expect("json");
+        UserIdentity::from_cloudtrail_raw(fields["userIdentity"]).expect("identity")
     }
 
     #[test]
     fn the_kept_text_is_the_record_s_own() {
         let text = r#"{"type":"IAMUser","userName":"alice","arn":"arn:aws:iam::1:user/alice"}"#;
-        let identity = UserIdentity::from_cloudtrail_text(text).expect("json");
+        let identity = identity_in(&format!(r#"{{"userIdentity":{text}}}"#));
         assert_eq!(identity.raw.text(), text);
     }
 }
